@@ -1,0 +1,112 @@
+// The one place that decides between embedded PGlite and a PostgreSQL server.
+// Everything else asks getDb() for a PrismaClient and does not know which.
+import { mkdirSync } from "node:fs";
+import path from "node:path";
+import { PGlite } from "@electric-sql/pglite";
+import { PrismaPg } from "@prisma/adapter-pg";
+import { PrismaPGlite } from "pglite-prisma-adapter";
+import { type DatabaseTarget, databaseTarget } from "./config";
+import { PrismaClient } from "./generated/client";
+import { acquireOwnerLock, type OwnerLock } from "./owner-lock";
+import { applyMigrations, pgliteMigrationFactory } from "./schema-engine";
+
+export type { DatabaseTarget } from "./config";
+export { Prisma, PrismaClient } from "./generated/client";
+export type Db = PrismaClient;
+/** A client or an interactive transaction: what repositories take. */
+export type Tx = Omit<
+  PrismaClient,
+  "$connect" | "$disconnect" | "$on" | "$transaction" | "$extends"
+>;
+
+export interface OpenDatabase {
+  prisma: PrismaClient;
+  target: DatabaseTarget;
+  /** Present for the embedded database. */
+  pglite?: PGlite;
+  close(): Promise<void>;
+}
+
+export interface OpenOptions {
+  /** Apply pending migrations after opening (default true). */
+  migrate?: boolean;
+  /** For embedded: take the owner lock (default true; tests on memory:// skip it). */
+  lock?: boolean;
+}
+
+export async function openDatabase(
+  target: DatabaseTarget,
+  options: OpenOptions = {},
+): Promise<OpenDatabase> {
+  const migrate = options.migrate ?? true;
+  if (target.kind === "postgres") {
+    const pg = new PrismaPg({ connectionString: target.url, max: 10 });
+    if (migrate) await applyMigrations(pg);
+    const prisma = new PrismaClient({ adapter: pg });
+    return { prisma, target, close: () => prisma.$disconnect() };
+  }
+
+  const memory = target.dataDir.startsWith("memory://");
+  let lock: OwnerLock | undefined;
+  if (!memory && options.lock !== false) {
+    mkdirSync(target.dataDir, { recursive: true, mode: 0o700 });
+    lock = acquireOwnerLock(target.dataDir);
+  }
+  try {
+    const pglite = new PGlite(memory ? target.dataDir : path.join(target.dataDir, "pglite"));
+    await pglite.waitReady;
+    if (migrate) await applyMigrations(pgliteMigrationFactory(pglite));
+    const prisma = new PrismaClient({ adapter: new PrismaPGlite(pglite) });
+    return {
+      prisma,
+      target,
+      pglite,
+      async close() {
+        await prisma.$disconnect().catch(() => {});
+        await pglite.close().catch(() => {});
+        lock?.release();
+      },
+    };
+  } catch (e) {
+    lock?.release();
+    throw e;
+  }
+}
+
+// Next.js bundles route handlers and instrumentation separately, and the
+// custom server imports lib/ directly: a module-level singleton would exist
+// several times. One open database per process lives on globalThis.
+const KEY = Symbol.for("keyward.db");
+type Holder = { open?: Promise<OpenDatabase> };
+function holder(): Holder {
+  const g = globalThis as unknown as Record<symbol, Holder>;
+  g[KEY] ??= {};
+  return g[KEY];
+}
+
+/** The process's database, opened (and for embedded, locked and migrated) on first use. */
+export async function getDatabase(): Promise<OpenDatabase> {
+  const h = holder();
+  if (!h.open) {
+    h.open = openDatabase(databaseTarget());
+    h.open.catch(() => {
+      h.open = undefined;
+    });
+  }
+  return h.open;
+}
+
+export async function getDb(): Promise<PrismaClient> {
+  return (await getDatabase()).prisma;
+}
+
+export function isDatabaseOpen(): boolean {
+  return holder().open !== undefined;
+}
+
+export async function closeDatabase(): Promise<void> {
+  const h = holder();
+  const open = h.open;
+  h.open = undefined;
+  if (open) await (await open.catch(() => undefined))?.close();
+}

@@ -1,0 +1,60 @@
+// One helper gives each test file a fresh database: an in-memory PGlite always,
+// and a new database on the PostgreSQL server when DATABASE_URL is set.
+import { randomBytes } from "node:crypto";
+import pg from "pg";
+import { type OpenDatabase, openDatabase } from "@/lib/db";
+
+export type TestDbKind = "pglite" | "postgres";
+
+/** The kinds this run covers: PGlite always, PostgreSQL when DATABASE_URL is set. */
+export const testDbKinds: TestDbKind[] = process.env.DATABASE_URL
+  ? ["pglite", "postgres"]
+  : ["pglite"];
+
+export interface TestDatabase extends OpenDatabase {
+  kind: TestDbKind;
+  /** For postgres: the URL of this test's own database. */
+  url?: string;
+}
+
+function serverUrl(database: string): string {
+  const url = new URL(process.env.DATABASE_URL as string);
+  url.pathname = `/${database}`;
+  return url.toString();
+}
+
+/** Creates an empty PostgreSQL database on the DATABASE_URL server; returns its URL and a drop(). */
+export async function createPostgresDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
+  const name = `kw_test_${randomBytes(6).toString("hex")}`;
+  const admin = new pg.Client({ connectionString: process.env.DATABASE_URL });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE "${name}"`);
+  await admin.end();
+  return {
+    url: serverUrl(name),
+    async drop() {
+      const c = new pg.Client({ connectionString: process.env.DATABASE_URL });
+      await c.connect();
+      await c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+      await c.end();
+    },
+  };
+}
+
+export async function createTestDatabase(kind: TestDbKind): Promise<TestDatabase> {
+  if (kind === "pglite") {
+    const db = await openDatabase({ kind: "pglite", dataDir: "memory://" });
+    return { ...db, kind };
+  }
+  const { url, drop } = await createPostgresDatabase();
+  const db = await openDatabase({ kind: "postgres", url });
+  return {
+    ...db,
+    kind,
+    url,
+    async close() {
+      await db.close();
+      await drop();
+    },
+  };
+}
