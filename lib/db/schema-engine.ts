@@ -30,7 +30,7 @@ async function loadWasm(): Promise<{ SchemaEngine: Engine }> {
     const pkgDir = path.dirname(bgPath);
     const bg = await import(pathToFileURL(bgPath).href);
     const bytes = await readFile(path.join(pkgDir, "schema_engine_bg.wasm"));
-    const mod = new WebAssembly.Module(bytes);
+    const mod = new WebAssembly.Module(new Uint8Array(bytes));
     const instance = new WebAssembly.Instance(mod, { "./schema_engine_bg.js": bg });
     bg.__wbg_set_wasm(instance.exports);
     (instance.exports as { __wbindgen_start: () => void }).__wbindgen_start();
