@@ -1,0 +1,18 @@
+// The client's address as seen by the app, for sign-in throttling and audit rows.
+// The last X-Forwarded-For entry is the hop that connected to us (a proxy appends the address
+// it saw; server.ts should set the header from the socket when no proxy is in front), so a
+// client cannot pick its own address by sending the header.
+type HeaderSource = { get(name: string): string | null };
+
+export function clientAddress(headers: HeaderSource): string {
+  const forwarded = headers.get("x-forwarded-for");
+  if (forwarded) {
+    const parts = forwarded
+      .split(",")
+      .map((p) => p.trim())
+      .filter(Boolean);
+    const last = parts[parts.length - 1];
+    if (last) return last;
+  }
+  return headers.get("x-real-ip")?.trim() || "unknown";
+}
