@@ -1,0 +1,4 @@
+// Keyward's key material: format, generation, hashing and verification. node:crypto only.
+export * from "./format";
+export * from "./generate";
+export * from "./hash";
