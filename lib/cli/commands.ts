@@ -1,0 +1,78 @@
+// The operator commands. Each is a plain function over the services: the CLI
+// runs it itself (no app running, or DATABASE_URL) or the app runs it for the
+// CLI, in-process, when it owns the embedded folder. Output goes into the
+// returned result, never straight to the terminal, so both paths print the same.
+import { parseArgs } from "node:util";
+import { z } from "zod";
+import { getDatabase } from "@/lib/db";
+import { isKeywardError } from "@/lib/errors";
+import type { CommandResult } from "./types";
+import { COMMANDS, type CommandContext, type CommandSpec } from "./registry";
+
+export type { CommandContext } from "./registry";
+
+const USAGE = `usage: npm run keyward -- <command> [--flags] [--json]
+
+commands:
+${Object.entries(COMMANDS)
+  .map(([name, c]) => `  ${name.padEnd(14)} ${c.usage}`)
+  .join("\n")}
+`;
+
+export function needsDatabase(argv: string[]): boolean {
+  const spec = COMMANDS[argv[0] as keyof typeof COMMANDS] as CommandSpec | undefined;
+  return spec !== undefined && spec.database !== false;
+}
+
+function ok(stdout: string): CommandResult {
+  return { code: 0, stdout, stderr: "" };
+}
+function failure(message: string, code = 1): CommandResult {
+  // One line: the reason, nothing else.
+  return { code, stdout: "", stderr: `keyward: ${message.replace(/\s*\n\s*/g, " ")}\n` };
+}
+
+export async function executeCommand(
+  argv: string[],
+  ctx: Pick<CommandContext, "via">,
+): Promise<CommandResult> {
+  const [name, ...rest] = argv;
+  if (!name || name === "help" || name === "--help" || name === "-h") return ok(USAGE);
+  const spec = COMMANDS[name as keyof typeof COMMANDS] as CommandSpec | undefined;
+  if (!spec) return failure(`unknown command "${name}"; run 'npm run keyward -- help'`, 2);
+
+  let values: Record<string, unknown>;
+  try {
+    const parsed = parseArgs({
+      args: rest,
+      options: { ...spec.options, json: { type: "boolean" } },
+      strict: true,
+      allowPositionals: false,
+    });
+    values = parsed.values as Record<string, unknown>;
+  } catch (e) {
+    return failure(`${name}: ${(e as Error).message}`, 2);
+  }
+  const json = values.json === true;
+  delete values.json;
+  const input = spec.schema.safeParse(values);
+  if (!input.success) {
+    const issue = input.error.issues[0];
+    const where = issue.path.length ? `--${issue.path.join(".")}` : "input";
+    return failure(`${name}: ${where}: ${issue.message}`, 2);
+  }
+  try {
+    const db = spec.database === false ? undefined : (await getDatabase()).prisma;
+    const out = await spec.run(input.data, { via: ctx.via, db: db as CommandContext["db"] });
+    return ok(json ? `${JSON.stringify(out.json, jsonReplacer)}\n` : `${out.text}\n`);
+  } catch (e) {
+    if (isKeywardError(e)) return failure(`${name}: ${e.message}`);
+    if (e instanceof z.ZodError) return failure(`${name}: ${e.issues[0]?.message ?? "invalid input"}`, 2);
+    return failure(`${name}: ${(e as Error).message}`);
+  }
+}
+
+function jsonReplacer(_key: string, value: unknown) {
+  if (typeof value === "bigint") return Number(value);
+  return value;
+}

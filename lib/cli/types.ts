@@ -1,0 +1,5 @@
+export interface CommandResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}

@@ -1,0 +1,90 @@
+#!/usr/bin/env node
+// `npm test`: every check and every test, then one line "N passed, N failed".
+// Installs what a fresh machine lacks (node_modules; Debian's chromium when
+// root), then: prisma generate, typecheck, lint, vitest (unit + integration on
+// PGlite, and on PostgreSQL/Redis when DATABASE_URL/REDIS_URL are set; API
+// tests over real HTTP), Playwright in Chromium.
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
+import path from "node:path";
+
+const root = path.resolve(import.meta.dirname, "..");
+process.chdir(root);
+const results = [];
+
+function run(name, cmd, args, opts = {}) {
+  const started = Date.now();
+  console.log(`\n=== ${name}: ${cmd} ${args.join(" ")}`);
+  const r = spawnSync(cmd, args, { stdio: "inherit", env: { ...process.env, ...opts.env } });
+  const secs = ((Date.now() - started) / 1000).toFixed(1);
+  const ok = r.status === 0;
+  console.log(`=== ${name}: ${ok ? "ok" : `FAILED (exit ${r.status ?? r.signal})`} in ${secs} s`);
+  results.push({ name, ok, secs });
+  return ok;
+}
+
+if (!existsSync("node_modules/.package-lock.json")) {
+  if (!run("install", "npm", ["ci", "--no-audit", "--no-fund"])) process.exit(1);
+}
+
+const chromium = process.env.CHROMIUM_PATH || "/usr/bin/chromium";
+if (!existsSync(chromium)) {
+  if (process.getuid?.() === 0) {
+    run("chromium", "sh", ["-c", "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium"]);
+  } else {
+    console.error(`chromium is missing at ${chromium}: run 'sudo apt-get install -y chromium' (Debian) or set CHROMIUM_PATH`);
+    process.exit(1);
+  }
+}
+
+const bin = (name) => path.join(root, "node_modules/.bin", name);
+run("prisma generate", bin("prisma"), ["generate"]);
+const typecheck = run("typecheck", bin("tsc"), ["--noEmit", "-p", "."]);
+run("lint", bin("biome"), ["check", "."]);
+run("build", process.execPath, ["--import", "tsx", "scripts/build.ts"]);
+
+mkdirSync("tmp", { recursive: true });
+const vitestJson = path.join(root, "tmp/vitest-results.json");
+const pwJson = path.join(root, "tmp/playwright-results.json");
+rmSync(vitestJson, { force: true });
+rmSync(pwJson, { force: true });
+run("vitest", bin("vitest"), ["run", "--reporter=default", "--reporter=json", `--outputFile.json=${vitestJson}`]);
+run("playwright", bin("playwright"), ["test"], {
+  env: { PLAYWRIGHT_JSON_OUTPUT_NAME: pwJson },
+});
+
+let passed = 0;
+let failed = 0;
+let skipped = 0;
+if (existsSync(vitestJson)) {
+  const v = JSON.parse(readFileSync(vitestJson, "utf8"));
+  passed += v.numPassedTests;
+  failed += v.numFailedTests;
+  skipped += v.numPendingTests + (v.numTodoTests ?? 0);
+  // A file that failed to load counts as a failure even with no test in it.
+  failed += (v.testResults ?? []).filter((f) => f.status === "failed" && f.assertionResults.length === 0).length;
+} else {
+  failed += 1;
+}
+if (existsSync(pwJson)) {
+  const p = JSON.parse(readFileSync(pwJson, "utf8"));
+  passed += p.stats.expected + (p.stats.flaky ?? 0);
+  failed += p.stats.unexpected;
+  skipped += p.stats.skipped;
+  failed += (p.errors ?? []).length;
+} else {
+  failed += 1;
+}
+// Checks that are not tests (typecheck, lint, build) count as one test each.
+for (const r of results) {
+  if (["prisma generate", "typecheck", "lint", "build", "install", "chromium"].includes(r.name)) {
+    if (r.ok) passed += 1;
+    else failed += 1;
+  }
+}
+void typecheck;
+console.log("\nsteps:");
+for (const r of results) console.log(`  ${r.ok ? "ok    " : "FAILED"} ${r.name} (${r.secs} s)`);
+const allOk = results.every((r) => r.ok) && failed === 0;
+console.log(`\n${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ""}`);
+process.exit(allOk ? 0 : 1);

@@ -1,0 +1,97 @@
+// Keyward's server: one Node process that owns the database (and, embedded, the
+// data folder's lock and operator socket), serves the app through Next's
+// request handler, and shuts down in order on SIGTERM/SIGINT.
+// Started by `npm start` (scripts/start.mjs) as `node --import tsx server.ts`.
+import http from "node:http";
+import next from "next";
+import { getDatabase } from "@/lib/db";
+import { DatabaseOwnedError } from "@/lib/db/owner-lock";
+import { isShuttingDown, onShutdown, shutdown } from "@/lib/lifecycle";
+import { startOperatorSocket } from "@/lib/owner/operator-socket";
+import { seedDemoIfEmpty } from "@/lib/cli/seed";
+
+const port = Number.parseInt(process.env.PORT || "3000", 10);
+const hostname = process.env.HOST || "127.0.0.1";
+
+function fail(message: string): never {
+  console.error(`keyward: ${message}`);
+  process.exit(1);
+}
+
+async function main() {
+  let database: Awaited<ReturnType<typeof getDatabase>>;
+  try {
+    database = await getDatabase();
+  } catch (e) {
+    if (e instanceof DatabaseOwnedError) fail(e.message);
+    fail(`cannot open the database: ${(e as Error).message}`);
+  }
+  onShutdown("database", () => database.close(), 90);
+
+  if (database.target.kind === "pglite") {
+    const socket = await startOperatorSocket(database.target.dataDir);
+    onShutdown("operator-socket", () => socket.close(), 10);
+  }
+
+  if (process.env.KEYWARD_SEED_DEMO !== "0") {
+    const seeded = await seedDemoIfEmpty(database.prisma);
+    if (seeded) {
+      console.log(`keyward: seeded the demo organization "${seeded.slug}"`);
+      console.log(`keyward: demo login ${seeded.email} / ${seeded.password}`);
+    }
+  }
+
+  const app = next({ dev: false, dir: process.cwd(), hostname, port });
+  await app.prepare();
+  const handle = app.getRequestHandler();
+
+  const server = http.createServer((req, res) => {
+    if (isShuttingDown()) res.setHeader("Connection", "close");
+    handle(req, res).catch((e) => {
+      console.error("keyward: request failed", (e as Error).message);
+      if (!res.headersSent) {
+        res.statusCode = 500;
+        res.end();
+      }
+    });
+  });
+  server.keepAliveTimeout = 65_000;
+  onShutdown(
+    "http",
+    () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+        // Requests in flight get a moment to finish; then the rest is cut.
+        setTimeout(() => {
+          server.closeAllConnections();
+          resolve();
+        }, 3_000).unref();
+      }),
+    20,
+  );
+  onShutdown("next", () => app.close(), 30);
+
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, hostname, () => resolve());
+  }).catch((e: NodeJS.ErrnoException) =>
+    fail(e.code === "EADDRINUSE" ? `port ${port} is in use; set PORT` : e.message),
+  );
+  const where = database.target.kind === "pglite" ? `embedded database in ${database.target.dataDir}` : "PostgreSQL";
+  console.log(`keyward: ready on http://${hostname === "0.0.0.0" ? "localhost" : hostname}:${port} (${where})`);
+
+  let signals = 0;
+  const stop = (signal: NodeJS.Signals) => {
+    if (++signals > 1) {
+      console.error(`keyward: ${signal} again, exiting now`);
+      process.exit(1);
+    }
+    console.log(`keyward: ${signal}, shutting down`);
+    shutdown().then(() => process.exit(0));
+  };
+  process.on("SIGTERM", stop);
+  process.on("SIGINT", stop);
+}
+
+main().catch((e) => fail((e as Error).message));

@@ -1,0 +1,145 @@
+// Runs the real server (scripts/start.ts -> server.ts) as a child process on a
+// free port, over a fresh embedded folder or a fresh PostgreSQL database.
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { ensureBuilt } from "@/scripts/ensure-built";
+import { createPostgresDatabase } from "./db";
+
+export interface TestServer {
+  url: string;
+  port: number;
+  /** Embedded data folder (also set for postgres: holds the auth secret). */
+  dataDir: string;
+  /** PostgreSQL URL when database is "postgres". */
+  databaseUrl?: string;
+  proc: ChildProcess;
+  logs(): string;
+  /** Sends a signal and waits for exit; returns the exit code. */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+  exited: Promise<number | null>;
+}
+
+export interface StartOptions {
+  database?: "embedded" | "postgres";
+  dataDir?: string;
+  env?: Record<string, string | undefined>;
+  port?: number;
+  /** Resolve once the process has exited instead of waiting for "ready" (for refusal tests). */
+  expectExit?: boolean;
+  readyTimeoutMs?: number;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export const root = path.resolve(import.meta.dirname, "../..");
+
+export function tempDataDir(): string {
+  return mkdtempSync(path.join(os.tmpdir(), "kw-data-"));
+}
+
+export async function startServer(opts: StartOptions = {}): Promise<TestServer> {
+  await ensureBuilt(() => {});
+  const port = opts.port ?? (await freePort());
+  const dataDir = opts.dataDir ?? tempDataDir();
+  let databaseUrl: string | undefined;
+  let drop: (() => Promise<void>) | undefined;
+  if (opts.database === "postgres") {
+    if (!process.env.DATABASE_URL) throw new Error("postgres server tests need DATABASE_URL");
+    ({ url: databaseUrl, drop } = await createPostgresDatabase());
+  }
+  const env: Record<string, string | undefined> = {
+    ...process.env,
+    NODE_ENV: "production",
+    PORT: String(port),
+    HOST: "127.0.0.1",
+    KEYWARD_DATA_DIR: dataDir,
+    KEYWARD_SKIP_BUILD: "1",
+    KEYWARD_SEED_DEMO: "0",
+    AUTH_SECRET: "test-secret-for-keyward-tests-only-0123456789",
+    DATABASE_URL: databaseUrl,
+    ...opts.env,
+  };
+  for (const k of Object.keys(env)) if (env[k] === undefined) delete env[k];
+  const proc = spawn(process.execPath, ["--import", "tsx", "scripts/start.ts"], {
+    cwd: root,
+    env: env as NodeJS.ProcessEnv,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let out = "";
+  proc.stdout?.on("data", (d) => {
+    out += d;
+  });
+  proc.stderr?.on("data", (d) => {
+    out += d;
+  });
+  const exited = new Promise<number | null>((resolve) => proc.once("exit", (code) => resolve(code)));
+  exited.then(() => drop?.().catch(() => {}));
+
+  const server: TestServer = {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    dataDir,
+    databaseUrl,
+    proc,
+    exited,
+    logs: () => out,
+    async stop(signal = "SIGTERM") {
+      if (proc.exitCode !== null || proc.signalCode !== null) return proc.exitCode;
+      proc.kill(signal);
+      return exited;
+    },
+  };
+  if (opts.expectExit) {
+    await exited;
+    return server;
+  }
+  const deadline = Date.now() + (opts.readyTimeoutMs ?? 90_000);
+  while (!out.includes("keyward: ready on")) {
+    if (proc.exitCode !== null || proc.signalCode !== null) {
+      throw new Error(`server exited before ready (code ${proc.exitCode}):\n${out}`);
+    }
+    if (Date.now() > deadline) {
+      proc.kill("SIGKILL");
+      throw new Error(`server not ready in time:\n${out}`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return server;
+}
+
+/** Runs the CLI as its own process: `npm run keyward -- ...` without npm's noise. */
+export function runCli(
+  args: string[],
+  env: Record<string, string | undefined> = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const e: Record<string, string | undefined> = { ...process.env, ...env };
+    for (const k of Object.keys(e)) if (e[k] === undefined) delete e[k];
+    const proc = spawn(process.execPath, ["--import", "tsx", "scripts/cli.ts", ...args], {
+      cwd: root,
+      env: e as NodeJS.ProcessEnv,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    proc.stdout.on("data", (d) => {
+      stdout += d;
+    });
+    proc.stderr.on("data", (d) => {
+      stderr += d;
+    });
+    proc.once("exit", (code) => resolve({ code, stdout, stderr }));
+  });
+}
