@@ -1,0 +1,126 @@
+// Redis rate-limit store, for several instances: one Lua script per hit, so the
+// read-decide-write is atomic on the server and costs one round trip (EVALSHA; EVAL
+// once when the server does not have the script yet, e.g. after a restart).
+// Each key is one small hash {s: window start, w: window ms, p: previous, c: current}
+// that expires two windows after its window began, so memory stays bounded.
+// The time comes from the application's clock (passed in), not Redis's TIME: tests
+// can move it, and instances' clocks only need to agree to within a window.
+
+import { createHash } from "node:crypto";
+import { Redis, type RedisOptions } from "ioredis";
+import { toResult, validateHit, windowStartOf } from "./sliding-window";
+import type { Clock, RateLimitResult, RateLimitStore } from "./types";
+
+// KEYS[1] hash; ARGV: now, window start, window ms, limit, cost, commit (1 hit, 0 peek).
+// Returns {allowed, prev, curr} (curr after the hit when it was counted).
+// The admission rule is sliding-window.ts's admits().
+export const SLIDING_WINDOW_LUA = `
+local now = tonumber(ARGV[1])
+local start = tonumber(ARGV[2])
+local w = tonumber(ARGV[3])
+local limit = tonumber(ARGV[4])
+local cost = tonumber(ARGV[5])
+local h = redis.call("HMGET", KEYS[1], "s", "w", "p", "c")
+local prev, curr = 0, 0
+if h[1] and tonumber(h[2]) == w then
+  local s = tonumber(h[1])
+  if s == start then
+    prev = tonumber(h[3])
+    curr = tonumber(h[4])
+  elseif s == start - w then
+    prev = tonumber(h[4])
+  end
+end
+local allowed = prev * (w - (now - start)) + (curr + cost) * w <= limit * w
+if allowed and ARGV[6] == "1" then
+  curr = curr + cost
+  redis.call("HSET", KEYS[1], "s", ARGV[2], "w", ARGV[3], "p", prev, "c", curr)
+  redis.call("PEXPIRE", KEYS[1], math.max(1, start + 2 * w - now) + 1000)
+end
+return {allowed and 1 or 0, prev, curr}
+`;
+const SHA = createHash("sha1").update(SLIDING_WINDOW_LUA).digest("hex");
+
+export interface RedisStoreOptions {
+  /** A connection to use (not closed by the store), or a URL to open one (closed by it). */
+  redis?: Redis;
+  url?: string;
+  /** Prefix of every key this store writes (default "kw:rl:"). */
+  prefix?: string;
+  now?: Clock;
+  /** Per-command timeout for a connection the store opens (default 500 ms). */
+  commandTimeoutMs?: number;
+}
+
+/** Connection options that fail fast instead of queueing while Redis is unreachable. */
+export function fastFailRedisOptions(commandTimeoutMs = 500): RedisOptions {
+  return {
+    commandTimeout: commandTimeoutMs,
+    maxRetriesPerRequest: 1,
+    connectTimeout: 2_000,
+    retryStrategy: (times) => Math.min(times * 200, 2_000),
+  };
+}
+
+export class RedisRateLimitStore implements RateLimitStore {
+  readonly redis: Redis;
+  private readonly owned: boolean;
+  private readonly prefix: string;
+  private readonly now: Clock;
+
+  constructor(options: RedisStoreOptions) {
+    if (options.redis) {
+      this.redis = options.redis;
+      this.owned = false;
+    } else {
+      if (!options.url) throw new Error("RedisRateLimitStore needs `redis` or `url`");
+      this.redis = new Redis(options.url, fastFailRedisOptions(options.commandTimeoutMs));
+      // Errors surface on each command (and are handled by the caller's fail mode);
+      // without a listener ioredis would print every reconnect failure.
+      this.redis.on("error", () => {});
+      this.owned = true;
+    }
+    this.prefix = options.prefix ?? "kw:rl:";
+    this.now = options.now ?? Date.now;
+  }
+
+  hit(key: string, limit: number, windowMs: number, cost = 1): Promise<RateLimitResult> {
+    return this.run(key, limit, windowMs, cost, true);
+  }
+
+  peek(key: string, limit: number, windowMs: number, cost = 1): Promise<RateLimitResult> {
+    return this.run(key, limit, windowMs, cost, false);
+  }
+
+  async reset(key: string): Promise<void> {
+    await this.redis.del(this.prefix + key);
+  }
+
+  async close(): Promise<void> {
+    if (!this.owned) return;
+    await this.redis.quit().catch(() => this.redis.disconnect());
+  }
+
+  private async run(
+    key: string,
+    limit: number,
+    windowMs: number,
+    cost: number,
+    commit: boolean,
+  ): Promise<RateLimitResult> {
+    validateHit(limit, windowMs, cost);
+    const now = this.now();
+    const start = windowStartOf(now, windowMs);
+    const args = [now, start, windowMs, limit, cost, commit ? 1 : 0];
+    const k = this.prefix + key;
+    let reply: unknown;
+    try {
+      reply = await this.redis.evalsha(SHA, 1, k, ...args);
+    } catch (e) {
+      if (!String((e as Error).message).includes("NOSCRIPT")) throw e;
+      reply = await this.redis.eval(SLIDING_WINDOW_LUA, 1, k, ...args);
+    }
+    const [allowed, prev, curr] = reply as [number, number, number];
+    return toResult({ prev, curr }, allowed === 1, now, windowMs, limit, cost);
+  }
+}
