@@ -1,0 +1,198 @@
+import type { Tx } from "@/lib/db";
+import type { Organization, Plan } from "@/lib/db/generated/client";
+import { planDefaults } from "@/lib/plans";
+import {
+  afterCursor,
+  newestFirst,
+  normalizeEmail,
+  orNull,
+  type Page,
+  type PageOptions,
+  pageSize,
+  scopeId,
+  toPage,
+} from "./shared";
+
+export type { Organization };
+
+export interface CreateOrganizationInput {
+  name: string;
+  email: string;
+  /** Derived from the name (and made unique) when not given. */
+  slug?: string;
+  plan?: Plan;
+  /** Each limit defaults to the plan's. */
+  rateLimitPerMinute?: number;
+  monthlyQuota?: number;
+  maxActiveKeys?: number;
+  usageRetentionDays?: number;
+  isActive?: boolean;
+}
+
+export interface UpdateOrganizationInput {
+  name?: string;
+  email?: string;
+  slug?: string;
+  /** A plan change resets every limit not given alongside it to the new plan's default. */
+  plan?: Plan;
+  rateLimitPerMinute?: number;
+  monthlyQuota?: number;
+  maxActiveKeys?: number;
+  usageRetentionDays?: number;
+  isActive?: boolean;
+}
+
+export interface ListOrganizationsOptions extends PageOptions {
+  isActive?: boolean;
+  /** Offset paging for admin tables; ignored when a cursor is given. */
+  offset?: number;
+}
+
+const SLUG_MAX = 48;
+
+/** `Acme Corp.` -> `acme-corp`; letters with accents lose them; empty becomes `org`. */
+export function slugify(name: string): string {
+  const slug = name
+    .normalize("NFKD")
+    .replace(/[\u0300-\u036f]/g, "")
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, "-")
+    .replace(/^-+|-+$/g, "")
+    .slice(0, SLUG_MAX)
+    .replace(/-+$/g, "");
+  return slug || "org";
+}
+
+/** The first free slug of `base`, `base-2`, `base-3`, ... (one query). */
+async function uniqueSlug(db: Tx, base: string): Promise<string> {
+  const taken = await db.organization.findMany({
+    where: { OR: [{ slug: base }, { slug: { startsWith: `${base}-` } }] },
+    select: { slug: true },
+  });
+  const used = new Set(taken.map((t) => t.slug));
+  if (!used.has(base)) return base;
+  for (let n = 2; ; n++) {
+    const candidate = `${base}-${n}`;
+    if (!used.has(candidate)) return candidate;
+  }
+}
+
+function activeKeyWhere(organizationId: string, now: Date) {
+  return {
+    organizationId,
+    status: "ACTIVE" as const,
+    OR: [{ expiresAt: null }, { expiresAt: { gt: now } }],
+  };
+}
+
+export const organizationRepository = {
+  async getById(db: Tx, id: string): Promise<Organization | null> {
+    if (!scopeId(id, "organizationId")) return null;
+    return db.organization.findUnique({ where: { id } });
+  },
+
+  async getBySlug(db: Tx, slug: string): Promise<Organization | null> {
+    if (typeof slug !== "string" || slug.length === 0) return null;
+    return db.organization.findUnique({ where: { slug } });
+  },
+
+  async getByEmail(db: Tx, email: string): Promise<Organization | null> {
+    if (typeof email !== "string" || email.length === 0) return null;
+    return db.organization.findUnique({ where: { email: normalizeEmail(email) } });
+  },
+
+  /**
+   * Creates an organization with its plan's limits unless given. A derived slug is made unique;
+   * a given slug is used as is (a taken one fails with Prisma's P2002).
+   */
+  async create(db: Tx, input: CreateOrganizationInput): Promise<Organization> {
+    const plan = input.plan ?? "FREE";
+    const defaults = planDefaults(plan);
+    const slug = input.slug ?? (await uniqueSlug(db, slugify(input.name)));
+    return db.organization.create({
+      data: {
+        name: input.name,
+        email: normalizeEmail(input.email),
+        slug,
+        plan,
+        rateLimitPerMinute: input.rateLimitPerMinute ?? defaults.rateLimitPerMinute,
+        monthlyQuota: input.monthlyQuota ?? defaults.monthlyQuota,
+        maxActiveKeys: input.maxActiveKeys ?? defaults.maxActiveKeys,
+        usageRetentionDays: input.usageRetentionDays ?? defaults.usageRetentionDays,
+        isActive: input.isActive ?? true,
+      },
+    });
+  },
+
+  /** Null when there is no such organization. */
+  async update(db: Tx, id: string, input: UpdateOrganizationInput): Promise<Organization | null> {
+    if (!scopeId(id, "organizationId")) return null;
+    const planLimits = input.plan ? planDefaults(input.plan) : undefined;
+    return orNull(
+      db.organization.update({
+        where: { id },
+        data: {
+          name: input.name,
+          email: input.email === undefined ? undefined : normalizeEmail(input.email),
+          slug: input.slug,
+          plan: input.plan,
+          isActive: input.isActive,
+          rateLimitPerMinute: input.rateLimitPerMinute ?? planLimits?.rateLimitPerMinute,
+          monthlyQuota: input.monthlyQuota ?? planLimits?.monthlyQuota,
+          maxActiveKeys: input.maxActiveKeys ?? planLimits?.maxActiveKeys,
+          usageRetentionDays: input.usageRetentionDays ?? planLimits?.usageRetentionDays,
+        },
+      }),
+    );
+  },
+
+  /** Newest first. Cursor paging; `offset` paging when no cursor is given. */
+  async list(db: Tx, options: ListOrganizationsOptions = {}): Promise<Page<Organization>> {
+    const size = pageSize(options.limit);
+    const rows = await db.organization.findMany({
+      where: {
+        ...(options.isActive === undefined ? {} : { isActive: options.isActive }),
+        ...afterCursor(options.cursor),
+      },
+      orderBy: newestFirst,
+      take: size + 1,
+      skip: options.cursor ? 0 : Math.max(0, Math.trunc(options.offset ?? 0)),
+    });
+    return toPage(rows, size);
+  },
+
+  async count(db: Tx, options: { isActive?: boolean } = {}): Promise<number> {
+    return db.organization.count({
+      where: options.isActive === undefined ? {} : { isActive: options.isActive },
+    });
+  },
+
+  async activate(db: Tx, id: string): Promise<Organization | null> {
+    return organizationRepository.update(db, id, { isActive: true });
+  },
+
+  async deactivate(db: Tx, id: string): Promise<Organization | null> {
+    return organizationRepository.update(db, id, { isActive: false });
+  },
+
+  /** Hard delete; keys, usage, memberships and audit rows go with it (cascade). */
+  async delete(db: Tx, id: string): Promise<boolean> {
+    if (!scopeId(id, "organizationId")) return false;
+    const { count } = await db.organization.deleteMany({ where: { id } });
+    return count > 0;
+  },
+
+  /** Keys that count against the limit: status ACTIVE and not past their expiry. */
+  async getApiKeyCount(db: Tx, id: string, now: Date = new Date()): Promise<number> {
+    if (!scopeId(id, "organizationId")) return 0;
+    return db.apiKey.count({ where: activeKeyWhere(id, now) });
+  },
+
+  /** False for a missing or inactive organization, or one at its active key limit. */
+  async canCreateApiKey(db: Tx, id: string, now: Date = new Date()): Promise<boolean> {
+    const org = await organizationRepository.getById(db, id);
+    if (!org?.isActive) return false;
+    const active = await organizationRepository.getApiKeyCount(db, id, now);
+    return active < org.maxActiveKeys;
+  },
+};

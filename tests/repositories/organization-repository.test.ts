@@ -1,0 +1,184 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  organizationRepository as orgs,
+  slugify,
+} from "@/lib/repositories/organization-repository";
+import { createTestDatabase, type TestDatabase, testDbKinds } from "@/tests/helpers/db";
+import { allPages, makeKey, makeOrg, OTHER_UUID, unique } from "./fixtures";
+
+describe("slugify", () => {
+  it.each([
+    ["Acme Corp.", "acme-corp"],
+    ["  Ünïcödé   Ltd ", "unicode-ltd"],
+    ["!!!", "org"],
+    ["a".repeat(60), "a".repeat(48)],
+    ["ACME__inc--2", "acme-inc-2"],
+  ])("%j -> %j", (name, slug) => {
+    expect(slugify(name)).toBe(slug);
+  });
+});
+
+describe.each(testDbKinds)("organizationRepository (%s)", (kind) => {
+  let t: TestDatabase;
+  beforeAll(async () => {
+    t = await createTestDatabase(kind);
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it("creates with the plan's defaults and a slug derived from the name", async () => {
+    const free = await orgs.create(t.prisma, { name: "Acme Corp", email: "Team@Acme.test " });
+    expect(free).toMatchObject({
+      slug: "acme-corp",
+      email: "team@acme.test",
+      plan: "FREE",
+      rateLimitPerMinute: 60,
+      monthlyQuota: 10_000,
+      maxActiveKeys: 5,
+      usageRetentionDays: 30,
+      isActive: true,
+    });
+    const pro = await orgs.create(t.prisma, {
+      name: "Acme Corp",
+      email: "b@acme.test",
+      plan: "PRO",
+    });
+    expect(pro).toMatchObject({
+      slug: "acme-corp-2",
+      rateLimitPerMinute: 1_000,
+      maxActiveKeys: 50,
+    });
+    const ent = await orgs.create(t.prisma, {
+      name: "Acme Corp",
+      email: "c@acme.test",
+      plan: "ENTERPRISE",
+      maxActiveKeys: 7,
+    });
+    expect(ent).toMatchObject({
+      slug: "acme-corp-3",
+      monthlyQuota: 100_000_000,
+      maxActiveKeys: 7,
+      usageRetentionDays: 365,
+    });
+    // "acme-corporate" starts with "acme-corp" but is not one of its numbered slugs.
+    const other = await orgs.create(t.prisma, { name: "Acme Corporate", email: "d@acme.test" });
+    expect(other.slug).toBe("acme-corporate");
+  });
+
+  it("uses a given slug as is and refuses a taken one", async () => {
+    const slug = unique("given");
+    const org = await orgs.create(t.prisma, { name: "X", slug, email: `${slug}@x.test` });
+    expect(org.slug).toBe(slug);
+    await expect(
+      orgs.create(t.prisma, { name: "Y", slug, email: `${slug}-2@x.test` }),
+    ).rejects.toMatchObject({ code: "P2002" });
+  });
+
+  it("finds by id, slug and email (case-insensitive); unknown ids are null", async () => {
+    const org = await makeOrg(t.prisma);
+    expect((await orgs.getById(t.prisma, org.id))?.id).toBe(org.id);
+    expect((await orgs.getBySlug(t.prisma, org.slug))?.id).toBe(org.id);
+    expect((await orgs.getByEmail(t.prisma, org.email.toUpperCase()))?.id).toBe(org.id);
+    expect(await orgs.getById(t.prisma, OTHER_UUID)).toBeNull();
+    expect(await orgs.getById(t.prisma, "not-a-uuid")).toBeNull();
+    expect(await orgs.getBySlug(t.prisma, "no-such-slug")).toBeNull();
+    expect(await orgs.getByEmail(t.prisma, "nobody@nowhere.test")).toBeNull();
+  });
+
+  it("throws for a missing id instead of dropping the filter", async () => {
+    await expect(orgs.getById(t.prisma, undefined as never)).rejects.toThrow(TypeError);
+    await expect(orgs.getApiKeyCount(t.prisma, "" as never)).rejects.toThrow(TypeError);
+  });
+
+  it("updates; a plan change resets limits not given", async () => {
+    const org = await makeOrg(t.prisma);
+    const up = await orgs.update(t.prisma, org.id, { plan: "PRO", maxActiveKeys: 3, name: "N" });
+    expect(up).toMatchObject({
+      name: "N",
+      plan: "PRO",
+      maxActiveKeys: 3,
+      rateLimitPerMinute: 1_000,
+      monthlyQuota: 1_000_000,
+      usageRetentionDays: 90,
+    });
+    const same = await orgs.update(t.prisma, org.id, { monthlyQuota: 5 });
+    expect(same).toMatchObject({ plan: "PRO", monthlyQuota: 5, rateLimitPerMinute: 1_000 });
+    expect(await orgs.update(t.prisma, OTHER_UUID, { name: "z" })).toBeNull();
+  });
+
+  it("activates, deactivates, counts and lists with filters and pagination", async () => {
+    const t2 = await createTestDatabase(kind);
+    try {
+      const db = t2.prisma;
+      const created = [];
+      for (let i = 0; i < 7; i++) created.push(await makeOrg(db));
+      await orgs.deactivate(db, created[1].id);
+      await orgs.deactivate(db, created[3].id);
+      expect((await orgs.getById(db, created[1].id))?.isActive).toBe(false);
+      expect(await orgs.count(db)).toBe(7);
+      expect(await orgs.count(db, { isActive: true })).toBe(5);
+      expect(await orgs.count(db, { isActive: false })).toBe(2);
+
+      const all = await allPages((cursor) => orgs.list(db, { limit: 3, cursor }));
+      expect(all.pages).toEqual([3, 3, 1]);
+      expect(new Set(all.items.map((o) => o.id)).size).toBe(7);
+      const inactive = await orgs.list(db, { isActive: false });
+      expect(inactive.items.map((o) => o.id).sort()).toEqual([created[1].id, created[3].id].sort());
+      expect(inactive.nextCursor).toBeNull();
+
+      const offset = await orgs.list(db, { limit: 2, offset: 6 });
+      expect(offset.items).toHaveLength(1);
+      expect(offset.nextCursor).toBeNull();
+      expect(offset.items[0].id).toBe(all.items[6].id);
+
+      expect((await orgs.activate(db, created[1].id))?.isActive).toBe(true);
+      expect(await orgs.count(db, { isActive: false })).toBe(1);
+      expect(await orgs.activate(db, OTHER_UUID)).toBeNull();
+    } finally {
+      await t2.close();
+    }
+  });
+
+  it("counts only active, unexpired keys and checks the key limit", async () => {
+    const org = await makeOrg(t.prisma); // FREE: 5 keys
+    const now = new Date();
+    for (let i = 0; i < 4; i++) await makeKey(t.prisma, org.id);
+    const { key: expired } = await makeKey(t.prisma, org.id, {
+      expiresAt: new Date(now.getTime() - 1_000),
+    });
+    expect(expired.status).toBe("ACTIVE");
+    expect(await orgs.getApiKeyCount(t.prisma, org.id)).toBe(4);
+    expect(await orgs.canCreateApiKey(t.prisma, org.id)).toBe(true);
+    const { key: fifth } = await makeKey(t.prisma, org.id);
+    expect(await orgs.canCreateApiKey(t.prisma, org.id)).toBe(false);
+    const { apiKeyRepository } = await import("@/lib/repositories/api-key-repository");
+    await apiKeyRepository.revoke(t.prisma, org.id, fifth.id, { reason: "test" });
+    expect(await orgs.getApiKeyCount(t.prisma, org.id)).toBe(4);
+    expect(await orgs.canCreateApiKey(t.prisma, org.id)).toBe(true);
+    await orgs.deactivate(t.prisma, org.id);
+    expect(await orgs.canCreateApiKey(t.prisma, org.id)).toBe(false);
+    expect(await orgs.canCreateApiKey(t.prisma, OTHER_UUID)).toBe(false);
+    expect(await orgs.getApiKeyCount(t.prisma, OTHER_UUID)).toBe(0);
+  });
+
+  it("deletes with its keys", async () => {
+    const org = await makeOrg(t.prisma);
+    await makeKey(t.prisma, org.id);
+    expect(await orgs.delete(t.prisma, org.id)).toBe(true);
+    expect(await orgs.getById(t.prisma, org.id)).toBeNull();
+    expect(await t.prisma.apiKey.count({ where: { organizationId: org.id } })).toBe(0);
+    expect(await orgs.delete(t.prisma, org.id)).toBe(false);
+  });
+
+  it("works inside a transaction", async () => {
+    const name = unique("Tx Org");
+    await expect(
+      t.prisma.$transaction(async (tx) => {
+        await orgs.create(tx, { name, email: `${unique("tx")}@x.test` });
+        throw new Error("roll back");
+      }),
+    ).rejects.toThrow("roll back");
+    expect(await orgs.getBySlug(t.prisma, slugify(name))).toBeNull();
+  });
+});
