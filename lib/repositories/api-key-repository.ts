@@ -1,0 +1,427 @@
+// Data access for API keys. Every read a caller can reach is scoped by organization id; only
+// `findById` and `getByHash` are not (internal use and the verification path).
+import { Prisma, type Tx } from "@/lib/db";
+import type { ApiKey, Environment, KeyStatus, Organization } from "@/lib/db/generated/client";
+import { isValidHash } from "@/lib/keys/hash";
+import {
+  afterCursor,
+  newestFirst,
+  orNull,
+  type Page,
+  type PageOptions,
+  pageSize,
+  scopeId,
+  toPage,
+  ts,
+} from "./shared";
+
+export type { Environment, KeyStatus };
+
+/** A key as the rest of Keyward sees it: scopes as strings, the request count as a number. */
+export type ApiKeyRecord = Omit<ApiKey, "requestCount" | "scopes" | "metadata"> & {
+  requestCount: number;
+  scopes: string[];
+  metadata: Record<string, unknown> | null;
+};
+
+export type ApiKeyWithOrganization = ApiKeyRecord & { organization: Organization };
+
+export interface CreateApiKeyInput {
+  organizationId: string;
+  name: string;
+  /** SHA-256 hex of the key (from lib/keys). A plaintext key is refused. */
+  keyHash: string;
+  prefix: string;
+  hint: string;
+  environment: Environment;
+  scopes?: string[];
+  expiresAt?: Date | null;
+  rateLimitPerMinute?: number | null;
+  createdBy?: string | null;
+  metadata?: Record<string, unknown> | null;
+}
+
+export interface UpdateApiKeyInput {
+  name?: string;
+  scopes?: string[];
+  expiresAt?: Date | null;
+  rateLimitPerMinute?: number | null;
+  metadata?: Record<string, unknown> | null;
+  status?: KeyStatus;
+  rotatedToId?: string | null;
+}
+
+export interface ListApiKeysOptions extends PageOptions {
+  environment?: Environment;
+  status?: KeyStatus;
+  /** Case-insensitive substring of the name. */
+  search?: string;
+}
+
+export interface KeyUse {
+  id: string;
+  /** Requests to add to the key's count. */
+  count: number;
+  lastUsedAt: Date;
+}
+
+export interface ApiKeyStatistics {
+  total: number;
+  /** By effective status: an ACTIVE key past its expiry counts as EXPIRED. */
+  byStatus: Record<KeyStatus, number>;
+  byEnvironment: Record<Environment, number>;
+  /** Effective-active keys per environment. */
+  activeByEnvironment: Record<Environment, number>;
+  /** Active keys that expire within the next 7 days. */
+  expiringSoon: number;
+  /** Sum of request counts over all the organization's keys. */
+  totalRequests: number;
+}
+
+export function toApiKeyRecord<T extends ApiKey>(
+  key: T,
+): Omit<T, "requestCount" | "scopes" | "metadata"> & ApiKeyRecord {
+  return {
+    ...key,
+    requestCount: Number(key.requestCount),
+    scopes: Array.isArray(key.scopes) ? key.scopes.filter((s) => typeof s === "string") : [],
+    metadata:
+      key.metadata && typeof key.metadata === "object" && !Array.isArray(key.metadata)
+        ? (key.metadata as Record<string, unknown>)
+        : null,
+  };
+}
+
+const json = (value: Record<string, unknown> | null | undefined) =>
+  value === undefined
+    ? undefined
+    : value === null
+      ? Prisma.DbNull
+      : (value as Prisma.InputJsonObject);
+
+const DAY_MS = 86_400_000;
+const empty = <T>(): Page<T> => ({ items: [], nextCursor: null });
+
+async function listWhere(
+  db: Tx,
+  where: Prisma.ApiKeyWhereInput,
+  options: PageOptions,
+): Promise<Page<ApiKeyRecord>> {
+  const size = pageSize(options.limit);
+  const rows = await db.apiKey.findMany({
+    where: { AND: [where, afterCursor(options.cursor)] },
+    orderBy: newestFirst,
+    take: size + 1,
+  });
+  return toPage(rows, size, toApiKeyRecord);
+}
+
+export const apiKeyRepository = {
+  /** The organization's key, or null: another organization's key looks exactly like a missing one. */
+  async getById(db: Tx, organizationId: string, id: string): Promise<ApiKeyRecord | null> {
+    if (!scopeId(organizationId, "organizationId") || !scopeId(id, "keyId")) return null;
+    const key = await db.apiKey.findFirst({ where: { id, organizationId } });
+    return key ? toApiKeyRecord(key) : null;
+  },
+
+  /** Unscoped, for internal jobs only. Never answer a caller's request with it. */
+  async findById(db: Tx, id: string): Promise<ApiKeyRecord | null> {
+    if (!scopeId(id, "keyId")) return null;
+    const key = await db.apiKey.findUnique({ where: { id } });
+    return key ? toApiKeyRecord(key) : null;
+  },
+
+  /** The verification lookup: by hash, with the organization in the same query. */
+  async getByHash(db: Tx, keyHash: string): Promise<ApiKeyWithOrganization | null> {
+    if (!isValidHash(keyHash)) return null;
+    const key = await db.apiKey.findUnique({ where: { keyHash }, include: { organization: true } });
+    return key ? toApiKeyRecord(key) : null;
+  },
+
+  /** Newest first (createdAt desc, id desc), filtered in the query. */
+  async listByOrganization(
+    db: Tx,
+    organizationId: string,
+    options: ListApiKeysOptions = {},
+  ): Promise<Page<ApiKeyRecord>> {
+    if (!scopeId(organizationId, "organizationId")) return empty();
+    const search = options.search?.trim();
+    return listWhere(
+      db,
+      {
+        organizationId,
+        ...(options.environment ? { environment: options.environment } : {}),
+        ...(options.status ? { status: options.status } : {}),
+        ...(search ? { name: { contains: search, mode: "insensitive" as const } } : {}),
+      },
+      options,
+    );
+  },
+
+  async create(db: Tx, input: CreateApiKeyInput): Promise<ApiKeyRecord> {
+    scopeId(input.organizationId, "organizationId");
+    if (!isValidHash(input.keyHash)) {
+      // Guards against a plaintext key (or anything else) reaching the table.
+      throw new TypeError("keyHash must be a SHA-256 digest: 64 lowercase hex characters");
+    }
+    const key = await db.apiKey.create({
+      data: {
+        organizationId: input.organizationId,
+        name: input.name,
+        keyHash: input.keyHash,
+        prefix: input.prefix,
+        hint: input.hint,
+        environment: input.environment,
+        scopes: input.scopes ?? [],
+        expiresAt: input.expiresAt ?? null,
+        rateLimitPerMinute: input.rateLimitPerMinute ?? null,
+        createdBy: input.createdBy ?? null,
+        metadata: json(input.metadata ?? null),
+      },
+    });
+    return toApiKeyRecord(key);
+  },
+
+  /** Null when the organization has no such key. */
+  async update(
+    db: Tx,
+    organizationId: string,
+    id: string,
+    input: UpdateApiKeyInput,
+  ): Promise<ApiKeyRecord | null> {
+    if (!scopeId(organizationId, "organizationId") || !scopeId(id, "keyId")) return null;
+    const key = await orNull(
+      db.apiKey.update({
+        where: { id, organizationId },
+        data: {
+          name: input.name,
+          scopes: input.scopes,
+          expiresAt: input.expiresAt,
+          rateLimitPerMinute: input.rateLimitPerMinute,
+          metadata: json(input.metadata),
+          status: input.status,
+          rotatedToId: input.rotatedToId,
+        },
+      }),
+    );
+    return key ? toApiKeyRecord(key) : null;
+  },
+
+  /**
+   * Records one use (or `count` uses): lastUsedAt moves forward only, requestCount grows. One
+   * statement, no read. Does not touch updatedAt, which tracks changes to the key itself.
+   */
+  async recordUse(db: Tx, id: string, at: Date = new Date(), count = 1): Promise<boolean> {
+    if (!scopeId(id, "keyId")) return false;
+    const n = await db.$executeRaw`
+      UPDATE "ApiKey"
+      SET "lastUsedAt" = GREATEST(COALESCE("lastUsedAt", ${ts(at)}), ${ts(at)}),
+          "requestCount" = "requestCount" + ${BigInt(count)}::bigint
+      WHERE "id" = ${id}::uuid`;
+    return n > 0;
+  },
+
+  /**
+   * Records many keys' uses in one statement (the usage recorder's flush). Repeated ids are
+   * summed; each key's lastUsedAt becomes the latest of its current value and the batch's.
+   * Returns the number of keys updated.
+   */
+  async recordUses(db: Tx, uses: readonly KeyUse[]): Promise<number> {
+    const valid = uses.filter((u) => scopeId(u.id, "keyId") && u.count > 0);
+    if (valid.length === 0) return 0;
+    const ids = valid.map((u) => u.id);
+    const counts = valid.map((u) => BigInt(Math.trunc(u.count)));
+    const ats = valid.map((u) => u.lastUsedAt.toISOString());
+    return db.$executeRaw`
+      UPDATE "ApiKey" AS k
+      SET "lastUsedAt" = GREATEST(COALESCE(k."lastUsedAt", u.at), u.at),
+          "requestCount" = k."requestCount" + u.n
+      FROM (
+        SELECT id, SUM(n)::bigint AS n, MAX(at) AS at
+        FROM unnest(${ids}::uuid[], ${counts}::bigint[], ${ats}::timestamp(3)[]) AS t(id, n, at)
+        GROUP BY id
+      ) AS u
+      WHERE k."id" = u.id`;
+  },
+
+  /**
+   * Revokes the organization's key. An already revoked key is returned unchanged (its first
+   * revocation stands). Null when the organization has no such key.
+   */
+  async revoke(
+    db: Tx,
+    organizationId: string,
+    id: string,
+    input: { reason?: string | null; revokedBy?: string | null; revokedAt?: Date } = {},
+  ): Promise<ApiKeyRecord | null> {
+    if (!scopeId(organizationId, "organizationId") || !scopeId(id, "keyId")) return null;
+    await db.apiKey.updateMany({
+      where: { id, organizationId, status: { not: "REVOKED" } },
+      data: {
+        status: "REVOKED",
+        revokedAt: input.revokedAt ?? new Date(),
+        revokedBy: input.revokedBy ?? null,
+        revokedReason: input.reason ?? null,
+      },
+    });
+    return apiKeyRepository.getById(db, organizationId, id);
+  },
+
+  /** Sets status EXPIRED on ACTIVE keys whose expiry has passed. Returns how many. */
+  async markExpired(
+    db: Tx,
+    options: { now?: Date; organizationId?: string } = {},
+  ): Promise<number> {
+    const now = options.now ?? new Date();
+    if (options.organizationId !== undefined && !scopeId(options.organizationId)) return 0;
+    const { count } = await db.apiKey.updateMany({
+      where: {
+        ...(options.organizationId !== undefined ? { organizationId: options.organizationId } : {}),
+        status: "ACTIVE",
+        expiresAt: { lte: now },
+      },
+      data: { status: "EXPIRED" },
+    });
+    return count;
+  },
+
+  /**
+   * Deletes keys that expired before `before` (status EXPIRED, or ACTIVE past expiry). Their
+   * usage rows go with them (cascade), so keep `before` well in the past.
+   */
+  async deleteExpired(
+    db: Tx,
+    before: Date,
+    options: { organizationId?: string } = {},
+  ): Promise<number> {
+    if (options.organizationId !== undefined && !scopeId(options.organizationId)) return 0;
+    const { count } = await db.apiKey.deleteMany({
+      where: {
+        ...(options.organizationId !== undefined ? { organizationId: options.organizationId } : {}),
+        status: { in: ["ACTIVE", "EXPIRED"] },
+        expiresAt: { lt: before },
+      },
+    });
+    return count;
+  },
+
+  /** Active, not expired, and its organization active. False for another organization's key. */
+  async isValid(
+    db: Tx,
+    organizationId: string,
+    id: string,
+    now: Date = new Date(),
+  ): Promise<boolean> {
+    if (!scopeId(organizationId, "organizationId") || !scopeId(id, "keyId")) return false;
+    const n = await db.apiKey.count({
+      where: {
+        id,
+        organizationId,
+        status: "ACTIVE",
+        OR: [{ expiresAt: null }, { expiresAt: { gt: now } }],
+        organization: { isActive: true },
+      },
+    });
+    return n > 0;
+  },
+
+  /** Keys in status ACTIVE and not past expiry (what counts against the plan's limit). */
+  async getActiveCount(
+    db: Tx,
+    organizationId: string,
+    options: { environment?: Environment; now?: Date } = {},
+  ): Promise<number> {
+    if (!scopeId(organizationId, "organizationId")) return 0;
+    const now = options.now ?? new Date();
+    return db.apiKey.count({
+      where: {
+        organizationId,
+        status: "ACTIVE",
+        ...(options.environment ? { environment: options.environment } : {}),
+        OR: [{ expiresAt: null }, { expiresAt: { gt: now } }],
+      },
+    });
+  },
+
+  /** Active keys expiring within `days` from now (not already expired), newest first. */
+  async getExpiringSoon(
+    db: Tx,
+    organizationId: string,
+    days: number,
+    options: PageOptions & { now?: Date } = {},
+  ): Promise<Page<ApiKeyRecord>> {
+    if (!scopeId(organizationId, "organizationId")) return empty();
+    const now = options.now ?? new Date();
+    return listWhere(
+      db,
+      {
+        organizationId,
+        status: "ACTIVE",
+        expiresAt: { gt: now, lte: new Date(now.getTime() + days * DAY_MS) },
+      },
+      options,
+    );
+  },
+
+  /** Active keys not used for `days` (never-used keys count from their creation), newest first. */
+  async getUnused(
+    db: Tx,
+    organizationId: string,
+    days: number,
+    options: PageOptions & { now?: Date } = {},
+  ): Promise<Page<ApiKeyRecord>> {
+    if (!scopeId(organizationId, "organizationId")) return empty();
+    const cutoff = new Date((options.now ?? new Date()).getTime() - days * DAY_MS);
+    return listWhere(
+      db,
+      {
+        organizationId,
+        status: "ACTIVE",
+        OR: [{ lastUsedAt: { lt: cutoff } }, { lastUsedAt: null, createdAt: { lt: cutoff } }],
+      },
+      options,
+    );
+  },
+
+  /** Counts by effective status and environment, in one SQL aggregate. */
+  async getStatistics(
+    db: Tx,
+    organizationId: string,
+    now: Date = new Date(),
+  ): Promise<ApiKeyStatistics> {
+    const stats: ApiKeyStatistics = {
+      total: 0,
+      byStatus: { ACTIVE: 0, REVOKED: 0, EXPIRED: 0 },
+      byEnvironment: { LIVE: 0, TEST: 0 },
+      activeByEnvironment: { LIVE: 0, TEST: 0 },
+      expiringSoon: 0,
+      totalRequests: 0,
+    };
+    if (!scopeId(organizationId, "organizationId")) return stats;
+    const soon = new Date(now.getTime() + 7 * DAY_MS);
+    const rows = await db.$queryRaw<
+      { status: KeyStatus; environment: Environment; n: bigint; soon: bigint; requests: unknown }[]
+    >`
+      SELECT s.status, s.environment, COUNT(*) AS n,
+             COUNT(*) FILTER (WHERE s.status = 'ACTIVE' AND s."expiresAt" <= ${ts(soon)}) AS soon,
+             COALESCE(SUM(s."requestCount"), 0)::text AS requests
+      FROM (
+        SELECT CASE WHEN k.status = 'ACTIVE' AND k."expiresAt" <= ${ts(now)}
+                    THEN 'EXPIRED' ELSE k.status::text END AS status,
+               k.environment::text AS environment, k."expiresAt", k."requestCount"
+        FROM "ApiKey" k
+        WHERE k."organizationId" = ${organizationId}::uuid
+      ) AS s
+      GROUP BY s.status, s.environment`;
+    for (const r of rows) {
+      const n = Number(r.n);
+      stats.total += n;
+      stats.byStatus[r.status] += n;
+      stats.byEnvironment[r.environment] += n;
+      if (r.status === "ACTIVE") stats.activeByEnvironment[r.environment] += n;
+      stats.expiringSoon += Number(r.soon);
+      stats.totalRequests += Number(r.requests);
+    }
+    return stats;
+  },
+};
