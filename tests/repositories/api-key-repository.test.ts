@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { isKeywardError } from "@/lib/errors";
 import { generateKey, hashKey } from "@/lib/keys";
 import { apiKeyRepository as keys } from "@/lib/repositories/api-key-repository";
-import { isKeywardError } from "@/lib/errors";
 import { createTestDatabase, type TestDatabase, testDbKinds } from "@/tests/helpers/db";
 import { allPages, makeKey, makeOrg, OTHER_UUID } from "./fixtures";
 
