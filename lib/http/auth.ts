@@ -1,0 +1,142 @@
+// Who is calling: the key from `Authorization: Bearer` or `X-API-Key` (one of them, once), never
+// from the URL; then the key service's verify decides, and its code becomes the HTTP answer.
+import type { Db } from "@/lib/db";
+import { type ErrorCode, KeywardError } from "@/lib/errors";
+import { type VerifyOutcome, verifyKey } from "@/lib/services/api-key-service";
+import type { VerifyCode } from "@/lib/validation/keys";
+import { rateLimitHeaders, secondsUntil } from "./ratelimit-headers";
+import type { AuthContext } from "./route";
+import type { HeaderSource, HttpRequest } from "./types";
+
+const KEY_LIKE = /pk_(live|test)_/i;
+const KEY_PARAMS = new Set(["key", "api_key", "apikey", "api-key", "access_token", "token"]);
+
+/** Keys are never accepted in the URL: it ends up in logs, histories and referrers. */
+export function rejectKeyInUrl(url: URL): void {
+  let path = url.pathname;
+  try {
+    path = decodeURIComponent(path);
+  } catch {}
+  const inQuery = [...url.searchParams].some(
+    ([k, v]) => KEY_PARAMS.has(k.toLowerCase()) || KEY_LIKE.test(v) || KEY_LIKE.test(k),
+  );
+  if (inQuery || KEY_LIKE.test(path)) {
+    throw new KeywardError(
+      "BAD_REQUEST",
+      "API keys are never accepted in the URL. Send it as `Authorization: Bearer <key>`, and revoke this key: it may have been logged.",
+    );
+  }
+}
+
+/** The presented key, or null when none; throws 400/401 for ambiguous or malformed headers. */
+export function extractKey(headers: HeaderSource): string | null {
+  const authorization = headers.get("authorization");
+  const apiKey = headers.get("x-api-key");
+  if (authorization !== null && apiKey !== null) {
+    throw new KeywardError(
+      "BAD_REQUEST",
+      "Send the key in one header, `Authorization: Bearer` or `X-API-Key`, not both.",
+    );
+  }
+  if (authorization !== null) {
+    // Fetch joins repeated headers with ", "; node keeps the first Authorization. Either way a
+    // comma means more than one credential.
+    if (authorization.includes(",")) {
+      throw new KeywardError("BAD_REQUEST", "Send exactly one Authorization header.");
+    }
+    const m = /^\s*bearer\s+(\S+)\s*$/i.exec(authorization);
+    if (!m) {
+      throw new KeywardError("UNAUTHORIZED", "Use `Authorization: Bearer <key>`.");
+    }
+    return m[1]!;
+  }
+  if (apiKey !== null) {
+    if (apiKey.includes(",")) {
+      throw new KeywardError("BAD_REQUEST", "Send exactly one X-API-Key header.");
+    }
+    const v = apiKey.trim();
+    if (!v) throw new KeywardError("UNAUTHORIZED", "The X-API-Key header is empty.");
+    return v;
+  }
+  return null;
+}
+
+const FAILURE: Record<Exclude<VerifyCode, "VALID">, { code: ErrorCode; detail: string }> = {
+  INVALID_FORMAT: {
+    code: "INVALID_FORMAT",
+    detail: "The API key is not in the pk_live_… / pk_test_… format.",
+  },
+  NOT_FOUND: { code: "KEY_NOT_FOUND", detail: "No such API key." },
+  REVOKED: { code: "KEY_REVOKED", detail: "This API key has been revoked; use another key." },
+  EXPIRED: {
+    code: "KEY_EXPIRED",
+    detail: "This API key has expired; rotate it or create a new one.",
+  },
+  INSUFFICIENT_SCOPE: {
+    code: "INSUFFICIENT_SCOPE",
+    detail: "This API key lacks a scope this route needs.",
+  },
+  ORG_INACTIVE: { code: "ORG_INACTIVE", detail: "The key's organization is inactive." },
+  RATE_LIMITED: {
+    code: "RATE_LIMITED",
+    detail: "Too many requests for this key; retry after the time given.",
+  },
+  QUOTA_EXCEEDED: {
+    code: "QUOTA_EXCEEDED",
+    detail: "The organization's monthly request quota is used up.",
+  },
+};
+
+/** Turns a failed verify outcome into the error the client sees (with retry headers set). */
+export function outcomeError(
+  outcome: VerifyOutcome,
+  headers: Record<string, string>,
+  now: number,
+  scopes: string[] = [],
+): KeywardError {
+  const code = outcome.code as Exclude<VerifyCode, "VALID">;
+  const f = FAILURE[code];
+  let detail = f.detail;
+  if (code === "INSUFFICIENT_SCOPE" && scopes.length) {
+    detail = `This route needs the scope(s) ${scopes.join(", ")}.`;
+  }
+  if (outcome.addressLimit && !outcome.addressLimit.allowed) {
+    Object.assign(headers, rateLimitHeaders(outcome.addressLimit, now));
+    const retryAfter = Math.max(1, Math.ceil(outcome.addressLimit.retryAfterMs / 1000));
+    return new KeywardError(
+      "RATE_LIMITED",
+      "Too many failed key checks from your address; retry after the time given.",
+      { extra: { retryAfter } },
+    );
+  }
+  if (code === "RATE_LIMITED" && outcome.ratelimit) {
+    const retryAfter = Math.max(1, Math.ceil(outcome.ratelimit.retryAfterMs / 1000));
+    return new KeywardError(f.code, detail, { extra: { retryAfter } });
+  }
+  if (code === "QUOTA_EXCEEDED" && outcome.quotaResetAt) {
+    const retryAfter = Math.max(1, secondsUntil(outcome.quotaResetAt, now));
+    return new KeywardError(f.code, detail, { extra: { retryAfter } });
+  }
+  return new KeywardError(f.code, detail);
+}
+
+export async function authenticate(
+  db: Db,
+  request: HttpRequest,
+  scopes: string[],
+  endpoint: string,
+  headers: Record<string, string>,
+  now: () => number,
+): Promise<AuthContext> {
+  const key = extractKey(request.headers);
+  if (key === null) {
+    throw new KeywardError(
+      "UNAUTHORIZED",
+      "This route needs an API key: `Authorization: Bearer <key>` or `X-API-Key: <key>`.",
+    );
+  }
+  const outcome = await verifyKey(db, { key, scopes, endpoint, ip: request.ip });
+  if (outcome.ratelimit) Object.assign(headers, rateLimitHeaders(outcome.ratelimit, now()));
+  if (outcome.code !== "VALID" || !outcome.key) throw outcomeError(outcome, headers, now(), scopes);
+  return { key: outcome.key, ratelimit: outcome.ratelimit };
+}

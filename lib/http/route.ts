@@ -1,0 +1,195 @@
+// The route wrapper: a short, fixed list of options (auth, scopes, body/query/params schemas,
+// output schema, body limit), and one core `runRoute` that turns an HttpRequest into an
+// HttpResult. Next route handlers and a plain node:http server both call it through adapters.
+import { randomBytes } from "node:crypto";
+import type { z } from "zod";
+import type { Db } from "@/lib/db";
+import { KeywardError } from "@/lib/errors";
+import type { RateLimitResult } from "@/lib/ratelimit/types";
+import type { CachedKey } from "@/lib/services/key-cache";
+import { toFieldIssues } from "@/lib/validation/issues";
+import { authenticate, rejectKeyInUrl } from "./auth";
+import { meter } from "./metering";
+import { errorToProblem } from "./problem";
+import { rateLimitHeaders } from "./ratelimit-headers";
+import type { HttpRequest, HttpResult } from "./types";
+
+export const DEFAULT_BODY_LIMIT = 64 * 1024;
+
+export interface AuthContext {
+  key: CachedKey;
+  ratelimit: RateLimitResult | null;
+}
+
+export interface RouteContext<B, Q, P> {
+  request: HttpRequest;
+  requestId: string;
+  db: Db;
+  body: B;
+  query: Q;
+  params: P;
+  auth: AuthContext;
+  /** Extra response headers (lowercase names). */
+  headers: Record<string, string>;
+  /** Response status when not the route's default. */
+  status?: number;
+  /** Who this call's usage is billed to, when not the authenticated key (verify sets it). */
+  meterAs?: { apiKeyId: string; organizationId: string };
+}
+
+type Schema = z.ZodType;
+type Infer<S> = S extends z.ZodType ? z.output<S> : undefined;
+
+export interface RouteSpec<
+  B extends Schema | undefined,
+  Q extends Schema | undefined,
+  P extends Schema | undefined,
+  O extends Schema | undefined,
+> {
+  /** The route as the OpenAPI document and the usage table name it, e.g. `/api/v1/keys/{id}`. */
+  path: string;
+  method: "GET" | "POST" | "PATCH" | "DELETE";
+  /** "key": a valid API key is required (and counted); "none": anyone. */
+  auth: "key" | "none";
+  scopes?: string[];
+  body?: B;
+  /** An empty body counts as `{}` (for bodies whose fields are all optional). */
+  bodyOptional?: boolean;
+  bodyLimit?: number;
+  query?: Q;
+  params?: P;
+  /** Filters what leaves the server: unknown fields are stripped. */
+  output?: O;
+  status?: number;
+  handler(
+    ctx: RouteContext<Infer<B>, Infer<Q>, Infer<P>>,
+  ): Promise<O extends z.ZodType ? z.input<O> : unknown>;
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: a route of any shape
+export type AnyRoute = RouteSpec<any, any, any, any>;
+
+export function defineRoute<
+  B extends Schema | undefined = undefined,
+  Q extends Schema | undefined = undefined,
+  P extends Schema | undefined = undefined,
+  O extends Schema | undefined = undefined,
+>(spec: RouteSpec<B, Q, P, O>): RouteSpec<B, Q, P, O> {
+  return spec;
+}
+
+export interface RunDeps {
+  db: () => Promise<Db>;
+  now?: () => number;
+}
+
+export function newRequestId(): string {
+  return `req_${randomBytes(12).toString("base64url")}`;
+}
+
+function parseWith<S extends Schema>(schema: S, input: unknown, where: string): z.output<S> {
+  const r = schema.safeParse(input);
+  if (r.success) return r.data;
+  throw new KeywardError(
+    "VALIDATION_FAILED",
+    `The request ${where} has invalid fields; see issues.`,
+    { issues: toFieldIssues(r.error, where === "body" ? undefined : where) },
+  );
+}
+
+function queryObject(url: URL): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  for (const [k, v] of url.searchParams) {
+    const prev = out[k];
+    out[k] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [prev, v];
+  }
+  return out;
+}
+
+async function readJson(route: AnyRoute, request: HttpRequest): Promise<unknown> {
+  const limit = route.bodyLimit ?? DEFAULT_BODY_LIMIT;
+  const declared = request.headers.get("content-length");
+  if (declared !== null && /^\d+$/.test(declared) && Number(declared) > limit) {
+    throw new KeywardError("PAYLOAD_TOO_LARGE", `The body may be at most ${limit} bytes.`);
+  }
+  const text = await request.readBody(limit);
+  if (text.trim() === "") {
+    if (route.bodyOptional) return {};
+    throw new KeywardError("BAD_REQUEST", "This request needs a JSON body.");
+  }
+  const type = (request.headers.get("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
+  if (type !== "application/json" && !/^application\/[a-z0-9.+-]+\+json$/.test(type)) {
+    throw new KeywardError(
+      "UNSUPPORTED_MEDIA_TYPE",
+      "Send the body as JSON with Content-Type: application/json.",
+    );
+  }
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new KeywardError("INVALID_JSON", "The body is not valid JSON.");
+  }
+}
+
+/** The whole request: auth, parse, handler, output filter, errors, headers, metering. */
+export async function runRoute(
+  route: AnyRoute,
+  request: HttpRequest,
+  rawParams: Record<string, string>,
+  deps: RunDeps,
+): Promise<HttpResult> {
+  const now = deps.now ?? Date.now;
+  const started = performance.now();
+  const requestId = newRequestId();
+  const headers: Record<string, string> = {};
+  const ctx = { request, requestId, headers } as RouteContext<unknown, unknown, unknown>;
+  let result: HttpResult;
+  try {
+    rejectKeyInUrl(request.url);
+    ctx.db = await deps.db();
+    if (route.auth === "key") {
+      ctx.auth = await authenticate(ctx.db, request, route.scopes ?? [], route.path, headers, now);
+    }
+    ctx.params = route.params ? parseWith(route.params, rawParams, "params") : rawParams;
+    ctx.query = route.query ? parseWith(route.query, queryObject(request.url), "query") : undefined;
+    if (route.body) {
+      ctx.body = parseWith(route.body, await readJson(route, request), "body");
+    }
+    const data = await route.handler(ctx);
+    const status = ctx.status ?? route.status ?? 200;
+    const body = route.output ? route.output.parse(data) : data;
+    result = {
+      status,
+      headers: status === 204 ? {} : { "content-type": "application/json" },
+      body: status === 204 ? null : body,
+    };
+  } catch (error) {
+    result = errorToProblem(error, requestId, route.path);
+  }
+  result.headers = {
+    ...headers,
+    ...result.headers,
+    "x-request-id": requestId,
+    "cache-control": "no-store",
+    "x-content-type-options": "nosniff",
+  };
+  const billed =
+    ctx.meterAs ??
+    (ctx.auth ? { apiKeyId: ctx.auth.key.id, organizationId: ctx.auth.key.organizationId } : null);
+  if (billed) {
+    meter({
+      ...billed,
+      endpoint: route.path,
+      method: route.method,
+      statusCode: result.status,
+      responseTimeMs: Math.round(performance.now() - started),
+      ipAddress: request.ip,
+      userAgent: request.headers.get("user-agent")?.slice(0, 256) ?? null,
+      errorCode:
+        result.status >= 400 ? String((result.body as { code?: string } | null)?.code ?? "") : null,
+    });
+  }
+  return result;
+}
+
+export { rateLimitHeaders };

@@ -1,0 +1,23 @@
+// The framework-neutral request and response the route core works on. Adapters turn a fetch
+// Request (Next route handlers) or a node:http IncomingMessage (the lean server) into these.
+
+export interface HeaderSource {
+  get(name: string): string | null;
+}
+
+export interface HttpRequest {
+  method: string;
+  url: URL;
+  headers: HeaderSource;
+  /** The client's address (best effort). */
+  ip: string;
+  /** Reads the whole body as text; throws PAYLOAD_TOO_LARGE past `limit` bytes. */
+  readBody(limit: number): Promise<string>;
+}
+
+/** What a route answers: a status, lowercase header names, and a JSON body (or none). */
+export interface HttpResult {
+  status: number;
+  headers: Record<string, string>;
+  body: unknown;
+}

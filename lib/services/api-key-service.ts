@@ -1,0 +1,784 @@
+// The key service: the one place that creates, verifies, revokes, rotates and updates API keys.
+// Route handlers, server actions and the CLI call it and nothing below it. Every change runs in
+// one transaction with its audit row; verify is data (a stable code), never an exception.
+import type { Db, Tx } from "@/lib/db";
+import { KeywardError, notFound, validationFailed } from "@/lib/errors";
+import {
+  generateKey,
+  hashKey,
+  isValidKeyFormat,
+  verifyKey as keyMatchesHash,
+  normalizeEnvironment,
+  toDbEnvironment,
+} from "@/lib/keys";
+import { MemoryRateLimitStore } from "@/lib/ratelimit/memory-store";
+import type { RateLimitResult } from "@/lib/ratelimit/types";
+import {
+  type ApiKeyRecord,
+  type ApiKeyStatistics,
+  type ApiKeyWithOrganization,
+  apiKeyRepository,
+} from "@/lib/repositories/api-key-repository";
+import { auditRepository } from "@/lib/repositories/audit-repository";
+import { organizationRepository } from "@/lib/repositories/organization-repository";
+import type { Page } from "@/lib/repositories/shared";
+import { toFieldIssues } from "@/lib/validation/issues";
+import {
+  GRACE_PERIODS,
+  type GracePeriod,
+  type KeyOutput,
+  KeyNameSchema,
+  RateLimitPerMinuteSchema,
+  ScopesSchema,
+  type VerifyCode,
+  type VerifyResultOutput,
+} from "@/lib/validation/keys";
+import type { z } from "@/lib/validation/zod";
+import { type Actor, actorLabel } from "./actor";
+import { type CachedKey, getKeyCache, type KeyCache } from "./key-cache";
+
+export type EnvironmentInput = "live" | "test" | "LIVE" | "TEST";
+export type KeyView = KeyOutput;
+
+/** Restricts what a caller sees: a test key sees only test keys. */
+export interface Visibility {
+  environment?: "live" | "test";
+}
+
+// ---------------------------------------------------------------------------------------------
+// Views
+
+function iso(d: Date | null | undefined): string | null {
+  return d ? d.toISOString() : null;
+}
+
+/** The effective status: an ACTIVE key past its expiry is expired, whatever the row says. */
+export function effectiveStatus(
+  key: Pick<ApiKeyRecord, "status" | "expiresAt">,
+  now: Date = new Date(),
+): "active" | "revoked" | "expired" {
+  if (key.status === "REVOKED") return "revoked";
+  if (key.status === "EXPIRED") return "expired";
+  if (key.expiresAt && key.expiresAt.getTime() <= now.getTime()) return "expired";
+  return "active";
+}
+
+/** A key as it may leave the service: no hash, no plaintext. */
+export function toKeyView(key: ApiKeyRecord, now: Date = new Date()): KeyView {
+  return {
+    id: key.id,
+    name: key.name,
+    prefix: key.prefix,
+    hint: key.hint,
+    environment: key.environment === "TEST" ? "test" : "live",
+    status: effectiveStatus(key, now),
+    scopes: [...key.scopes],
+    expiresAt: iso(key.expiresAt),
+    rateLimitPerMinute: key.rateLimitPerMinute,
+    lastUsedAt: iso(key.lastUsedAt),
+    requestCount: key.requestCount,
+    createdAt: key.createdAt.toISOString(),
+    updatedAt: key.updatedAt.toISOString(),
+    revokedAt: iso(key.revokedAt),
+    revokedReason: key.revokedReason,
+    rotatedToId: key.rotatedToId,
+  };
+}
+
+function visible(key: ApiKeyRecord | null, v: Visibility): ApiKeyRecord | null {
+  if (!key) return null;
+  if (v.environment && key.environment !== toDbEnvironment(v.environment)) return null;
+  return key;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Input checks shared by every caller (API, dashboard, CLI), so each gets the same 422.
+
+function check<S extends z.ZodType>(schema: S, value: unknown, path: string): z.output<S> {
+  const r = schema.safeParse(value);
+  if (!r.success) throw validationFailed(toFieldIssues(r.error, path));
+  return r.data;
+}
+
+function toDate(value: Date | string | null | undefined, path: string): Date | null | undefined {
+  if (value === undefined || value === null) return value;
+  const d = value instanceof Date ? value : new Date(value);
+  if (Number.isNaN(d.getTime())) {
+    throw validationFailed([{ path, message: "Not a valid date and time." }]);
+  }
+  return d;
+}
+
+function futureExpiry(d: Date | null | undefined, now: Date): Date | null | undefined {
+  if (d && d.getTime() <= now.getTime()) {
+    throw validationFailed([{ path: "expiresAt", message: "The expiry must be in the future." }]);
+  }
+  if (d && d.getTime() > now.getTime() + 10 * 366 * 86_400_000) {
+    throw validationFailed([
+      { path: "expiresAt", message: "The expiry is more than 10 years away." },
+    ]);
+  }
+  return d;
+}
+
+function environmentOf(value: unknown): "live" | "test" {
+  try {
+    return normalizeEnvironment(value);
+  } catch {
+    throw validationFailed([{ path: "environment", message: 'Expected "live" or "test".' }]);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Private adapters (see the report: want these as repository functions).
+
+/** Locks one row until the transaction ends (rotation and the key-limit check need it). */
+async function lockRow(tx: Tx, table: "ApiKey" | "Organization", id: string): Promise<boolean> {
+  const rows =
+    table === "ApiKey"
+      ? await tx.$queryRaw<
+          { id: string }[]
+        >`SELECT id FROM "ApiKey" WHERE id = ${id}::uuid FOR UPDATE`
+      : await tx.$queryRaw<
+          { id: string }[]
+        >`SELECT id FROM "Organization" WHERE id = ${id}::uuid FOR UPDATE`;
+  return rows.length > 0;
+}
+
+interface AuditEntry {
+  organizationId: string;
+  action: string;
+  targetId: string;
+  metadata?: Record<string, unknown>;
+}
+
+function writeAudit(tx: Tx, actor: Actor, entry: AuditEntry) {
+  return auditRepository.create(tx, {
+    organizationId: entry.organizationId,
+    actorType: actor.type,
+    actorId: actor.id ?? null,
+    action: entry.action,
+    targetType: "api_key",
+    targetId: entry.targetId,
+    metadata: entry.metadata ?? {},
+    ipAddress: actor.ip ?? null,
+  });
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const isUuid = (s: unknown): s is string => typeof s === "string" && UUID.test(s);
+
+// ---------------------------------------------------------------------------------------------
+// Create
+
+export interface CreateKeyInput {
+  organizationId: string;
+  name: string;
+  environment: EnvironmentInput;
+  scopes?: string[];
+  expiresAt?: Date | string | null;
+  rateLimitPerMinute?: number | null;
+  metadata?: Record<string, unknown> | null;
+}
+
+export interface CreatedKey {
+  /** The plaintext key: returned this once, stored nowhere. */
+  key: string;
+  apiKey: KeyView;
+}
+
+export async function createKey(db: Db, input: CreateKeyInput, actor: Actor): Promise<CreatedKey> {
+  const now = new Date();
+  const name = check(KeyNameSchema, input.name, "name");
+  const environment = environmentOf(input.environment);
+  const scopes = check(ScopesSchema, input.scopes ?? [], "scopes");
+  const expiresAt = futureExpiry(toDate(input.expiresAt, "expiresAt"), now) ?? null;
+  const rateLimitPerMinute =
+    check(RateLimitPerMinuteSchema.optional(), input.rateLimitPerMinute, "rateLimitPerMinute") ??
+    null;
+  if (!isUuid(input.organizationId)) throw notFound("organization");
+
+  const generated = generateKey(environment);
+  const record = await db.$transaction(async (tx) => {
+    // The organization row is the lock that keeps two creates from both passing the limit.
+    if (!(await lockRow(tx, "Organization", input.organizationId))) throw notFound("organization");
+    const org = await organizationRepository.getById(tx, input.organizationId);
+    if (!org) throw notFound("organization");
+    if (!org.isActive) {
+      throw new KeywardError(
+        "ORG_INACTIVE",
+        "The organization is inactive; it cannot get new keys.",
+      );
+    }
+    const active = await organizationRepository.getApiKeyCount(tx, org.id, now);
+    if (active >= org.maxActiveKeys) {
+      throw new KeywardError(
+        "KEY_LIMIT_REACHED",
+        `The organization has ${active} active keys, its plan's maximum. Revoke one first.`,
+        { extra: { limit: org.maxActiveKeys } },
+      );
+    }
+    const created = await apiKeyRepository.create(tx, {
+      organizationId: org.id,
+      name,
+      keyHash: generated.hash,
+      prefix: generated.prefix,
+      hint: generated.hint,
+      environment: toDbEnvironment(environment),
+      scopes,
+      expiresAt,
+      rateLimitPerMinute,
+      createdBy: actorLabel(actor),
+      metadata: input.metadata ?? null,
+    });
+    await writeAudit(tx, actor, {
+      organizationId: org.id,
+      action: "key.created",
+      targetId: created.id,
+      metadata: {
+        name,
+        environment,
+        scopes,
+        expiresAt: iso(expiresAt),
+        rateLimitPerMinute,
+        prefix: generated.prefix,
+        hint: generated.hint,
+      },
+    });
+    return created;
+  });
+  getKeyCache().invalidate(generated.hash);
+  return { key: generated.key, apiKey: toKeyView(record, now) };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Read
+
+export interface ListKeysOptions {
+  environment?: EnvironmentInput;
+  status?: "active" | "revoked" | "expired" | "ACTIVE" | "REVOKED" | "EXPIRED";
+  search?: string;
+  limit?: number;
+  cursor?: string | null;
+}
+
+export async function listKeys(
+  db: Db,
+  organizationId: string,
+  options: ListKeysOptions = {},
+  visibility: Visibility = {},
+): Promise<Page<KeyView>> {
+  if (!isUuid(organizationId)) return { items: [], nextCursor: null };
+  let environment = options.environment ? environmentOf(options.environment) : undefined;
+  if (visibility.environment) {
+    if (environment && environment !== visibility.environment)
+      return { items: [], nextCursor: null };
+    environment = visibility.environment;
+  }
+  // The status column is filtered in SQL, so keys past their expiry are marked first.
+  if (options.status) await apiKeyRepository.markExpired(db, { organizationId });
+  const now = new Date();
+  const page = await apiKeyRepository.listByOrganization(db, organizationId, {
+    environment: environment ? toDbEnvironment(environment) : undefined,
+    status: options.status
+      ? (options.status.toUpperCase() as "ACTIVE" | "REVOKED" | "EXPIRED")
+      : undefined,
+    search: options.search,
+    limit: options.limit,
+    cursor: options.cursor,
+  });
+  return { items: page.items.map((k) => toKeyView(k, now)), nextCursor: page.nextCursor };
+}
+
+/** The organization's key; another organization's (or a hidden) key is NOT_FOUND, exactly. */
+export async function getKey(
+  db: Db,
+  organizationId: string,
+  keyId: string,
+  visibility: Visibility = {},
+): Promise<KeyView> {
+  if (!isUuid(organizationId) || !isUuid(keyId)) throw notFound("key");
+  const key = visible(await apiKeyRepository.getById(db, organizationId, keyId), visibility);
+  if (!key) throw notFound("key");
+  return toKeyView(key);
+}
+
+export async function getKeyStatistics(db: Db, organizationId: string): Promise<ApiKeyStatistics> {
+  return apiKeyRepository.getStatistics(db, organizationId);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Revoke
+
+export async function revokeKey(
+  db: Db,
+  organizationId: string,
+  keyId: string,
+  input: { reason?: string | null },
+  actor: Actor,
+  visibility: Visibility = {},
+): Promise<KeyView> {
+  if (!isUuid(organizationId) || !isUuid(keyId)) throw notFound("key");
+  const reason = input.reason?.trim().slice(0, 500) || null;
+  const { record, hash } = await db.$transaction(async (tx) => {
+    await lockRow(tx, "ApiKey", keyId);
+    const key = visible(await apiKeyRepository.getById(tx, organizationId, keyId), visibility);
+    if (!key) throw notFound("key");
+    if (key.status === "REVOKED") return { record: key, hash: key.keyHash };
+    const revoked = await apiKeyRepository.revoke(tx, organizationId, keyId, {
+      reason,
+      revokedBy: actorLabel(actor),
+    });
+    if (!revoked) throw notFound("key");
+    await writeAudit(tx, actor, {
+      organizationId,
+      action: "key.revoked",
+      targetId: keyId,
+      metadata: { reason, prefix: key.prefix, hint: key.hint },
+    });
+    return { record: revoked, hash: key.keyHash };
+  });
+  getKeyCache().invalidate(hash);
+  return toKeyView(record);
+}
+
+/** For operators (CLI): revoke by id alone, optionally checking the organization's slug. */
+export async function revokeKeyById(
+  db: Db,
+  input: { keyId: string; orgSlug?: string; reason?: string | null },
+  actor: Actor,
+): Promise<KeyView> {
+  if (!isUuid(input.keyId)) throw notFound("key");
+  const key = await apiKeyRepository.findById(db, input.keyId);
+  if (!key) throw notFound("key");
+  if (input.orgSlug !== undefined) {
+    const org = await organizationRepository.getBySlug(db, input.orgSlug);
+    if (!org || org.id !== key.organizationId) throw notFound("key");
+  }
+  return revokeKey(db, key.organizationId, key.id, { reason: input.reason }, actor);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rotate
+
+/**
+ * When the old key stops working after a rotation: the end of the grace period, but never later
+ * than the old key's own expiry (rotation must not extend a key's life).
+ */
+export function capGracePeriodAtSourceExpiry(
+  now: Date,
+  gracePeriodSeconds: number,
+  sourceExpiresAt: Date | null,
+): Date {
+  if (!Number.isFinite(gracePeriodSeconds) || gracePeriodSeconds < 0) {
+    throw new RangeError("gracePeriodSeconds must be a finite number >= 0");
+  }
+  const end = new Date(now.getTime() + gracePeriodSeconds * 1000);
+  if (sourceExpiresAt && sourceExpiresAt.getTime() < end.getTime()) {
+    return new Date(Math.max(sourceExpiresAt.getTime(), now.getTime()));
+  }
+  return end;
+}
+
+export interface RotatedKey extends CreatedKey {
+  previousKey: KeyView;
+}
+
+export async function rotateKey(
+  db: Db,
+  organizationId: string,
+  keyId: string,
+  input: { gracePeriod?: GracePeriod },
+  actor: Actor,
+  visibility: Visibility = {},
+): Promise<RotatedKey> {
+  const gracePeriod = input.gracePeriod ?? "24h";
+  if (!(gracePeriod in GRACE_PERIODS)) {
+    throw validationFailed([
+      { path: "gracePeriod", message: `One of ${Object.keys(GRACE_PERIODS).join(", ")}.` },
+    ]);
+  }
+  if (!isUuid(organizationId) || !isUuid(keyId)) throw notFound("key");
+  const now = new Date();
+  const result = await db.$transaction(async (tx) => {
+    // Lock the source first: two rotations of one key must not both mint a successor.
+    await lockRow(tx, "ApiKey", keyId);
+    const old = visible(await apiKeyRepository.getById(tx, organizationId, keyId), visibility);
+    if (!old) throw notFound("key");
+    const status = effectiveStatus(old, now);
+    if (status !== "active") {
+      throw new KeywardError(
+        "CONFLICT",
+        `Only an active key can be rotated; this one is ${status}.`,
+      );
+    }
+    if (old.rotatedToId) {
+      throw new KeywardError(
+        "CONFLICT",
+        "This key was rotated already; rotate its successor instead.",
+        { extra: { rotatedToId: old.rotatedToId } },
+      );
+    }
+    const org = await organizationRepository.getById(tx, organizationId);
+    if (!org) throw notFound("key");
+    if (!org.isActive) {
+      throw new KeywardError(
+        "ORG_INACTIVE",
+        "The organization is inactive; its keys cannot rotate.",
+      );
+    }
+    // No key-limit check: the old key is on its way out, and a rotation must always be possible.
+    const generated = generateKey(old.environment);
+    const created = await apiKeyRepository.create(tx, {
+      organizationId,
+      name: old.name,
+      keyHash: generated.hash,
+      prefix: generated.prefix,
+      hint: generated.hint,
+      environment: old.environment,
+      scopes: old.scopes,
+      expiresAt: null,
+      rateLimitPerMinute: old.rateLimitPerMinute,
+      createdBy: actorLabel(actor),
+      metadata: { ...(old.metadata ?? {}), rotatedFromId: old.id },
+    });
+    const seconds = GRACE_PERIODS[gracePeriod];
+    let previous: ApiKeyRecord | null;
+    if (seconds === 0) {
+      await apiKeyRepository.update(tx, organizationId, old.id, { rotatedToId: created.id });
+      previous = await apiKeyRepository.revoke(tx, organizationId, old.id, {
+        reason: "Rotated without a grace period",
+        revokedBy: actorLabel(actor),
+        revokedAt: now,
+      });
+    } else {
+      previous = await apiKeyRepository.update(tx, organizationId, old.id, {
+        expiresAt: capGracePeriodAtSourceExpiry(now, seconds, old.expiresAt),
+        rotatedToId: created.id,
+      });
+    }
+    if (!previous) throw notFound("key");
+    await writeAudit(tx, actor, {
+      organizationId,
+      action: "key.rotated",
+      targetId: old.id,
+      metadata: {
+        newKeyId: created.id,
+        gracePeriod,
+        previousKeyExpiresAt: iso(previous.expiresAt),
+        prefix: generated.prefix,
+        hint: generated.hint,
+      },
+    });
+    return { created, previous, plaintext: generated.key, oldHash: old.keyHash };
+  });
+  getKeyCache().invalidate(result.oldHash);
+  return {
+    key: result.plaintext,
+    apiKey: toKeyView(result.created, now),
+    previousKey: toKeyView(result.previous, now),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Update
+
+export interface UpdateKeyInput {
+  name?: string;
+  scopes?: string[];
+  expiresAt?: Date | string | null;
+  /** null: the plan's limit. */
+  rateLimitPerMinute?: number | null;
+}
+
+export async function updateKey(
+  db: Db,
+  organizationId: string,
+  keyId: string,
+  input: UpdateKeyInput,
+  actor: Actor,
+  visibility: Visibility = {},
+): Promise<KeyView> {
+  const now = new Date();
+  const patch: UpdateKeyInput & { expiresAt?: Date | null } = {};
+  if (input.name !== undefined) patch.name = check(KeyNameSchema, input.name, "name");
+  if (input.scopes !== undefined) patch.scopes = check(ScopesSchema, input.scopes, "scopes");
+  if (input.expiresAt !== undefined) {
+    patch.expiresAt = futureExpiry(toDate(input.expiresAt, "expiresAt"), now) ?? null;
+  }
+  if (input.rateLimitPerMinute !== undefined) {
+    patch.rateLimitPerMinute = check(
+      RateLimitPerMinuteSchema,
+      input.rateLimitPerMinute,
+      "rateLimitPerMinute",
+    );
+  }
+  if (!isUuid(organizationId) || !isUuid(keyId)) throw notFound("key");
+  const { record, hash } = await db.$transaction(async (tx) => {
+    await lockRow(tx, "ApiKey", keyId);
+    const key = visible(await apiKeyRepository.getById(tx, organizationId, keyId), visibility);
+    if (!key) throw notFound("key");
+    if (key.status === "REVOKED") {
+      throw new KeywardError("CONFLICT", "A revoked key cannot be changed.");
+    }
+    if (key.rotatedToId && patch.expiresAt !== undefined) {
+      throw new KeywardError(
+        "CONFLICT",
+        "This key was rotated; its expiry is the end of its grace period and cannot change.",
+      );
+    }
+    const changes: Record<string, { from: unknown; to: unknown }> = {};
+    const before: Record<string, unknown> = {
+      name: key.name,
+      scopes: key.scopes,
+      expiresAt: iso(key.expiresAt),
+      rateLimitPerMinute: key.rateLimitPerMinute,
+    };
+    for (const [field, value] of Object.entries(patch)) {
+      const to = value instanceof Date ? value.toISOString() : value;
+      if (JSON.stringify(before[field]) !== JSON.stringify(to)) {
+        changes[field] = { from: before[field], to };
+      }
+    }
+    if (Object.keys(changes).length === 0) return { record: key, hash: key.keyHash };
+    const updated = await apiKeyRepository.update(tx, organizationId, keyId, {
+      name: patch.name,
+      scopes: patch.scopes,
+      expiresAt: patch.expiresAt,
+      rateLimitPerMinute: patch.rateLimitPerMinute,
+      // An expired row whose expiry moved to the future is active again.
+      ...(key.status === "EXPIRED" && patch.expiresAt !== undefined ? { status: "ACTIVE" } : {}),
+    });
+    if (!updated) throw notFound("key");
+    await writeAudit(tx, actor, {
+      organizationId,
+      action: "key.updated",
+      targetId: keyId,
+      metadata: { changes },
+    });
+    return { record: updated, hash: key.keyHash };
+  });
+  getKeyCache().invalidate(hash);
+  return toKeyView(record, now);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Verify
+
+export interface VerifyInput {
+  key: string;
+  /** Scopes the key must all hold. */
+  scopes?: string[];
+  /** What is being accessed, for metering by the caller. */
+  endpoint?: string;
+  /** The client's address: failed attempts are rate limited per address. */
+  ip?: string;
+}
+
+export interface VerifyOutcome {
+  valid: boolean;
+  code: VerifyCode;
+  /** The key, when one was found (also for REVOKED/EXPIRED/...). */
+  key: CachedKey | null;
+  /** The key's own rate limit state, when it was counted. */
+  ratelimit: RateLimitResult | null;
+  /** Set when failed attempts from this address were counted; not allowed = throttled. */
+  addressLimit?: RateLimitResult;
+  /** Unix ms when the monthly quota resets (QUOTA_EXCEEDED). */
+  quotaResetAt?: number;
+}
+
+export interface QuotaCheck {
+  allowed: boolean;
+  used: number;
+  limit: number;
+  /** Unix ms of the next month's start (UTC). */
+  resetAt: number;
+}
+
+export interface VerifyDeps {
+  now: () => number;
+  cache: KeyCache;
+  /** Counts one request against the key's per-minute limit. */
+  limitKey(keyId: string, limit: number): Promise<RateLimitResult>;
+  /** Counts one request against the organization's monthly quota. */
+  spendQuota(org: CachedKey["organization"], db: Db): Promise<QuotaCheck>;
+  /** Spends one failed attempt from the address's budget. */
+  failAddress(ip: string): Promise<RateLimitResult | null>;
+}
+
+export const FAILED_VERIFY_POLICY = { limit: 60, windowMs: 60_000 };
+const MINUTE = 60_000;
+
+export function startOfNextMonthUtc(now: number): number {
+  const d = new Date(now);
+  return Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1);
+}
+
+// Private adapter until lib/ratelimit exposes getRateLimiter()/quota helpers: an in-process
+// store (exact for one instance) and no quota enforcement.
+function defaultDeps(): VerifyDeps {
+  const g = globalThis as unknown as Record<symbol, MemoryRateLimitStore | undefined>;
+  const k = Symbol.for("keyward.verify.memoryStore");
+  g[k] ??= new MemoryRateLimitStore();
+  const store = g[k];
+  return {
+    now: Date.now,
+    cache: getKeyCache(),
+    limitKey: (keyId, limit) => store.hit(`key:${keyId}`, limit, MINUTE),
+    spendQuota: async (org) => ({
+      allowed: true,
+      used: 0,
+      limit: org.monthlyQuota,
+      resetAt: startOfNextMonthUtc(Date.now()),
+    }),
+    failAddress: (ip) =>
+      store.hit(`verify-fail:${ip}`, FAILED_VERIFY_POLICY.limit, FAILED_VERIFY_POLICY.windowMs),
+  };
+}
+
+let depsOverride: Partial<VerifyDeps> | null = null;
+/** Tests: replace some of verify's collaborators (clock, cache, limiter, quota). */
+export function setVerifyDeps(deps: Partial<VerifyDeps> | null): void {
+  depsOverride = deps;
+}
+function verifyDeps(): VerifyDeps {
+  return { ...defaultDeps(), ...(depsOverride ?? {}) };
+}
+
+export function toCachedKey(row: ApiKeyWithOrganization): CachedKey {
+  const o = row.organization;
+  return {
+    id: row.id,
+    organizationId: row.organizationId,
+    keyHash: row.keyHash,
+    name: row.name,
+    prefix: row.prefix,
+    hint: row.hint,
+    environment: row.environment === "TEST" ? "test" : "live",
+    status: row.status === "REVOKED" ? "revoked" : row.status === "EXPIRED" ? "expired" : "active",
+    scopes: [...row.scopes],
+    expiresAt: row.expiresAt ? row.expiresAt.getTime() : null,
+    rateLimitPerMinute: row.rateLimitPerMinute,
+    organization: {
+      id: o.id,
+      name: o.name,
+      slug: o.slug,
+      plan: o.plan,
+      isActive: o.isActive,
+      rateLimitPerMinute: o.rateLimitPerMinute,
+      monthlyQuota: o.monthlyQuota,
+      maxActiveKeys: o.maxActiveKeys,
+    },
+  };
+}
+
+/** The key's effective per-minute limit: its own, else its organization's (plan) limit. */
+export function effectiveRateLimit(key: CachedKey): number {
+  return key.rateLimitPerMinute ?? key.organization.rateLimitPerMinute;
+}
+
+const AUTH_FAILURES: ReadonlySet<VerifyCode> = new Set([
+  "INVALID_FORMAT",
+  "NOT_FOUND",
+  "REVOKED",
+  "EXPIRED",
+]);
+
+/**
+ * format -> hash -> lookup (cached) -> status, expiry, organization -> scopes -> rate limit ->
+ * quota. Cheapest checks first; the quota is spent last, only by a request that passed the rest.
+ */
+export async function verifyKey(
+  db: Db,
+  input: VerifyInput,
+  deps: VerifyDeps = verifyDeps(),
+): Promise<VerifyOutcome> {
+  const outcome = await evaluate(db, input, deps);
+  if (input.ip && AUTH_FAILURES.has(outcome.code) && !outcome.addressLimit) {
+    // Only failures spend the address's budget: a service verifying many valid keys from one
+    // address is never throttled by address. If the limiter fails, we fail open here: the
+    // address limit guards the database, it is not what makes a bad key invalid.
+    outcome.addressLimit = (await deps.failAddress(input.ip).catch(() => null)) ?? undefined;
+  }
+  return outcome;
+}
+
+async function evaluate(db: Db, input: VerifyInput, deps: VerifyDeps): Promise<VerifyOutcome> {
+  const fail = (code: VerifyCode, key: CachedKey | null = null): VerifyOutcome => ({
+    valid: false,
+    code,
+    key,
+    ratelimit: null,
+  });
+  if (!isValidKeyFormat(input.key)) return fail("INVALID_FORMAT");
+  const hash = hashKey(input.key);
+  let key: CachedKey | null;
+  const cached = deps.cache.get(hash);
+  if (cached.hit) {
+    key = cached.value;
+  } else {
+    // Even an address over its failed-attempt budget gets the lookup: a valid key must never be
+    // throttled by address (one service may verify thousands of keys from one address). The
+    // budget changes only what a failure answers (429), and the negative cache absorbs repeats.
+    const row = await apiKeyRepository.getByHash(db, hash);
+    // The index found the row by hash; the constant-time comparison is the check we rely on.
+    key = row && keyMatchesHash(input.key, row.keyHash) ? toCachedKey(row) : null;
+    deps.cache.set(hash, key);
+  }
+  if (!key) return fail("NOT_FOUND");
+  const now = deps.now();
+  if (key.status === "revoked") return fail("REVOKED", key);
+  if (key.status === "expired" || (key.expiresAt !== null && key.expiresAt <= now)) {
+    return fail("EXPIRED", key);
+  }
+  if (!key.organization.isActive) return fail("ORG_INACTIVE", key);
+  const required = input.scopes ?? [];
+  if (required.some((s) => !key.scopes.includes(s))) return fail("INSUFFICIENT_SCOPE", key);
+
+  let ratelimit: RateLimitResult | null = null;
+  try {
+    ratelimit = await deps.limitKey(key.id, effectiveRateLimit(key));
+  } catch {
+    // Fail open: a limiter outage (e.g. Redis down) must not take the team's API down with it.
+    ratelimit = null;
+  }
+  if (ratelimit && !ratelimit.allowed) {
+    return { valid: false, code: "RATE_LIMITED", key, ratelimit };
+  }
+  let quota: QuotaCheck | null = null;
+  try {
+    quota = await deps.spendQuota(key.organization, db);
+  } catch {
+    quota = null; // fail open, as above
+  }
+  if (quota && !quota.allowed) {
+    return { valid: false, code: "QUOTA_EXCEEDED", key, ratelimit, quotaResetAt: quota.resetAt };
+  }
+  return { valid: true, code: "VALID", key, ratelimit };
+}
+
+/** The public verify answer (`POST /api/v1/keys/verify`). */
+export function toVerifyResult(
+  outcome: VerifyOutcome,
+  now: number = Date.now(),
+): VerifyResultOutput {
+  const k = outcome.key;
+  const rl = outcome.ratelimit;
+  return {
+    valid: outcome.valid,
+    code: outcome.code,
+    keyId: k?.id ?? null,
+    organizationId: k?.organizationId ?? null,
+    environment: k?.environment ?? null,
+    scopes: k ? [...k.scopes] : [],
+    expiresAt: k?.expiresAt ? new Date(k.expiresAt).toISOString() : null,
+    ratelimit: rl
+      ? {
+          limit: rl.limit,
+          remaining: Math.max(0, rl.remaining),
+          reset: Math.max(0, Math.ceil((rl.reset - now) / 1000)),
+        }
+      : null,
+  };
+}

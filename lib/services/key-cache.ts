@@ -1,0 +1,185 @@
+// Verified keys cached in process for a short time, so verify does not query the database on
+// every request. Revocation must reach every instance within a second: entries live at most
+// `ttlMs` (1 s by default), revoke/rotate/update drop the entry here at once, and when REDIS_URL
+// is set the drop is published so other instances drop theirs too.
+//
+// Negative answers (no such key) are cached briefly as well, in their own bounded map, so a
+// flood of made-up keys neither reaches the database on every request nor evicts real keys.
+// That is safe because a key's hash cannot be asked about before the key exists (256 random
+// bits), and createKey drops the hash anyway.
+import { onShutdown } from "@/lib/lifecycle";
+
+export interface CachedOrganization {
+  id: string;
+  name: string;
+  slug: string;
+  plan: "FREE" | "PRO" | "ENTERPRISE";
+  isActive: boolean;
+  rateLimitPerMinute: number;
+  monthlyQuota: number;
+  maxActiveKeys: number;
+}
+
+/** What verify needs about a key, frozen at lookup time. */
+export interface CachedKey {
+  id: string;
+  organizationId: string;
+  keyHash: string;
+  name: string;
+  prefix: string;
+  hint: string;
+  environment: "live" | "test";
+  status: "active" | "revoked" | "expired";
+  scopes: string[];
+  /** Unix ms, or null for never. */
+  expiresAt: number | null;
+  rateLimitPerMinute: number | null;
+  organization: CachedOrganization;
+}
+
+export type CacheLookup = { hit: true; value: CachedKey | null } | { hit: false };
+
+export interface KeyCacheOptions {
+  ttlMs?: number;
+  negativeTtlMs?: number;
+  maxEntries?: number;
+  now?: () => number;
+}
+
+type Entry = { value: CachedKey | null; expires: number };
+
+export class KeyCache {
+  readonly ttlMs: number;
+  readonly negativeTtlMs: number;
+  private readonly maxEntries: number;
+  private readonly now: () => number;
+  private readonly found = new Map<string, Entry>();
+  private readonly missing = new Map<string, Entry>();
+  private readonly hashById = new Map<string, string>();
+  private listeners: Array<(hash: string) => void> = [];
+
+  constructor(options: KeyCacheOptions = {}) {
+    // Never longer than a second: that is the revocation promise.
+    this.ttlMs = Math.min(options.ttlMs ?? 1000, 1000);
+    this.negativeTtlMs = Math.min(options.negativeTtlMs ?? 1000, this.ttlMs);
+    this.maxEntries = options.maxEntries ?? 10_000;
+    this.now = options.now ?? Date.now;
+  }
+
+  get(hash: string): CacheLookup {
+    const now = this.now();
+    for (const map of [this.found, this.missing]) {
+      const e = map.get(hash);
+      if (!e) continue;
+      if (e.expires <= now) {
+        map.delete(hash);
+        continue;
+      }
+      // Most recently used goes to the back; eviction takes from the front.
+      map.delete(hash);
+      map.set(hash, e);
+      return { hit: true, value: e.value };
+    }
+    return { hit: false };
+  }
+
+  set(hash: string, value: CachedKey | null): void {
+    const map = value ? this.found : this.missing;
+    const ttl = value ? this.ttlMs : this.negativeTtlMs;
+    if (ttl <= 0) return;
+    (value ? this.missing : this.found).delete(hash);
+    map.delete(hash);
+    map.set(hash, { value, expires: this.now() + ttl });
+    if (value) this.hashById.set(value.id, hash);
+    while (map.size > this.maxEntries) {
+      const oldest = map.keys().next().value as string;
+      const evicted = map.get(oldest);
+      map.delete(oldest);
+      if (evicted?.value) this.hashById.delete(evicted.value.id);
+    }
+  }
+
+  /** Drops a hash here and, through the listeners (Redis), on every other instance. */
+  invalidate(hash: string): void {
+    this.drop(hash);
+    for (const l of this.listeners) l(hash);
+  }
+
+  invalidateKeyId(id: string): void {
+    const hash = this.hashById.get(id);
+    if (hash) this.invalidate(hash);
+  }
+
+  /** Local only: what a message from another instance does. */
+  drop(hash: string): void {
+    const e = this.found.get(hash);
+    if (e?.value) this.hashById.delete(e.value.id);
+    this.found.delete(hash);
+    this.missing.delete(hash);
+  }
+
+  clear(): void {
+    this.found.clear();
+    this.missing.clear();
+    this.hashById.clear();
+  }
+
+  onInvalidate(listener: (hash: string) => void): void {
+    this.listeners.push(listener);
+  }
+
+  get size(): number {
+    return this.found.size + this.missing.size;
+  }
+}
+
+const CHANNEL = "keyward:key-cache:invalidate";
+const KEY = Symbol.for("keyward.keyCache");
+
+// Kept on globalThis: Next bundles route handlers separately, and a revoke in one route must
+// clear the entry the verify route reads.
+export function getKeyCache(): KeyCache {
+  const g = globalThis as unknown as Record<symbol, KeyCache | undefined>;
+  let cache = g[KEY];
+  if (!cache) {
+    cache = new KeyCache();
+    g[KEY] = cache;
+    const url = process.env.REDIS_URL?.trim();
+    if (url) void connectInvalidation(cache, url);
+  }
+  return cache;
+}
+
+/** Test hook: replaces the process's cache (e.g. with a TTL of 0). */
+export function setKeyCache(cache: KeyCache): void {
+  (globalThis as unknown as Record<symbol, KeyCache>)[KEY] = cache;
+}
+
+// Redis pub/sub: publish our drops, apply everyone's. If Redis is down, the 1 s TTL still holds.
+async function connectInvalidation(cache: KeyCache, url: string): Promise<void> {
+  try {
+    const { Redis } = await import("ioredis");
+    const opts = { lazyConnect: false, maxRetriesPerRequest: 1, enableOfflineQueue: false };
+    const pub = new Redis(url, opts);
+    const sub = new Redis(url, { ...opts, enableOfflineQueue: true });
+    pub.on("error", () => {});
+    sub.on("error", () => {});
+    await sub.subscribe(CHANNEL);
+    sub.on("message", (channel: string, hash: string) => {
+      if (channel === CHANNEL && /^[0-9a-f]{64}$/.test(hash)) cache.drop(hash);
+    });
+    cache.onInvalidate((hash) => {
+      pub.publish(CHANNEL, hash).catch(() => {});
+    });
+    onShutdown(
+      "key-cache-redis",
+      async () => {
+        sub.disconnect();
+        pub.disconnect();
+      },
+      20,
+    );
+  } catch {
+    // The TTL bounds staleness without Redis.
+  }
+}

@@ -1,0 +1,10 @@
+// zod issues -> the field paths a client sees in a 422 problem document.
+import type { FieldIssue } from "@/lib/errors";
+import type { z } from "zod";
+
+export function toFieldIssues(error: z.ZodError, prefix?: string): FieldIssue[] {
+  return error.issues.slice(0, 50).map((i) => ({
+    path: [prefix, ...i.path.map(String)].filter((p) => p !== undefined && p !== "").join("."),
+    message: i.message,
+  }));
+}

@@ -1,0 +1,217 @@
+// API key shapes, written once: request parsing, the derived update (`.partial()`), the output
+// filter (what leaves the server) and the OpenAPI document all come from these.
+import { DateTimeInputSchema, DateTimeSchema, UuidSchema } from "./common";
+import { z } from "./zod";
+
+export const KNOWN_SCOPES = ["keys:read", "keys:write", "usage:read", "usage:write"] as const;
+export type KnownScope = (typeof KNOWN_SCOPES)[number];
+
+/** Custom scopes: `resource:action` (more `:parts` allowed), lowercase, for the team's own API. */
+export const CUSTOM_SCOPE_RE = /^[a-z][a-z0-9_-]*(?::[a-z0-9_*-]+){1,3}$/;
+export const MAX_SCOPES = 50;
+
+export const ScopeSchema = z
+  .string()
+  .min(3)
+  .max(64)
+  .regex(CUSTOM_SCOPE_RE, "A scope looks like `resource:action` (lowercase, digits, _ and -).")
+  .openapi({
+    description: `Built in: ${KNOWN_SCOPES.join(", ")}; or your own \`resource:action\`.`,
+    example: "keys:read",
+  });
+
+export const ScopesSchema = z
+  .array(ScopeSchema)
+  .max(MAX_SCOPES)
+  .refine((a) => new Set(a).size === a.length, "Scopes must not repeat.")
+  .openapi({ example: ["keys:read", "usage:read"] });
+
+export const EnvironmentSchema = z.enum(["live", "test"]).openapi("Environment");
+export type EnvironmentName = z.infer<typeof EnvironmentSchema>;
+
+export const KeyStatusSchema = z.enum(["active", "revoked", "expired"]).openapi("KeyStatus");
+export type KeyStatusName = z.infer<typeof KeyStatusSchema>;
+
+export const KeyNameSchema = z
+  .string()
+  .trim()
+  .min(1)
+  .max(100)
+  .openapi({ example: "billing-service" });
+
+export const RateLimitPerMinuteSchema = z
+  .int()
+  .min(1)
+  .max(1_000_000)
+  .nullable()
+  .openapi({ description: "Requests per minute for this key; null means the plan's limit." });
+
+/** The editable fields of a key, once. */
+const KeyFieldsSchema = z.object({
+  name: KeyNameSchema,
+  environment: EnvironmentSchema,
+  scopes: ScopesSchema,
+  expiresAt: DateTimeInputSchema.nullable().openapi({
+    description: "When the key stops working; null: never.",
+  }),
+  rateLimitPerMinute: RateLimitPerMinuteSchema,
+});
+
+export const CreateKeyBodySchema = KeyFieldsSchema.extend({
+  environment: EnvironmentSchema.optional().openapi({
+    description: "Defaults to the calling key's environment. A test key creates test keys only.",
+  }),
+  scopes: ScopesSchema.optional(),
+  expiresAt: KeyFieldsSchema.shape.expiresAt.optional(),
+  rateLimitPerMinute: RateLimitPerMinuteSchema.optional(),
+}).openapi("CreateKeyRequest");
+export type CreateKeyBody = z.infer<typeof CreateKeyBodySchema>;
+
+export const UpdateKeyBodySchema = KeyFieldsSchema.omit({ environment: true })
+  .partial()
+  .refine((v) => Object.values(v).some((x) => x !== undefined), {
+    message: "Send at least one of name, scopes, expiresAt, rateLimitPerMinute.",
+  })
+  .openapi("UpdateKeyRequest");
+export type UpdateKeyBody = z.infer<typeof UpdateKeyBodySchema>;
+
+export const RevokeKeyBodySchema = z
+  .object({ reason: z.string().trim().min(1).max(500).optional() })
+  .openapi("RevokeKeyRequest");
+
+export const GRACE_PERIODS = { none: 0, "1h": 3_600, "24h": 86_400, "7d": 604_800 } as const;
+export type GracePeriod = keyof typeof GRACE_PERIODS;
+export const GracePeriodSchema = z.enum(["none", "1h", "24h", "7d"]).openapi({
+  description: "How long the old key keeps working (never past its own expiry).",
+});
+
+export const RotateKeyBodySchema = z
+  .object({ gracePeriod: GracePeriodSchema.default("24h") })
+  .openapi("RotateKeyRequest");
+
+export const ListKeysQuerySchema = z.object({
+  environment: EnvironmentSchema.optional(),
+  status: KeyStatusSchema.optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  cursor: z
+    .string()
+    .min(1)
+    .max(200)
+    .optional()
+    .openapi({ description: "`nextCursor` of the previous page." }),
+});
+export type ListKeysQuery = z.infer<typeof ListKeysQuerySchema>;
+
+/** What leaves the server about a key: never the hash, never the plaintext. */
+export const KeySchema = z
+  .object({
+    id: UuidSchema,
+    name: z.string(),
+    prefix: z.string().openapi({ example: "pk_live_" }),
+    hint: z.string().openapi({ example: "x9Q_", description: "The key's last 4 characters." }),
+    environment: EnvironmentSchema,
+    status: KeyStatusSchema,
+    scopes: z.array(z.string()),
+    expiresAt: DateTimeSchema.nullable(),
+    rateLimitPerMinute: z.int().nullable(),
+    lastUsedAt: DateTimeSchema.nullable(),
+    requestCount: z.int(),
+    createdAt: DateTimeSchema,
+    updatedAt: DateTimeSchema,
+    revokedAt: DateTimeSchema.nullable(),
+    revokedReason: z.string().nullable(),
+    rotatedToId: UuidSchema.nullable(),
+  })
+  .openapi("Key");
+export type KeyOutput = z.infer<typeof KeySchema>;
+
+export const CreatedKeySchema = KeySchema.extend({
+  key: z.string().openapi({
+    description: "The whole key. Shown this once; store it now.",
+    example: "pk_live_3q2-7wE9yXbQm0fJdLr8sVt1uZk4nHc6aPg5oIe_x9Q_",
+  }),
+}).openapi("CreatedKey");
+
+export const RotatedKeySchema = CreatedKeySchema.extend({
+  previousKey: KeySchema,
+}).openapi("RotatedKey");
+
+export const KeyListSchema = z
+  .object({ data: z.array(KeySchema), nextCursor: z.string().nullable() })
+  .openapi("KeyList");
+
+export const VerifyBodySchema = z
+  .object({
+    key: z
+      .string()
+      .max(512)
+      .openapi({ example: "pk_live_3q2-7wE9yXbQm0fJdLr8sVt1uZk4nHc6aPg5oIe_x9Q_" }),
+    scopes: z.array(z.string().min(1).max(64)).max(MAX_SCOPES).optional().openapi({
+      description: "Scopes the key must all hold.",
+    }),
+  })
+  .openapi("VerifyRequest");
+export type VerifyBody = z.infer<typeof VerifyBodySchema>;
+
+export const VERIFY_CODES = [
+  "VALID",
+  "INVALID_FORMAT",
+  "NOT_FOUND",
+  "REVOKED",
+  "EXPIRED",
+  "INSUFFICIENT_SCOPE",
+  "RATE_LIMITED",
+  "QUOTA_EXCEEDED",
+  "ORG_INACTIVE",
+] as const;
+export type VerifyCode = (typeof VERIFY_CODES)[number];
+
+export const RateLimitStateSchema = z
+  .object({
+    limit: z.int(),
+    remaining: z.int(),
+    reset: z.int().openapi({ description: "Seconds until the window resets." }),
+  })
+  .openapi("RateLimitState");
+
+export const VerifyResultSchema = z
+  .object({
+    valid: z.boolean(),
+    code: z.enum(VERIFY_CODES),
+    keyId: UuidSchema.nullable(),
+    organizationId: UuidSchema.nullable(),
+    environment: EnvironmentSchema.nullable(),
+    scopes: z.array(z.string()),
+    expiresAt: DateTimeSchema.nullable(),
+    ratelimit: RateLimitStateSchema.nullable(),
+  })
+  .openapi("VerifyResult");
+export type VerifyResultOutput = z.infer<typeof VerifyResultSchema>;
+
+export const MeSchema = z
+  .object({
+    id: UuidSchema,
+    name: z.string(),
+    prefix: z.string(),
+    hint: z.string(),
+    environment: EnvironmentSchema,
+    scopes: z.array(z.string()),
+    expiresAt: DateTimeSchema.nullable(),
+    organization: z.object({
+      id: UuidSchema,
+      name: z.string(),
+      slug: z.string(),
+      plan: z.enum(["FREE", "PRO", "ENTERPRISE"]),
+    }),
+    limits: z.object({
+      rateLimitPerMinute: z.int().openapi({ description: "This key's effective limit." }),
+      monthlyQuota: z.int(),
+      maxActiveKeys: z.int(),
+    }),
+    usage: z.object({
+      month: z.string().openapi({ example: "2026-11" }),
+      requests: z.int(),
+      quotaRemaining: z.int(),
+    }),
+  })
+  .openapi("Me");
