@@ -39,7 +39,32 @@ if allowed and ARGV[6] == "1" then
 end
 return {allowed and 1 or 0, prev, curr}
 `;
-const SHA = createHash("sha1").update(SLIDING_WINDOW_LUA).digest("hex");
+
+export interface LuaScript {
+  lua: string;
+  sha: string;
+}
+
+export function luaScript(lua: string): LuaScript {
+  return { lua, sha: createHash("sha1").update(lua).digest("hex") };
+}
+
+const SLIDING_WINDOW = luaScript(SLIDING_WINDOW_LUA);
+
+/** EVALSHA, and EVAL only when the server does not know the script (NOSCRIPT). */
+export async function runScript(
+  redis: Redis,
+  script: LuaScript,
+  key: string,
+  args: (string | number)[],
+): Promise<unknown> {
+  try {
+    return await redis.evalsha(script.sha, 1, key, ...args);
+  } catch (e) {
+    if (!String((e as Error).message).includes("NOSCRIPT")) throw e;
+    return redis.eval(script.lua, 1, key, ...args);
+  }
+}
 
 export interface RedisStoreOptions {
   /** A connection to use (not closed by the store), or a URL to open one (closed by it). */
@@ -112,14 +137,7 @@ export class RedisRateLimitStore implements RateLimitStore {
     const now = this.now();
     const start = windowStartOf(now, windowMs);
     const args = [now, start, windowMs, limit, cost, commit ? 1 : 0];
-    const k = this.prefix + key;
-    let reply: unknown;
-    try {
-      reply = await this.redis.evalsha(SHA, 1, k, ...args);
-    } catch (e) {
-      if (!String((e as Error).message).includes("NOSCRIPT")) throw e;
-      reply = await this.redis.eval(SLIDING_WINDOW_LUA, 1, k, ...args);
-    }
+    const reply = await runScript(this.redis, SLIDING_WINDOW, this.prefix + key, args);
     const [allowed, prev, curr] = reply as [number, number, number];
     return toResult({ prev, curr }, allowed === 1, now, windowMs, limit, cost);
   }

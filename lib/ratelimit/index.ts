@@ -1,0 +1,155 @@
+// Chooses the rate-limit store and quota counter for the process, by configuration:
+// RATE_LIMIT_STORE=memory|postgres|redis; without it, redis when REDIS_URL is set,
+// else memory (the embedded default: one instance, nothing to run).
+
+import type { Redis } from "ioredis";
+import { getDb, type Tx } from "@/lib/db";
+import { onShutdown } from "@/lib/lifecycle";
+import { MemoryRateLimitStore } from "./memory-store";
+import { isUuid, PostgresRateLimitStore } from "./postgres-store";
+import {
+  MemoryQuotaCounter,
+  PostgresQuotaCounter,
+  type QuotaCounter,
+  RedisQuotaCounter,
+} from "./quota";
+import { RedisRateLimitStore } from "./redis-store";
+import type { Clock, RateLimitStore, RateLimitStoreKind } from "./types";
+
+export type { QuotaCounter, QuotaResult } from "./quota";
+export type { Clock, RateLimitResult, RateLimitStore, RateLimitStoreKind } from "./types";
+
+export type RateLimitConfig =
+  | { kind: "memory"; now?: Clock }
+  | { kind: "postgres"; db?: Tx | (() => Promise<Tx>); now?: Clock }
+  | { kind: "redis"; url?: string; redis?: Redis; prefix?: string; now?: Clock };
+
+/** Reads RATE_LIMIT_STORE / REDIS_URL; throws on an unknown store name. */
+export function rateLimitConfigFromEnv(
+  env: Record<string, string | undefined> = process.env,
+): RateLimitConfig {
+  const chosen = env.RATE_LIMIT_STORE?.trim().toLowerCase() || (env.REDIS_URL ? "redis" : "memory");
+  switch (chosen) {
+    case "memory":
+      return { kind: "memory" };
+    case "postgres":
+      return { kind: "postgres" };
+    case "redis":
+      if (!env.REDIS_URL) throw new Error("RATE_LIMIT_STORE=redis needs REDIS_URL");
+      return { kind: "redis", url: env.REDIS_URL };
+    default:
+      throw new Error(`RATE_LIMIT_STORE must be memory, postgres or redis (got "${chosen}")`);
+  }
+}
+
+// The per-key policy is the one whose keys are API key ids ("key-rpm:<uuid>"): those
+// go to RateLimitTracking; anything else stays in process (see postgres-store.ts).
+const API_KEY_PREFIX = "key-rpm:";
+export function apiKeyTableKey(key: string): string | null {
+  if (!key.startsWith(API_KEY_PREFIX)) return null;
+  const id = key.slice(API_KEY_PREFIX.length);
+  return isUuid(id) ? id : null;
+}
+
+export function createRateLimitStore(config: RateLimitConfig): RateLimitStore {
+  switch (config.kind) {
+    case "memory":
+      return new MemoryRateLimitStore({ now: config.now });
+    case "postgres":
+      return new PostgresRateLimitStore({
+        db: config.db ?? getDb,
+        now: config.now,
+        tableKey: apiKeyTableKey,
+      });
+    case "redis":
+      return new RedisRateLimitStore({
+        redis: config.redis,
+        url: config.url,
+        prefix: config.prefix,
+        now: config.now,
+      });
+  }
+}
+
+export interface RateLimiter {
+  kind: RateLimitStoreKind;
+  store: RateLimitStore;
+  quota: QuotaCounter;
+  /** In-process limiter used when `store` fails and a policy fails open (policies.ts). */
+  local: MemoryRateLimitStore;
+  close(): Promise<void>;
+}
+
+/** A store and a quota counter of one kind; for redis they share one connection. */
+export function createRateLimiter(config: RateLimitConfig): RateLimiter {
+  const local = new MemoryRateLimitStore({ now: config.now });
+  if (config.kind === "redis") {
+    const store = createRateLimitStore(config) as RedisRateLimitStore;
+    const quota = new RedisQuotaCounter({
+      redis: store.redis,
+      prefix: config.prefix ? `${config.prefix}quota:` : undefined,
+      now: config.now,
+    });
+    return {
+      kind: "redis",
+      store,
+      quota,
+      local,
+      async close() {
+        await quota.close();
+        await store.close(); // closes the connection when the store opened it
+        await local.close();
+      },
+    };
+  }
+  const store = createRateLimitStore(config);
+  const quota =
+    config.kind === "postgres"
+      ? new PostgresQuotaCounter({ db: config.db ?? getDb, now: config.now })
+      : new MemoryQuotaCounter({ now: config.now });
+  return {
+    kind: config.kind,
+    store,
+    quota,
+    local,
+    async close() {
+      await quota.close();
+      await store.close();
+      await local.close();
+    },
+  };
+}
+
+// Next bundles route handlers and instrumentation separately: one limiter per process
+// lives on globalThis, like the database.
+const KEY = Symbol.for("keyward.ratelimit");
+type Holder = { limiter?: RateLimiter };
+function holder(): Holder {
+  const g = globalThis as unknown as Record<symbol, Holder>;
+  g[KEY] ??= {};
+  return g[KEY];
+}
+
+/** The process's limiter, created from the environment on first use; closed at shutdown. */
+export function getRateLimiter(): RateLimiter {
+  const h = holder();
+  if (!h.limiter) {
+    const limiter = createRateLimiter(rateLimitConfigFromEnv());
+    h.limiter = limiter;
+    // After the usage recorder's flush (50), before the database closes (90).
+    onShutdown("ratelimit", () => closeRateLimiter(), 60);
+  }
+  return h.limiter;
+}
+
+/** Installs a limiter as the process's (tests, or a server that builds its own). */
+export function setRateLimiter(limiter: RateLimiter | undefined): void {
+  holder().limiter = limiter;
+}
+
+export async function closeRateLimiter(): Promise<void> {
+  const h = holder();
+  const limiter = h.limiter;
+  h.limiter = undefined;
+  await limiter?.close();
+}

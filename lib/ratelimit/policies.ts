@@ -1,0 +1,204 @@
+// Named rate-limit policies and the one place that applies them, with the decision
+// of what happens when the shared store fails (Redis down, database error).
+//
+// Fail modes, per policy:
+// - "open" (API traffic): a limiter outage must not become an outage of every
+//   customer's API. The request is judged by this instance's in-process limiter
+//   instead (same limit, per instance), so limits loosen by at most the number of
+//   instances but never vanish, and the answer is marked `degraded: "local"`.
+// - "closed" (sign-in): these limits exist to stop password guessing; while they
+//   cannot be enforced, sign-in answers "try again shortly" (`degraded: "closed"`).
+//   Dashboard sign-in pausing during an outage is the smaller harm.
+// The monthly quota fails open (allowed, `degraded: true`): it is a billing limit,
+// and the usage table still records every request for reconciliation.
+
+import { KeywardError } from "@/lib/errors";
+import { getRateLimiter, type RateLimiter } from "./index";
+import { monthOf, type QuotaResult } from "./quota";
+import type { RateLimitResult } from "./types";
+
+export type FailMode = "open" | "closed";
+
+export interface RateLimitPolicy {
+  /** Prefix of the store key: `${name}:${identifier}`. */
+  name: string;
+  limit: number;
+  windowMs: number;
+  failMode: FailMode;
+}
+
+const MINUTE = 60_000;
+
+export const POLICIES = {
+  /** Requests per minute per API key; `limit` is overridden by the key's or plan's own. */
+  apiKey: { name: "key-rpm", limit: 60, windowMs: MINUTE, failMode: "open" },
+  /** Failed verifications per client address: hit on each failure, peek before lookup. */
+  verifyFailuresPerAddress: {
+    name: "verify-fail-ip",
+    limit: 100,
+    windowMs: MINUTE,
+    failMode: "open",
+  },
+  /** Failed sign-ins per e-mail address. */
+  signInPerEmail: { name: "signin-email", limit: 5, windowMs: 15 * MINUTE, failMode: "closed" },
+  /** Failed sign-ins per client address (several people may share one address). */
+  signInPerAddress: { name: "signin-ip", limit: 20, windowMs: 15 * MINUTE, failMode: "closed" },
+} as const satisfies Record<string, RateLimitPolicy>;
+
+export type PolicyName = keyof typeof POLICIES;
+
+export interface PolicyResult extends RateLimitResult {
+  policy: string;
+  /** Set when the shared store failed and the policy's fail mode decided. */
+  degraded?: "local" | "closed";
+}
+
+export interface LimitOptions {
+  /** Overrides the policy's limit (e.g. the key's own requests per minute). */
+  limit?: number;
+  cost?: number;
+  /** Report without counting (e.g. "is this address already blocked?"). */
+  peek?: boolean;
+  limiter?: RateLimiter;
+  log?: (message: string) => void;
+}
+
+export function policyKey(policy: RateLimitPolicy, identifier: string): string {
+  return `${policy.name}:${identifier}`;
+}
+
+// One line per failing store every 10 s at most: an outage must not flood the log.
+let lastLog = 0;
+function logFailure(log: (m: string) => void, what: string, e: unknown): void {
+  const now = Date.now();
+  if (now - lastLog < 10_000) return;
+  lastLog = now;
+  log(`ratelimit: ${what} failed (${(e as Error)?.name ?? "Error"}: ${(e as Error)?.message})`);
+}
+
+/** Applies a policy to one identifier (API key id, client address, e-mail). */
+export async function limit(
+  policy: RateLimitPolicy | PolicyName,
+  identifier: string,
+  options: LimitOptions = {},
+): Promise<PolicyResult> {
+  const p = typeof policy === "string" ? POLICIES[policy] : policy;
+  const limiter = options.limiter ?? getRateLimiter();
+  const max = options.limit ?? p.limit;
+  const cost = options.cost ?? 1;
+  const key = policyKey(p, identifier);
+  try {
+    const r =
+      options.peek && limiter.store.peek
+        ? await limiter.store.peek(key, max, p.windowMs, cost)
+        : await limiter.store.hit(key, max, p.windowMs, cost);
+    return { ...r, policy: p.name };
+  } catch (e) {
+    if (e instanceof RangeError) throw e; // a caller's mistake, not an outage
+    logFailure(options.log ?? console.error, `store (${limiter.kind}) for ${p.name}`, e);
+    if (p.failMode === "closed") {
+      const now = Date.now();
+      return {
+        allowed: false,
+        limit: max,
+        remaining: 0,
+        reset: now + 1_000,
+        retryAfterMs: 1_000,
+        policy: p.name,
+        degraded: "closed",
+      };
+    }
+    const r = options.peek
+      ? await limiter.local.peek(key, max, p.windowMs, cost)
+      : limiter.local.hitSync(key, max, p.windowMs, cost);
+    return { ...r, policy: p.name, degraded: "local" };
+  }
+}
+
+/** Like limit(), but throws RATE_LIMITED (429, with retryAfter in seconds) when denied. */
+export async function assertRateLimit(
+  policy: RateLimitPolicy | PolicyName,
+  identifier: string,
+  options: LimitOptions = {},
+): Promise<PolicyResult> {
+  const r = await limit(policy, identifier, options);
+  if (!r.allowed) {
+    throw new KeywardError("RATE_LIMITED", "Too many requests. Try again later.", {
+      extra: { retryAfter: retryAfterSeconds(r), limit: r.limit, remaining: 0, reset: r.reset },
+    });
+  }
+  return r;
+}
+
+/** Whole seconds to wait, rounded up, at least 1 (Retry-After is seconds, never ms). */
+export function retryAfterSeconds(r: Pick<RateLimitResult, "retryAfterMs">): number {
+  return Math.max(1, Math.ceil(r.retryAfterMs / 1000));
+}
+
+/**
+ * RateLimit-* response headers: Limit, Remaining, Reset (seconds from now until a
+ * slot frees, as the IETF draft says), and Retry-After (seconds) when denied.
+ */
+export function rateLimitHeaders(r: RateLimitResult, now = Date.now()): Record<string, string> {
+  const headers: Record<string, string> = {
+    "RateLimit-Limit": String(r.limit),
+    "RateLimit-Remaining": String(r.remaining),
+    "RateLimit-Reset": String(Math.max(0, Math.ceil((r.reset - now) / 1000))),
+  };
+  if (!r.allowed) headers["Retry-After"] = String(retryAfterSeconds(r));
+  return headers;
+}
+
+export interface QuotaOutcome extends QuotaResult {
+  degraded?: boolean;
+}
+
+export interface KeyRequestLimits {
+  apiKeyId: string;
+  organizationId: string;
+  /** The key's own limit, else its plan's (the caller resolves which). */
+  requestsPerMinute: number;
+  monthlyQuota: number;
+}
+
+export type KeyRequestOutcome =
+  | { code: "OK"; rateLimit: PolicyResult; quota: QuotaOutcome }
+  | { code: "RATE_LIMITED"; rateLimit: PolicyResult; quota?: undefined }
+  | { code: "QUOTA_EXCEEDED"; rateLimit: PolicyResult; quota: QuotaOutcome };
+
+/**
+ * The last two steps of verifying a key: the per-key rate limit, then the monthly
+ * quota. Quota is spent only when the rate limit admitted the request, and is the
+ * last check, so nothing after it can refuse a request that already used quota.
+ */
+export async function limitKeyRequest(
+  req: KeyRequestLimits,
+  options: { limiter?: RateLimiter; log?: (message: string) => void } = {},
+): Promise<KeyRequestOutcome> {
+  const limiter = options.limiter ?? getRateLimiter();
+  const rateLimit = await limit(POLICIES.apiKey, req.apiKeyId, {
+    limit: req.requestsPerMinute,
+    limiter,
+    log: options.log,
+  });
+  if (!rateLimit.allowed) return { code: "RATE_LIMITED", rateLimit };
+  let quota: QuotaOutcome;
+  try {
+    quota = await limiter.quota.consume(req.organizationId, req.monthlyQuota);
+  } catch (e) {
+    if (e instanceof RangeError) throw e;
+    logFailure(options.log ?? console.error, `quota (${limiter.kind})`, e);
+    const { end } = monthOf(Date.now());
+    quota = {
+      allowed: true,
+      limit: req.monthlyQuota,
+      used: 0,
+      remaining: req.monthlyQuota,
+      reset: end,
+      degraded: true,
+    };
+  }
+  return quota.allowed
+    ? { code: "OK", rateLimit, quota }
+    : { code: "QUOTA_EXCEEDED", rateLimit, quota };
+}

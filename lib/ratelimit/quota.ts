@@ -1,0 +1,244 @@
+// Per-organization monthly request quota (calendar month, UTC). Checked last in a
+// key's verification and spent only when everything else allowed the request, so a
+// denied request (bad scope, rate limited, quota exhausted) never uses up quota.
+//
+// - memory: one counter per organization in process (the embedded default).
+// - redis: INCRBY on a key per organization and month, inside a Lua script so the
+//   check and the spend are one atomic round trip across instances; the key expires
+//   a day after the month ends.
+// - postgres: there is no counter table. The month's count is computed from
+//   ApiKeyUsage (the metered requests) and cached per organization with an in-process
+//   delta of what was admitted since. Every `refreshMs` the base is recounted and the
+//   cache becomes max(recount, base + delta): the usage recorder writes with about a
+//   second of delay, so a recount alone would forget admitted-but-unflushed requests;
+//   the max keeps this instance's own count monotonic and still picks up other writers.
+//   Exact for one instance; approximate (by the other instances' last refresh) for several.
+
+import { Redis } from "ioredis";
+import type { Tx } from "@/lib/db";
+import { fastFailRedisOptions, luaScript, runScript } from "./redis-store";
+import type { Clock } from "./types";
+
+export interface QuotaResult {
+  allowed: boolean;
+  limit: number;
+  /** Requests counted this month (after this one, when admitted). */
+  used: number;
+  remaining: number;
+  /** Unix ms when the quota renews: the start of the next UTC month. */
+  reset: number;
+}
+
+export interface QuotaCounter {
+  /** Spends `cost` (default 1) of the organization's monthly `limit` when it fits. */
+  consume(organizationId: string, limit: number, cost?: number): Promise<QuotaResult>;
+  /** The state without spending. */
+  peek(organizationId: string, limit: number): Promise<QuotaResult>;
+  close(): Promise<void>;
+}
+
+/** The UTC calendar month containing `now`: its key ("2026-11") and bounds in unix ms. */
+export function monthOf(now: number): { key: string; start: number; end: number } {
+  const d = new Date(now);
+  const y = d.getUTCFullYear();
+  const m = d.getUTCMonth();
+  return {
+    key: `${y}-${String(m + 1).padStart(2, "0")}`,
+    start: Date.UTC(y, m, 1),
+    end: Date.UTC(y, m + 1, 1),
+  };
+}
+
+function result(allowed: boolean, limit: number, used: number, end: number): QuotaResult {
+  return { allowed, limit, used, remaining: Math.max(0, limit - used), reset: end };
+}
+
+function validate(limit: number, cost: number): void {
+  if (!Number.isInteger(limit) || limit < 0) throw new RangeError("limit must be an integer >= 0");
+  if (!Number.isInteger(cost) || cost < 1) throw new RangeError("cost must be an integer >= 1");
+}
+
+export class MemoryQuotaCounter implements QuotaCounter {
+  private readonly counts = new Map<string, { month: string; used: number }>();
+  private readonly now: Clock;
+
+  constructor(options: { now?: Clock } = {}) {
+    this.now = options.now ?? Date.now;
+  }
+
+  async consume(organizationId: string, limit: number, cost = 1): Promise<QuotaResult> {
+    validate(limit, cost);
+    const month = monthOf(this.now());
+    let entry = this.counts.get(organizationId);
+    if (!entry || entry.month !== month.key) {
+      entry = { month: month.key, used: 0 };
+      this.counts.set(organizationId, entry);
+    }
+    const allowed = entry.used + cost <= limit;
+    if (allowed) entry.used += cost;
+    return result(allowed, limit, entry.used, month.end);
+  }
+
+  async peek(organizationId: string, limit: number): Promise<QuotaResult> {
+    const month = monthOf(this.now());
+    const entry = this.counts.get(organizationId);
+    const used = entry?.month === month.key ? entry.used : 0;
+    return result(used < limit, limit, used, month.end);
+  }
+
+  async close(): Promise<void> {
+    this.counts.clear();
+  }
+}
+
+// KEYS[1] month counter; ARGV: limit, cost, ttl ms, commit. Returns {allowed, used}.
+export const QUOTA_LUA = `
+local used = tonumber(redis.call("GET", KEYS[1]) or "0")
+local limit = tonumber(ARGV[1])
+local cost = tonumber(ARGV[2])
+if used + cost > limit then return {0, used} end
+if ARGV[4] ~= "1" then return {1, used} end
+used = redis.call("INCRBY", KEYS[1], cost)
+if used == cost then redis.call("PEXPIRE", KEYS[1], ARGV[3]) end
+return {1, used}
+`;
+const QUOTA = luaScript(QUOTA_LUA);
+
+export class RedisQuotaCounter implements QuotaCounter {
+  readonly redis: Redis;
+  private readonly owned: boolean;
+  private readonly prefix: string;
+  private readonly now: Clock;
+
+  constructor(options: { redis?: Redis; url?: string; prefix?: string; now?: Clock }) {
+    if (options.redis) {
+      this.redis = options.redis;
+      this.owned = false;
+    } else {
+      if (!options.url) throw new Error("RedisQuotaCounter needs `redis` or `url`");
+      this.redis = new Redis(options.url, fastFailRedisOptions());
+      this.redis.on("error", () => {});
+      this.owned = true;
+    }
+    this.prefix = options.prefix ?? "kw:quota:";
+    this.now = options.now ?? Date.now;
+  }
+
+  consume(organizationId: string, limit: number, cost = 1): Promise<QuotaResult> {
+    validate(limit, cost);
+    return this.run(organizationId, limit, cost, true);
+  }
+
+  peek(organizationId: string, limit: number): Promise<QuotaResult> {
+    return this.run(organizationId, limit, 1, false);
+  }
+
+  async close(): Promise<void> {
+    if (this.owned) await this.redis.quit().catch(() => this.redis.disconnect());
+  }
+
+  private async run(orgId: string, limit: number, cost: number, commit: boolean) {
+    const now = this.now();
+    const month = monthOf(now);
+    const ttl = month.end - now + 86_400_000;
+    const key = `${this.prefix}${orgId}:${month.key}`;
+    const reply = await runScript(this.redis, QUOTA, key, [limit, cost, ttl, commit ? 1 : 0]);
+    const [allowed, used] = reply as [number, number];
+    return result(allowed === 1, limit, used, month.end);
+  }
+}
+
+/** Counts the requests that used quota in [from, to): metered requests not turned away. */
+export type UsageCounter = (
+  db: Tx,
+  organizationId: string,
+  from: Date,
+  to: Date,
+) => Promise<number>;
+
+// 401/403/429 are answers to requests the key check refused before quota was spent.
+export const countMeteredRequests: UsageCounter = async (db, organizationId, from, to) =>
+  db.apiKeyUsage.count({
+    where: {
+      organizationId,
+      createdAt: { gte: from, lt: to },
+      statusCode: { notIn: [401, 403, 429] },
+    },
+  });
+
+interface PgEntry {
+  month: string;
+  base: number;
+  delta: number;
+  loadedAt: number;
+  loading?: Promise<void>;
+}
+
+export class PostgresQuotaCounter implements QuotaCounter {
+  private readonly entries = new Map<string, PgEntry>();
+  private readonly dbSource: Tx | (() => Promise<Tx>);
+  private readonly now: Clock;
+  private readonly refreshMs: number;
+  private readonly count: UsageCounter;
+
+  constructor(options: {
+    db: Tx | (() => Promise<Tx>);
+    now?: Clock;
+    /** How long a recount is trusted (default 60 s). */
+    refreshMs?: number;
+    countUsage?: UsageCounter;
+  }) {
+    this.dbSource = options.db;
+    this.now = options.now ?? Date.now;
+    this.refreshMs = options.refreshMs ?? 60_000;
+    this.count = options.countUsage ?? countMeteredRequests;
+  }
+
+  async consume(organizationId: string, limit: number, cost = 1): Promise<QuotaResult> {
+    validate(limit, cost);
+    const { entry, end } = await this.load(organizationId);
+    const used = entry.base + entry.delta;
+    const allowed = used + cost <= limit;
+    if (allowed) entry.delta += cost;
+    return result(allowed, limit, entry.base + entry.delta, end);
+  }
+
+  async peek(organizationId: string, limit: number): Promise<QuotaResult> {
+    const { entry, end } = await this.load(organizationId);
+    const used = entry.base + entry.delta;
+    return result(used < limit, limit, used, end);
+  }
+
+  async close(): Promise<void> {
+    this.entries.clear();
+  }
+
+  private async load(orgId: string): Promise<{ entry: PgEntry; end: number }> {
+    const now = this.now();
+    const month = monthOf(now);
+    let entry = this.entries.get(orgId);
+    if (!entry || entry.month !== month.key) {
+      entry = { month: month.key, base: 0, delta: 0, loadedAt: Number.NEGATIVE_INFINITY };
+      this.entries.set(orgId, entry);
+    }
+    const fresh = now - entry.loadedAt < this.refreshMs;
+    if (!fresh) {
+      // Concurrent requests share one recount; the first load must finish before any
+      // decision, later refreshes too (they are rare and cheap to wait for).
+      const e = entry;
+      e.loading ??= (async () => {
+        try {
+          const db = typeof this.dbSource === "function" ? await this.dbSource() : this.dbSource;
+          const counted = await this.count(db, orgId, new Date(month.start), new Date(month.end));
+          e.base = Math.max(counted, e.base + e.delta);
+          e.delta = 0;
+          e.loadedAt = this.now();
+        } finally {
+          e.loading = undefined;
+        }
+      })();
+      await e.loading;
+    }
+    return { entry, end: month.end };
+  }
+}
