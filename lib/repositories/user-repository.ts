@@ -1,0 +1,72 @@
+import type { Tx } from "@/lib/db";
+import type { User } from "@/lib/db/generated/client";
+import { normalizeEmail, orNull, scopeId } from "./shared";
+
+export type { User };
+
+export interface CreateUserInput {
+  email: string;
+  name?: string | null;
+  /** Already hashed (argon2, by the auth layer). This repository never hashes. */
+  passwordHash?: string | null;
+  image?: string | null;
+  emailVerified?: Date | null;
+}
+
+/** A user without the password hash: what may leave the auth layer. */
+export type PublicUser = Omit<User, "passwordHash">;
+
+export const publicUserSelect = {
+  id: true,
+  name: true,
+  email: true,
+  emailVerified: true,
+  image: true,
+  createdAt: true,
+  updatedAt: true,
+} as const;
+
+export const userRepository = {
+  async create(db: Tx, input: CreateUserInput): Promise<User> {
+    return db.user.create({
+      data: {
+        email: normalizeEmail(input.email),
+        name: input.name ?? null,
+        passwordHash: input.passwordHash ?? null,
+        image: input.image ?? null,
+        emailVerified: input.emailVerified ?? null,
+      },
+    });
+  },
+
+  /** Includes the password hash, for sign-in. */
+  async getByEmail(db: Tx, email: string): Promise<User | null> {
+    if (typeof email !== "string" || email.length === 0) return null;
+    return db.user.findUnique({ where: { email: normalizeEmail(email) } });
+  },
+
+  async getById(db: Tx, id: string): Promise<PublicUser | null> {
+    if (!scopeId(id, "userId")) return null;
+    return db.user.findUnique({ where: { id }, select: publicUserSelect });
+  },
+
+  async updatePasswordHash(db: Tx, id: string, passwordHash: string): Promise<boolean> {
+    if (!scopeId(id, "userId")) return false;
+    return (await orNull(db.user.update({ where: { id }, data: { passwordHash } }))) !== null;
+  },
+
+  async update(
+    db: Tx,
+    id: string,
+    input: { name?: string | null; image?: string | null },
+  ): Promise<PublicUser | null> {
+    if (!scopeId(id, "userId")) return null;
+    return orNull(
+      db.user.update({
+        where: { id },
+        data: { name: input.name, image: input.image },
+        select: publicUserSelect,
+      }),
+    );
+  },
+};
