@@ -1,0 +1,87 @@
+import { Prisma, type Tx } from "@/lib/db";
+import type { AuditLog } from "@/lib/db/generated/client";
+import {
+  afterCursor,
+  newestFirst,
+  type Page,
+  type PageOptions,
+  pageSize,
+  scopeId,
+  toPage,
+} from "./shared";
+
+export type { AuditLog };
+
+export type AuditActorType = "user" | "key" | "cli" | "system";
+
+export interface CreateAuditInput {
+  organizationId: string;
+  actorType: AuditActorType;
+  actorId?: string | null;
+  /** `key.created`, `key.revoked`, `key.rotated`, `key.updated`, `org.updated`, ... */
+  action: string;
+  targetType?: string | null;
+  targetId?: string | null;
+  /** Never a secret: no plaintext keys, no password hashes. */
+  metadata?: Record<string, unknown> | null;
+  ipAddress?: string | null;
+}
+
+export interface ListAuditOptions extends PageOptions {
+  /** One action, or several. */
+  action?: string | string[];
+  targetId?: string;
+  actorId?: string;
+}
+
+export const auditRepository = {
+  /** Call inside the transaction that makes the change it records. */
+  async create(db: Tx, input: CreateAuditInput): Promise<AuditLog> {
+    scopeId(input.organizationId, "organizationId");
+    return db.auditLog.create({
+      data: {
+        organizationId: input.organizationId,
+        actorType: input.actorType,
+        actorId: input.actorId ?? null,
+        action: input.action,
+        targetType: input.targetType ?? null,
+        targetId: input.targetId ?? null,
+        metadata:
+          input.metadata == null ? Prisma.DbNull : (input.metadata as Prisma.InputJsonObject),
+        ipAddress: input.ipAddress ?? null,
+      },
+    });
+  },
+
+  /** The organization's entries, newest first. */
+  async listByOrganization(
+    db: Tx,
+    organizationId: string,
+    options: ListAuditOptions = {},
+  ): Promise<Page<AuditLog>> {
+    if (!scopeId(organizationId, "organizationId")) return { items: [], nextCursor: null };
+    const size = pageSize(options.limit);
+    const action =
+      options.action === undefined
+        ? {}
+        : Array.isArray(options.action)
+          ? { action: { in: options.action } }
+          : { action: options.action };
+    const rows = await db.auditLog.findMany({
+      where: {
+        AND: [
+          {
+            organizationId,
+            ...action,
+            ...(options.targetId !== undefined ? { targetId: options.targetId } : {}),
+            ...(options.actorId !== undefined ? { actorId: options.actorId } : {}),
+          },
+          afterCursor(options.cursor),
+        ],
+      },
+      orderBy: newestFirst,
+      take: size + 1,
+    });
+    return toPage(rows, size);
+  },
+};
