@@ -1,0 +1,125 @@
+"use server";
+// Sign-in, sign-up and sign-out. Credentials travel only in POST bodies.
+import { AuthError, CredentialsSignin } from "next-auth";
+import { headers } from "next/headers";
+import { z } from "zod";
+import { signIn, signOut } from "@/auth";
+import { clientAddress } from "@/lib/auth/client-address";
+import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from "@/lib/auth/password";
+import { signInThrottle } from "@/lib/auth/sign-in-throttle";
+import { getDb } from "@/lib/db";
+import { isKeywardError } from "@/lib/errors";
+import { signUp } from "@/lib/services/user-service";
+import { safeRedirectPath } from "./redirect-target";
+
+export type AuthFormState = {
+  ok: boolean;
+  message?: string;
+  fieldErrors?: Record<string, string[] | undefined>;
+  values?: Record<string, string>;
+};
+
+const SignInInput = z.object({
+  email: z.email("Enter an email address.").max(254),
+  password: z.string().min(1, "Enter your password.").max(PASSWORD_MAX_LENGTH),
+});
+
+function waitText(seconds: number): string {
+  const minutes = Math.ceil(seconds / 60);
+  return minutes <= 1 ? "a minute" : `${minutes} minutes`;
+}
+
+export async function signInAction(_prev: AuthFormState, form: FormData): Promise<AuthFormState> {
+  const email = String(form.get("email") ?? "").trim();
+  const values = { email };
+  const parsed = SignInInput.safeParse({ email, password: form.get("password") ?? "" });
+  if (!parsed.success) {
+    return { ok: false, fieldErrors: z.flattenError(parsed.error).fieldErrors, values };
+  }
+  const address = clientAddress(await headers());
+  const decision = await signInThrottle().check(parsed.data.email.toLowerCase(), address);
+  if (!decision.allowed) {
+    return {
+      ok: false,
+      message: `Too many failed sign-ins. Try again in ${waitText(decision.retryAfter)}.`,
+      values,
+    };
+  }
+  try {
+    await signIn("credentials", {
+      email: parsed.data.email,
+      password: parsed.data.password,
+      redirectTo: safeRedirectPath(form.get("callbackUrl")),
+    });
+  } catch (e) {
+    // signIn throws Next's redirect on success: anything that is not an AuthError goes on.
+    if (!(e instanceof AuthError)) throw e;
+    if (e instanceof CredentialsSignin && e.code === "rate_limited") {
+      const again = await signInThrottle().check(parsed.data.email.toLowerCase(), address);
+      return {
+        ok: false,
+        message: `Too many failed sign-ins. Try again in ${waitText(again.retryAfter || 60)}.`,
+        values,
+      };
+    }
+    if (e instanceof CredentialsSignin) {
+      return { ok: false, message: "Wrong email or password.", values };
+    }
+    return { ok: false, message: "Sign-in failed. Try again.", values };
+  }
+  return { ok: true };
+}
+
+const SignUpInput = z.object({
+  name: z.string().trim().min(1, "Enter your name.").max(100),
+  email: z.email("Enter an email address.").max(254),
+  password: z
+    .string()
+    .min(PASSWORD_MIN_LENGTH, `Use at least ${PASSWORD_MIN_LENGTH} characters.`)
+    .max(PASSWORD_MAX_LENGTH, `Use at most ${PASSWORD_MAX_LENGTH} characters.`),
+  organizationName: z.string().trim().min(2, "Name your organization.").max(100),
+});
+
+export async function signUpAction(_prev: AuthFormState, form: FormData): Promise<AuthFormState> {
+  const raw = {
+    name: String(form.get("name") ?? ""),
+    email: String(form.get("email") ?? "").trim(),
+    password: String(form.get("password") ?? ""),
+    organizationName: String(form.get("organizationName") ?? ""),
+  };
+  const values = { name: raw.name, email: raw.email, organizationName: raw.organizationName };
+  const parsed = SignUpInput.safeParse(raw);
+  if (!parsed.success) {
+    return { ok: false, fieldErrors: z.flattenError(parsed.error).fieldErrors, values };
+  }
+  const address = clientAddress(await headers());
+  let slug: string;
+  try {
+    const created = await signUp(await getDb(), parsed.data, { type: "user", ip: address });
+    slug = created.organization.slug;
+  } catch (e) {
+    if (isKeywardError(e) && e.code === "CONFLICT") {
+      return {
+        ok: false,
+        fieldErrors: { email: ["An account with this email exists. Sign in instead."] },
+        values,
+      };
+    }
+    throw e;
+  }
+  try {
+    await signIn("credentials", {
+      email: parsed.data.email,
+      password: parsed.data.password,
+      redirectTo: `/${slug}/keys`,
+    });
+  } catch (e) {
+    if (!(e instanceof AuthError)) throw e;
+    return { ok: false, message: "Your account exists; sign in to continue.", values };
+  }
+  return { ok: true };
+}
+
+export async function signOutAction(): Promise<void> {
+  await signOut({ redirectTo: "/login" });
+}

@@ -1,0 +1,66 @@
+import type { Metadata } from "next";
+import Link from "next/link";
+import { redirect } from "next/navigation";
+import { auth, oauthProviders, signIn } from "@/auth";
+import { SignInForm } from "@/components/auth/sign-in-form";
+import { Button } from "@/components/ui/button";
+import { safeRedirectPath } from "../redirect-target";
+
+export const metadata: Metadata = { title: "Sign in · Keyward" };
+
+const ERRORS: Record<string, string> = {
+  OAuthAccountNotLinked: "That account could not be linked. Sign in with your password.",
+  AccessDenied: "Access denied: the provider did not confirm your email address.",
+  Configuration: "Sign-in is not configured correctly. Ask the operator to check the logs.",
+};
+
+export default async function LoginPage({
+  searchParams,
+}: {
+  searchParams: Promise<{ callbackUrl?: string; error?: string }>;
+}) {
+  const { callbackUrl, error } = await searchParams;
+  const target = safeRedirectPath(callbackUrl);
+  if (await auth()) redirect(target);
+  return (
+    <div className="space-y-5">
+      <div>
+        <h1 className="text-xl font-semibold">Sign in</h1>
+        <p className="text-sm text-muted-foreground">Manage your organization&apos;s API keys.</p>
+      </div>
+      {error ? (
+        <p data-testid="auth-error" className="text-sm text-danger">
+          {ERRORS[error] ?? "Sign-in failed. Try again."}
+        </p>
+      ) : null}
+      <SignInForm callbackUrl={target} />
+      {oauthProviders.length > 0 ? (
+        <div className="space-y-2">
+          <p className="text-center text-xs text-muted-foreground">or</p>
+          {oauthProviders.map((p) => (
+            <form
+              key={p.id}
+              action={async () => {
+                "use server";
+                await signIn(p.id, { redirectTo: target });
+              }}
+            >
+              <Button type="submit" variant="outline" className="w-full">
+                Continue with {p.name}
+              </Button>
+            </form>
+          ))}
+        </div>
+      ) : null}
+      <p className="text-center text-sm text-muted-foreground">
+        New here?{" "}
+        <Link
+          href="/signup"
+          className="font-medium text-primary underline-offset-4 hover:underline"
+        >
+          Create an account
+        </Link>
+      </p>
+    </div>
+  );
+}

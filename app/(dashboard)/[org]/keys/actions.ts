@@ -1,0 +1,165 @@
+"use server";
+// Key mutations from the dashboard. Each action: session, membership and role first (ADMIN or
+// OWNER), then zod, then the key service. The plaintext key is only in the create/rotate return
+// value, for the dialog that shows it once.
+import { revalidatePath } from "next/cache";
+import { z } from "zod";
+import { isKeywardError, type KeywardError } from "@/lib/errors";
+import type { KeyView } from "@/lib/services/dashboard-keys";
+import {
+  createKeyFromDashboard,
+  revokeKeyFromDashboard,
+  rotateKeyFromDashboard,
+} from "@/lib/services/dashboard-keys";
+import { KNOWN_SCOPES } from "@/lib/validation/keys";
+import { authorizeMember } from "../../_lib/access";
+
+type FieldErrors = Record<string, string[] | undefined>;
+
+export type KeyActionState =
+  | { ok: false; message?: string; fieldErrors?: FieldErrors; values?: Record<string, unknown> }
+  | { ok: true; key?: string; apiKey: KeyView; message: string };
+
+const DATE = /^\d{4}-\d{2}-\d{2}$/;
+
+const CreateKeyForm = z.object({
+  name: z
+    .string()
+    .trim()
+    .min(1, "Name the key, e.g. billing-service.")
+    .max(100, "Use at most 100 characters."),
+  environment: z.enum(["live", "test"], { error: "Choose live or test." }),
+  scopes: z.array(z.enum(KNOWN_SCOPES, { error: "Unknown scope." })).max(KNOWN_SCOPES.length),
+  expiresAt: z
+    .string()
+    .trim()
+    .refine((v) => v === "" || DATE.test(v), "Use a date like 2026-12-31.")
+    .transform((v) => (v ? new Date(`${v}T23:59:59.999Z`) : null))
+    .refine((d) => d === null || !Number.isNaN(d.getTime()), "Use a date like 2026-12-31.")
+    .refine((d) => d === null || d.getTime() > Date.now(), "Pick a date in the future."),
+});
+
+function serviceFailure(e: KeywardError): KeyActionState {
+  if (e.issues?.length) {
+    const fieldErrors: FieldErrors = {};
+    for (const issue of e.issues) {
+      const field = issue.path.split(".")[0] || "form";
+      fieldErrors[field] = [...(fieldErrors[field] ?? []), issue.message];
+    }
+    return { ok: false, fieldErrors, message: e.message };
+  }
+  return { ok: false, message: e.message };
+}
+
+export async function createKeyAction(
+  _prev: KeyActionState,
+  form: FormData,
+): Promise<KeyActionState> {
+  const access = await authorizeMember(form.get("org"), "ADMIN");
+  if (!access.ok) return access;
+  const raw = {
+    name: String(form.get("name") ?? ""),
+    environment: String(form.get("environment") ?? ""),
+    scopes: form.getAll("scopes").map(String),
+    expiresAt: String(form.get("expiresAt") ?? ""),
+  };
+  const parsed = CreateKeyForm.safeParse(raw);
+  if (!parsed.success) {
+    return { ok: false, fieldErrors: z.flattenError(parsed.error).fieldErrors, values: raw };
+  }
+  try {
+    const created = await createKeyFromDashboard(
+      access.ctx.organization.id,
+      parsed.data,
+      access.actor,
+    );
+    revalidatePath(`/${access.ctx.organization.slug}/keys`);
+    return { ok: true, key: created.key, apiKey: created.apiKey, message: "Key created." };
+  } catch (e) {
+    if (isKeywardError(e)) {
+      const failure = serviceFailure(e);
+      return failure.ok ? failure : { ...failure, values: raw };
+    }
+    throw e;
+  }
+}
+
+const RevokeKeyForm = z.object({
+  keyId: z.uuid("Unknown key."),
+  reason: z
+    .string()
+    .trim()
+    .min(3, "Say why, in a few words (it goes into the audit log).")
+    .max(500, "Use at most 500 characters."),
+  confirm: z.literal("on", { error: "Tick the box to confirm." }),
+});
+
+export async function revokeKeyAction(
+  _prev: KeyActionState,
+  form: FormData,
+): Promise<KeyActionState> {
+  const access = await authorizeMember(form.get("org"), "ADMIN");
+  if (!access.ok) return access;
+  const parsed = RevokeKeyForm.safeParse({
+    keyId: form.get("keyId"),
+    reason: form.get("reason") ?? "",
+    confirm: form.get("confirm") ?? "",
+  });
+  if (!parsed.success) {
+    return {
+      ok: false,
+      fieldErrors: z.flattenError(parsed.error).fieldErrors,
+      values: { reason: String(form.get("reason") ?? "") },
+    };
+  }
+  try {
+    const apiKey = await revokeKeyFromDashboard(
+      access.ctx.organization.id,
+      parsed.data.keyId,
+      parsed.data.reason,
+      access.actor,
+    );
+    const slug = access.ctx.organization.slug;
+    revalidatePath(`/${slug}/keys`);
+    revalidatePath(`/${slug}/keys/${apiKey.id}`);
+    return { ok: true, apiKey, message: `Key "${apiKey.name}" revoked.` };
+  } catch (e) {
+    if (isKeywardError(e)) return serviceFailure(e);
+    throw e;
+  }
+}
+
+const RotateKeyForm = z.object({
+  keyId: z.uuid("Unknown key."),
+  gracePeriod: z.enum(["none", "1h", "24h", "7d"], {
+    error: "Choose how long the old key keeps working.",
+  }),
+});
+
+export async function rotateKeyAction(
+  _prev: KeyActionState,
+  form: FormData,
+): Promise<KeyActionState> {
+  const access = await authorizeMember(form.get("org"), "ADMIN");
+  if (!access.ok) return access;
+  const parsed = RotateKeyForm.safeParse({
+    keyId: form.get("keyId"),
+    gracePeriod: form.get("gracePeriod"),
+  });
+  if (!parsed.success) return { ok: false, fieldErrors: z.flattenError(parsed.error).fieldErrors };
+  try {
+    const rotated = await rotateKeyFromDashboard(
+      access.ctx.organization.id,
+      parsed.data.keyId,
+      parsed.data.gracePeriod,
+      access.actor,
+    );
+    const slug = access.ctx.organization.slug;
+    revalidatePath(`/${slug}/keys`);
+    revalidatePath(`/${slug}/keys/${parsed.data.keyId}`);
+    return { ok: true, key: rotated.key, apiKey: rotated.apiKey, message: "Key rotated." };
+  } catch (e) {
+    if (isKeywardError(e)) return serviceFailure(e);
+    throw e;
+  }
+}

@@ -1,0 +1,117 @@
+// Auth.js v5 for the dashboard: email + password (argon2id) out of the box, GitHub and Google
+// when their variables are set; JWT sessions (the token carries only our user id); failed
+// sign-ins throttled per email and per client address.
+import NextAuth, { CredentialsSignin, type NextAuthConfig } from "next-auth";
+import Credentials from "next-auth/providers/credentials";
+import GitHub from "next-auth/providers/github";
+import Google from "next-auth/providers/google";
+import { z } from "zod";
+import { clientAddress } from "@/lib/auth/client-address";
+import { getDb } from "@/lib/db";
+import { signInThrottle } from "@/lib/auth/sign-in-throttle";
+import { authenticateWithPassword, findOrCreateOAuthUser } from "@/lib/services/user-service";
+
+declare module "next-auth" {
+  interface Session {
+    user: { id: string; email: string; name?: string | null; image?: string | null };
+  }
+}
+
+/** Wrong email or password: one answer for both, so emails cannot be probed. */
+export class InvalidCredentials extends CredentialsSignin {
+  code = "invalid_credentials";
+}
+
+/** Too many failed attempts for this email or address. */
+export class TooManySignInAttempts extends CredentialsSignin {
+  code = "rate_limited";
+}
+
+const CredentialsInput = z.object({
+  email: z.email().max(254),
+  password: z.string().min(1).max(200),
+});
+
+const providers: NextAuthConfig["providers"] = [
+  Credentials({
+    credentials: { email: { label: "Email", type: "email" }, password: { type: "password" } },
+    async authorize(raw, request) {
+      const parsed = CredentialsInput.safeParse(raw);
+      if (!parsed.success) throw new InvalidCredentials();
+      const email = parsed.data.email.toLowerCase();
+      const address = clientAddress(request.headers);
+      const throttle = signInThrottle();
+      if (!(await throttle.check(email, address)).allowed) throw new TooManySignInAttempts();
+
+      const user = await authenticateWithPassword(await getDb(), email, parsed.data.password);
+      if (!user) {
+        await throttle.recordFailure(email, address);
+        throw new InvalidCredentials();
+      }
+      await throttle.recordSuccess(email);
+      return { id: user.id, email: user.email, name: user.name };
+    },
+  }),
+];
+
+if (process.env.AUTH_GITHUB_ID && process.env.AUTH_GITHUB_SECRET) providers.push(GitHub);
+if (process.env.AUTH_GOOGLE_ID && process.env.AUTH_GOOGLE_SECRET) providers.push(Google);
+
+/** The OAuth providers switched on, for the sign-in page's buttons. */
+export const oauthProviders = providers
+  .map((p) => (typeof p === "function" ? p() : p))
+  .filter((p) => p.type === "oauth" || p.type === "oidc")
+  .map((p) => ({ id: p.id, name: p.name }));
+
+const SESSION_MAX_AGE = 12 * 60 * 60;
+
+export const { handlers, auth, signIn, signOut } = NextAuth({
+  secret: process.env.AUTH_SECRET,
+  trustHost: true,
+  session: { strategy: "jwt", maxAge: SESSION_MAX_AGE, updateAge: 60 * 60 },
+  pages: { signIn: "/login", error: "/login" },
+  providers,
+  callbacks: {
+    async signIn({ account, profile }) {
+      if (!account || account.type === "credentials") return true;
+      // An OAuth account is tied to a local user by email: only take emails the provider verified.
+      if (account.provider === "google") return profile?.email_verified === true;
+      return Boolean(profile?.email);
+    },
+    async jwt({ token, user, account, profile }) {
+      if (account && account.type !== "credentials") {
+        const email = (profile?.email ?? user?.email ?? "").toLowerCase();
+        const local = await findOrCreateOAuthUser(await getDb(), {
+          email,
+          name: (profile?.name as string | undefined) ?? user?.name ?? null,
+          image: user?.image ?? null,
+        });
+        token.sub = local.id;
+        token.email = local.email;
+      } else if (user?.id) {
+        token.sub = user.id;
+      }
+      // Keep the token small: our user id, email and name only.
+      delete token.picture;
+      return token;
+    },
+    session({ session, token }) {
+      if (token.sub) session.user.id = token.sub;
+      return session;
+    },
+  },
+  logger: {
+    // Wrong passwords and throttled attempts are expected: one line, no stack.
+    error(error) {
+      if (error instanceof CredentialsSignin) return;
+      const type = (error as { type?: string }).type ?? error.name;
+      console.error(`[auth] ${type}: ${error.message}`);
+      const cause = (error as { cause?: { err?: unknown } }).cause;
+      if (cause?.err instanceof Error) console.error(cause.err.stack);
+    },
+    warn(code) {
+      console.warn(`[auth] warning: ${code}`);
+    },
+    debug() {},
+  },
+});

@@ -1,0 +1,79 @@
+"use client";
+// The one time a key is shown: full key, copy button, and a plain warning. Used by both the
+// create and the rotate dialogs. The parent asks before closing while `copied` is false.
+import { Check, Copy, TriangleAlert } from "lucide-react";
+import { useState } from "react";
+import { Button } from "@/components/ui/button";
+
+export function KeySecret({
+  secret,
+  onCopied,
+  copied,
+}: {
+  secret: string;
+  copied: boolean;
+  onCopied: () => void;
+}) {
+  const [failed, setFailed] = useState(false);
+  async function copy() {
+    try {
+      await navigator.clipboard.writeText(secret);
+      setFailed(false);
+      onCopied();
+    } catch {
+      // Clipboard blocked (non-secure context): select the text for a manual copy.
+      setFailed(true);
+      const el = document.getElementById("key-secret-value");
+      if (el) window.getSelection()?.selectAllChildren(el);
+    }
+  }
+  return (
+    <div className="space-y-3">
+      <div
+        role="note"
+        className="flex gap-2 rounded-md border border-amber-300 bg-amber-50 p-3 text-sm text-amber-900 dark:border-amber-800 dark:bg-amber-950/40 dark:text-amber-200"
+      >
+        <TriangleAlert className="mt-0.5 size-4 shrink-0" aria-hidden="true" />
+        <p>
+          Copy this key now. It is shown <strong>only once</strong>: Keyward stores a hash, not the
+          key, and cannot show it again. If you lose it, rotate the key.
+        </p>
+      </div>
+      <div className="flex items-stretch gap-2">
+        <code
+          id="key-secret-value"
+          data-testid="key-secret"
+          onCopy={onCopied}
+          className="min-w-0 flex-1 break-all rounded-md border border-border bg-muted px-3 py-2 font-mono text-sm select-all"
+        >
+          {secret}
+        </code>
+        <Button
+          variant={copied ? "secondary" : "primary"}
+          onClick={copy}
+          aria-label={copied ? "Copied" : "Copy key"}
+          data-testid="copy-key"
+          className="h-auto"
+        >
+          {copied ? (
+            <Check className="size-4" aria-hidden="true" />
+          ) : (
+            <Copy className="size-4" aria-hidden="true" />
+          )}
+          <span className="hidden sm:inline">{copied ? "Copied" : "Copy"}</span>
+        </Button>
+      </div>
+      {failed ? (
+        <p className="text-xs text-danger">
+          The browser blocked the clipboard. The key is selected: press Ctrl+C (⌘C) to copy it.
+        </p>
+      ) : null}
+    </div>
+  );
+}
+
+/** Asks before a dialog showing an uncopied key closes. */
+export function confirmDiscardKey(copied: boolean): boolean {
+  if (copied) return true;
+  return window.confirm("You have not copied the key. It will not be shown again. Close anyway?");
+}

@@ -1,0 +1,89 @@
+import Link from "next/link";
+import { Badge } from "@/components/ui/badge";
+import { Table, TBody, TD, TH, THead, TR } from "@/components/ui/table";
+import type { KeyView } from "@/lib/services/dashboard-keys";
+import { KeyActions } from "./key-actions";
+import { EnvironmentBadge, StatusBadge } from "./key-badges";
+import { formatDate, formatNumber, formatRelative, maskedKey } from "./format";
+
+export function KeysTable({
+  slug,
+  keys,
+  canManage,
+}: {
+  slug: string;
+  keys: KeyView[];
+  canManage: boolean;
+}) {
+  return (
+    <Table data-testid="keys-table">
+      <THead>
+        <tr>
+          <TH>Name</TH>
+          <TH>Key</TH>
+          <TH>Env</TH>
+          <TH>Status</TH>
+          <TH>Scopes</TH>
+          <TH>Created</TH>
+          <TH>Expires</TH>
+          <TH>Last used</TH>
+          <TH className="text-right">Requests</TH>
+          {canManage ? (
+            <TH>
+              <span className="sr-only">Actions</span>
+            </TH>
+          ) : null}
+        </tr>
+      </THead>
+      <TBody>
+        {keys.map((k) => (
+          <TR key={k.id} data-testid="key-row" data-key-id={k.id}>
+            <TD className="max-w-[14rem] truncate font-medium">
+              <Link
+                href={`/${slug}/keys/${k.id}`}
+                className="hover:underline focus-visible:outline-2 focus-visible:outline-ring"
+              >
+                {k.name}
+              </Link>
+            </TD>
+            <TD>
+              <code className="font-mono text-xs">{maskedKey(k.prefix, k.hint)}</code>
+            </TD>
+            <TD>
+              <EnvironmentBadge environment={k.environment} />
+            </TD>
+            <TD>
+              <StatusBadge status={k.status} />
+            </TD>
+            <TD className="max-w-[16rem]">
+              <div className="flex flex-wrap gap-1">
+                {k.scopes.length ? (
+                  k.scopes.map((s) => (
+                    <Badge key={s} tone="neutral" className="font-mono">
+                      {s}
+                    </Badge>
+                  ))
+                ) : (
+                  <span className="text-xs text-muted-foreground">none</span>
+                )}
+              </div>
+            </TD>
+            <TD className="text-muted-foreground">{formatDate(k.createdAt)}</TD>
+            <TD className="text-muted-foreground">
+              {k.expiresAt ? formatDate(k.expiresAt) : "Never"}
+            </TD>
+            <TD className="text-muted-foreground">{formatRelative(k.lastUsedAt)}</TD>
+            <TD className="text-right tabular-nums">{formatNumber(k.requestCount)}</TD>
+            {canManage ? (
+              <TD>
+                {k.status === "active" ? (
+                  <KeyActions slug={slug} apiKey={k} canRotate={!k.rotatedToId} compact />
+                ) : null}
+              </TD>
+            ) : null}
+          </TR>
+        ))}
+      </TBody>
+    </Table>
+  );
+}

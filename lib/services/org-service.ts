@@ -1,0 +1,367 @@
+// Organizations and their members, for the dashboard: create (with an OWNER), rename, add,
+// re-role and remove members. Every change writes its audit row in the same transaction.
+// Rules: ADMIN and OWNER change things; only an OWNER grants, changes or removes OWNER; an
+// organization never loses its last OWNER.
+import { hasRole, type Role } from "@/lib/auth/roles";
+import type { Db, Tx } from "@/lib/db";
+import type { Plan } from "@/lib/db/generated/client";
+import { conflict, forbidden, KeywardError, notFound } from "@/lib/errors";
+import { auditRepository } from "@/lib/repositories/audit-repository";
+import {
+  type MemberOfOrganization,
+  membershipRepository,
+  type OrganizationOfUser,
+} from "@/lib/repositories/membership-repository";
+import {
+  type Organization,
+  organizationRepository,
+  slugify,
+} from "@/lib/repositories/organization-repository";
+import { isUniqueViolation } from "@/lib/repositories/shared";
+import { userRepository } from "@/lib/repositories/user-repository";
+import type { Actor } from "./actor";
+
+const SLUG_RE = /^[a-z0-9](?:[a-z0-9-]{0,46}[a-z0-9])?$/;
+
+/** Slugs that are routes of the app, never an organization's. */
+export const RESERVED_SLUGS = new Set([
+  "api",
+  "auth",
+  "dashboard",
+  "docs",
+  "login",
+  "logout",
+  "signup",
+  "signin",
+  "organizations",
+  "settings",
+  "new",
+  "_next",
+  "static",
+  "public",
+  "health",
+]);
+
+async function audit(
+  tx: Tx,
+  organizationId: string,
+  actor: Actor,
+  action: string,
+  target: { type: string; id: string } | null,
+  metadata?: Record<string, unknown>,
+) {
+  await auditRepository.create(tx, {
+    organizationId,
+    actorType: actor.type,
+    actorId: actor.id ?? null,
+    action,
+    targetType: target?.type ?? null,
+    targetId: target?.id ?? null,
+    metadata: metadata ?? null,
+    ipAddress: actor.ip ?? null,
+  });
+}
+
+async function freeSlug(tx: Tx, name: string): Promise<string | undefined> {
+  const base = slugify(name);
+  if (!RESERVED_SLUGS.has(base)) return undefined; // the repository makes it unique
+  for (let n = 1; ; n++) {
+    const candidate = n === 1 ? `${base}-org` : `${base}-org-${n}`;
+    if (!(await organizationRepository.getBySlug(tx, candidate))) return candidate;
+  }
+}
+
+/** Creates an organization with `ownerUserId` as OWNER, inside the caller's transaction. */
+export interface CreateOrganizationInput {
+  name: string;
+  email: string;
+  /** Becomes OWNER; operators (CLI) may create an organization without one. */
+  ownerUserId?: string;
+  plan?: Plan;
+  /** Used as given (must be free and not reserved); derived from the name otherwise. */
+  slug?: string;
+}
+
+export async function createOrganizationInTx(
+  tx: Tx,
+  input: CreateOrganizationInput,
+  actor: Actor,
+): Promise<Organization> {
+  if (await organizationRepository.getByEmail(tx, input.email)) {
+    throw new KeywardError("CONFLICT", "Another organization uses this email.", {
+      issues: [{ path: "email", message: "Another organization uses this email." }],
+    });
+  }
+  if (input.slug !== undefined) {
+    if (!SLUG_RE.test(input.slug) || RESERVED_SLUGS.has(input.slug)) {
+      throw new KeywardError("VALIDATION_FAILED", "The slug is not usable.", {
+        issues: [
+          { path: "slug", message: "Lowercase letters, digits and dashes; not a reserved word." },
+        ],
+      });
+    }
+    if (await organizationRepository.getBySlug(tx, input.slug)) {
+      throw new KeywardError("CONFLICT", "Another organization uses this slug.", {
+        issues: [{ path: "slug", message: "Another organization uses this slug." }],
+      });
+    }
+  }
+  const organization = await organizationRepository.create(tx, {
+    name: input.name,
+    email: input.email,
+    plan: input.plan,
+    slug: input.slug ?? (await freeSlug(tx, input.name)),
+  });
+  await audit(
+    tx,
+    organization.id,
+    actor,
+    "org.created",
+    {
+      type: "organization",
+      id: organization.id,
+    },
+    { name: organization.name, slug: organization.slug, plan: organization.plan },
+  );
+  if (!input.ownerUserId) return organization;
+  await membershipRepository.add(tx, {
+    organizationId: organization.id,
+    userId: input.ownerUserId,
+    role: "OWNER",
+  });
+  await audit(
+    tx,
+    organization.id,
+    actor,
+    "member.added",
+    {
+      type: "user",
+      id: input.ownerUserId,
+    },
+    { role: "OWNER" },
+  );
+  return organization;
+}
+
+export async function createOrganization(
+  db: Db,
+  input: CreateOrganizationInput,
+  actor: Actor,
+): Promise<Organization> {
+  try {
+    return await db.$transaction((tx) => createOrganizationInTx(tx, input, actor));
+  } catch (e) {
+    if (isUniqueViolation(e)) throw conflict("Another organization uses this email or name.");
+    throw e;
+  }
+}
+
+/** The organization with this slug and the user's role in it; null when not a member. */
+export async function getMembershipBySlug(
+  db: Db,
+  userId: string,
+  slug: string,
+): Promise<{ organization: Organization; role: Role } | null> {
+  const organization = await organizationRepository.getBySlug(db, slug);
+  if (!organization) return null;
+  const role = await membershipRepository.getRole(db, organization.id, userId);
+  return role ? { organization, role } : null;
+}
+
+export async function listOrganizationsOfUser(
+  db: Db,
+  userId: string,
+): Promise<OrganizationOfUser[]> {
+  const page = await membershipRepository.listOrganizationsOfUser(db, userId, {
+    limit: 200,
+  });
+  return page.items;
+}
+
+export async function listMembers(db: Db, organizationId: string): Promise<MemberOfOrganization[]> {
+  const page = await membershipRepository.listMembers(db, organizationId, {
+    limit: 200,
+  });
+  return page.items;
+}
+
+function requireManager(role: Role) {
+  if (!hasRole(role, "ADMIN")) throw forbidden("Only admins and owners can change this.");
+}
+
+export async function renameOrganization(
+  db: Db,
+  organizationId: string,
+  name: string,
+  actor: Actor,
+  actorRole: Role,
+): Promise<Organization> {
+  requireManager(actorRole);
+  return db.$transaction(async (tx) => {
+    const before = await organizationRepository.getById(tx, organizationId);
+    if (!before) throw notFound("organization");
+    const after = await organizationRepository.update(tx, organizationId, { name });
+    if (!after) throw notFound("organization");
+    await audit(
+      tx,
+      organizationId,
+      actor,
+      "org.updated",
+      {
+        type: "organization",
+        id: organizationId,
+      },
+      { name: { from: before.name, to: name } },
+    );
+    return after;
+  });
+}
+
+// Taking the organization row's lock (an UPDATE) serializes member changes of one
+// organization, so two owners demoting each other at once cannot leave none.
+async function lockOrganization(tx: Tx, organizationId: string) {
+  const org = await organizationRepository.update(tx, organizationId, {});
+  if (!org) throw notFound("organization");
+  return org;
+}
+
+export async function addMember(
+  db: Db,
+  organizationId: string,
+  input: { email: string; role: Role },
+  actor: Actor,
+  actorRole: Role,
+): Promise<MemberOfOrganization> {
+  requireManager(actorRole);
+  if (input.role === "OWNER" && actorRole !== "OWNER") {
+    throw forbidden("Only an owner can add another owner.");
+  }
+  return db.$transaction(async (tx) => {
+    await lockOrganization(tx, organizationId);
+    const user = await userRepository.getByEmail(tx, input.email);
+    if (!user) {
+      throw new KeywardError("NOT_FOUND", "No Keyward account uses this email.", {
+        issues: [
+          {
+            path: "email",
+            message: "No Keyward account uses this email. Ask them to sign up first.",
+          },
+        ],
+      });
+    }
+    if (await membershipRepository.get(tx, organizationId, user.id)) {
+      throw new KeywardError("CONFLICT", "Already a member.", {
+        issues: [{ path: "email", message: "This person is already a member." }],
+      });
+    }
+    const membership = await membershipRepository.add(tx, {
+      organizationId,
+      userId: user.id,
+      role: input.role,
+    });
+    await audit(
+      tx,
+      organizationId,
+      actor,
+      "member.added",
+      { type: "user", id: user.id },
+      {
+        email: user.email,
+        role: input.role,
+      },
+    );
+    const { passwordHash: _omit, ...publicUser } = user;
+    return { user: publicUser, role: membership.role, joinedAt: membership.createdAt };
+  });
+}
+
+export async function changeMemberRole(
+  db: Db,
+  organizationId: string,
+  userId: string,
+  role: Role,
+  actor: Actor,
+  actorRole: Role,
+): Promise<void> {
+  requireManager(actorRole);
+  await db.$transaction(async (tx) => {
+    await lockOrganization(tx, organizationId);
+    const current = await membershipRepository.get(tx, organizationId, userId);
+    if (!current) throw notFound("member");
+    if (current.role === role) return;
+    if ((current.role === "OWNER" || role === "OWNER") && actorRole !== "OWNER") {
+      throw forbidden("Only an owner can grant or change the owner role.");
+    }
+    if (
+      current.role === "OWNER" &&
+      (await membershipRepository.countOwners(tx, organizationId)) <= 1
+    ) {
+      throw conflict("An organization needs at least one owner. Make someone else owner first.");
+    }
+    await membershipRepository.changeRole(tx, organizationId, userId, role);
+    await audit(
+      tx,
+      organizationId,
+      actor,
+      "member.role_changed",
+      { type: "user", id: userId },
+      {
+        from: current.role,
+        to: role,
+      },
+    );
+  });
+}
+
+export async function removeMember(
+  db: Db,
+  organizationId: string,
+  userId: string,
+  actor: Actor,
+  actorRole: Role,
+): Promise<void> {
+  requireManager(actorRole);
+  await db.$transaction(async (tx) => {
+    await lockOrganization(tx, organizationId);
+    const current = await membershipRepository.get(tx, organizationId, userId);
+    if (!current) throw notFound("member");
+    if (current.role === "OWNER" && actorRole !== "OWNER") {
+      throw forbidden("Only an owner can remove an owner.");
+    }
+    if (
+      current.role === "OWNER" &&
+      (await membershipRepository.countOwners(tx, organizationId)) <= 1
+    ) {
+      throw conflict("An organization needs at least one owner. Make someone else owner first.");
+    }
+    await membershipRepository.remove(tx, organizationId, userId);
+    await audit(
+      tx,
+      organizationId,
+      actor,
+      "member.removed",
+      { type: "user", id: userId },
+      {
+        role: current.role,
+      },
+    );
+  });
+}
+
+export async function getOrganizationBySlugOrNull(
+  db: Db,
+  slug: string,
+): Promise<Organization | null> {
+  return organizationRepository.getBySlug(db, slug);
+}
+
+/** The organization, or NOT_FOUND. */
+export async function getOrganizationBySlug(db: Db, slug: string): Promise<Organization> {
+  const org = await organizationRepository.getBySlug(db, slug);
+  if (!org) throw notFound("organization");
+  return org;
+}
+
+export async function countOrganizations(db: Db): Promise<number> {
+  return organizationRepository.count(db);
+}
