@@ -96,6 +96,28 @@ export interface ErrorStats {
   byErrorCode: { errorCode: string | null; count: number; lastSeenAt: Date }[];
 }
 
+export interface TimeSeriesPoint {
+  /** Bucket start, ISO 8601 UTC. */
+  bucket: string;
+  requests: number;
+  errors: number;
+  tokens: number;
+  costUsd: string;
+  /** Rounded to 2 decimals; 0 for an empty bucket. */
+  avgResponseTimeMs: number;
+}
+
+export interface TimeSeriesQuery {
+  /** Inclusive. */
+  from: Date;
+  /** Exclusive. */
+  to: Date;
+  granularity: "hour" | "day";
+  keyId?: string;
+  endpoint?: string;
+  environment?: Environment;
+}
+
 export interface TopConsumer {
   apiKeyId: string;
   name: string;
@@ -112,6 +134,8 @@ export interface TopConsumer {
 
 const MAX_STATS_ROWS = 100;
 const MAX_DAYS = 1_000;
+const MAX_BUCKETS = 10_000;
+const HOUR_MS = 3_600_000;
 const DAY_MS = 86_400_000;
 
 function toUsageRecord(row: ApiKeyUsage): UsageRecord {
@@ -465,6 +489,68 @@ export const usageRepository = {
       total += n;
       if (n < batch) return total;
     }
+  },
+
+  /**
+   * Hour or day buckets (UTC) from `from` to `to`, empty buckets included, with optional key,
+   * endpoint and environment filters. Aggregated in SQL.
+   */
+  async getTimeSeries(
+    db: Tx,
+    organizationId: string,
+    q: TimeSeriesQuery,
+  ): Promise<TimeSeriesPoint[]> {
+    if (!scopeId(organizationId, "organizationId")) return [];
+    if (q.keyId !== undefined && !scopeId(q.keyId, "keyId")) return [];
+    if (q.granularity !== "hour" && q.granularity !== "day") {
+      throw new RangeError('granularity must be "hour" or "day"');
+    }
+    if (q.to.getTime() <= q.from.getTime()) return [];
+    const stepMs = q.granularity === "hour" ? HOUR_MS : DAY_MS;
+    if ((q.to.getTime() - q.from.getTime()) / stepMs > MAX_BUCKETS) {
+      throw new RangeError(`getTimeSeries returns at most ${MAX_BUCKETS} buckets`);
+    }
+    const unit = q.granularity;
+    const endpointFilter =
+      q.endpoint === undefined ? Prisma.empty : Prisma.sql`AND u.endpoint = ${q.endpoint}`;
+    const envFilter =
+      q.environment === undefined
+        ? Prisma.empty
+        : Prisma.sql`AND EXISTS (SELECT 1 FROM "ApiKey" k WHERE k.id = u."apiKeyId"
+            AND k."organizationId" = ${organizationId}::uuid
+            AND k.environment::text = ${q.environment})`;
+    const rows = await db.$queryRaw<Record<string, unknown>[]>`
+      WITH agg AS (
+        SELECT date_trunc(${unit}, u."createdAt") AS bucket,
+               COUNT(*) AS requests,
+               COUNT(*) FILTER (WHERE u."statusCode" >= 400) AS errors,
+               COALESCE(SUM(u.tokens), 0) AS tokens,
+               COALESCE(SUM(u."costUsd"), 0)::numeric(20, 6)::text AS cost,
+               AVG(u."responseTimeMs")::float8 AS avg
+        FROM "ApiKeyUsage" u
+        WHERE u."organizationId" = ${organizationId}::uuid
+          AND u."createdAt" >= ${ts(q.from)} AND u."createdAt" < ${ts(q.to)}
+          ${keyFilter(q.keyId)} ${endpointFilter} ${envFilter}
+        GROUP BY 1
+      )
+      SELECT to_char(d.bucket, 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS bucket,
+             COALESCE(a.requests, 0) AS requests, COALESCE(a.errors, 0) AS errors,
+             COALESCE(a.tokens, 0) AS tokens, COALESCE(a.cost, '0.000000') AS cost, a.avg
+      FROM generate_series(
+             date_trunc(${unit}, ${ts(q.from)}),
+             date_trunc(${unit}, ${ts(q.to)} - interval '1 millisecond'),
+             ${`1 ${unit}`}::interval
+           ) AS d(bucket)
+      LEFT JOIN agg a ON a.bucket = d.bucket
+      ORDER BY d.bucket`;
+    return rows.map((r) => ({
+      bucket: String(r.bucket),
+      requests: num(r.requests),
+      errors: num(r.errors),
+      tokens: num(r.tokens),
+      costUsd: String(r.cost),
+      avgResponseTimeMs: r.avg === null ? 0 : Math.round(num(r.avg) * 100) / 100,
+    }));
   },
 
   /** The organization's keys with the most requests in the range. */

@@ -269,6 +269,51 @@ describe.each(testDbKinds)("usageRepository (%s)", (kind) => {
     expect(none).toMatchObject({ requests: 10, errors: 0, errorRate: 0, byStatusCode: [] });
   });
 
+  it("time series: hour and day buckets with filters, empty buckets included", async () => {
+    const days = await usage.getTimeSeries(t.prisma, orgA, {
+      from: start,
+      to: end,
+      granularity: "day",
+    });
+    expect(days.map((d) => [d.bucket, d.requests, d.errors, d.costUsd])).toEqual([
+      ["2026-03-01T00:00:00.000Z", 5, 2, "1.300004"],
+      ["2026-03-02T00:00:00.000Z", 3, 0, "0.999999"],
+      ["2026-03-03T00:00:00.000Z", 0, 0, "0.000000"],
+      ["2026-03-04T00:00:00.000Z", 10, 0, "1.000000"],
+    ]);
+    expect(days[0].avgResponseTimeMs).toBe(40);
+    expect(days[2].avgResponseTimeMs).toBe(0);
+    const hours = await usage.getTimeSeries(t.prisma, orgA, {
+      from: at("2026-03-01T00:30:00Z"),
+      to: at("2026-03-01T04:00:00Z"),
+      granularity: "hour",
+    });
+    expect(hours.map((h) => [h.bucket.slice(11, 13), h.requests])).toEqual([
+      ["00", 0],
+      ["01", 1],
+      ["02", 1],
+      ["03", 1],
+    ]);
+    const test = await usage.getTimeSeries(t.prisma, orgA, {
+      from: start,
+      to: end,
+      granularity: "day",
+      environment: "TEST",
+    });
+    expect(test.map((d) => d.requests)).toEqual([1, 0, 0, 10]);
+    const endpointB = await usage.getTimeSeries(t.prisma, orgA, {
+      from: start,
+      to: end,
+      granularity: "day",
+      endpoint: "/v1/b",
+      keyId: k1,
+    });
+    expect(endpointB.map((d) => d.requests)).toEqual([2, 3, 0, 0]);
+    await expect(
+      usage.getTimeSeries(t.prisma, orgA, { from: start, to: end, granularity: "week" as never }),
+    ).rejects.toThrow(RangeError);
+  });
+
   it("top consumers: the organization's keys by requests", async () => {
     const top = await usage.getTopConsumers(t.prisma, orgA, start, end, 10);
     expect(top.map((c) => [c.apiKeyId, c.requests])).toEqual([
