@@ -1,0 +1,150 @@
+import { ScrollText } from "lucide-react";
+import type { Metadata } from "next";
+import Link from "next/link";
+import { PageHeader } from "@/components/dashboard/page-header";
+import { formatDateTime } from "@/components/keys/format";
+import { Badge } from "@/components/ui/badge";
+import { buttonClasses } from "@/components/ui/button";
+import { EmptyState } from "@/components/ui/empty-state";
+import { Select } from "@/components/ui/select";
+import { Table, TBody, TD, TH, THead, TR } from "@/components/ui/table";
+import { AUDIT_ACTIONS, listAuditEntries } from "@/lib/services/dashboard-audit";
+import { requireMember } from "../../_lib/access";
+
+export const metadata: Metadata = { title: "Audit log · Keyward" };
+
+const one = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v);
+
+export default async function AuditPage({
+  params,
+  searchParams,
+}: {
+  params: Promise<{ org: string }>;
+  searchParams: Promise<Record<string, string | string[] | undefined>>;
+}) {
+  const { org } = await params;
+  const sp = await searchParams;
+  const { organization } = await requireMember(org);
+  const actionParam = one(sp.action);
+  const action = (AUDIT_ACTIONS as readonly string[]).includes(actionParam ?? "")
+    ? actionParam
+    : undefined;
+  const cursor = one(sp.cursor) || undefined;
+  let page: Awaited<ReturnType<typeof listAuditEntries>>;
+  try {
+    page = await listAuditEntries(organization.id, organization.slug, { action, cursor });
+  } catch (e) {
+    if ((e as { code?: string }).code !== "BAD_REQUEST") throw e;
+    page = await listAuditEntries(organization.id, organization.slug, { action });
+  }
+  const base = `/${organization.slug}/audit`;
+  const withParams = (extra: Record<string, string | undefined>) => {
+    const p = new URLSearchParams();
+    for (const [k, v] of Object.entries({ action, ...extra })) if (v) p.set(k, v);
+    const s = p.toString();
+    return s ? `${base}?${s}` : base;
+  };
+  return (
+    <>
+      <PageHeader
+        title="Audit log"
+        description="Who did what to which key or member, when and from where. Entries cannot be changed."
+      />
+      <search className="mb-4">
+        <form method="get" className="flex gap-2">
+          <label htmlFor="audit-action" className="sr-only">
+            Action
+          </label>
+          <Select id="audit-action" name="action" defaultValue={action ?? ""} className="w-56">
+            <option value="">All actions</option>
+            {AUDIT_ACTIONS.map((a) => (
+              <option key={a} value={a}>
+                {a}
+              </option>
+            ))}
+          </Select>
+          <button type="submit" className={buttonClasses("secondary")}>
+            Filter
+          </button>
+        </form>
+      </search>
+      {page.items.length === 0 ? (
+        <EmptyState
+          icon={<ScrollText className="size-8" aria-hidden="true" />}
+          title={action ? "No entries for this action" : "Nothing recorded yet"}
+          description={
+            action
+              ? "Choose another action, or all actions."
+              : "Creating, rotating or revoking a key, and changes to members and settings, are recorded here."
+          }
+        />
+      ) : (
+        <>
+          <Table data-testid="audit-table">
+            <THead>
+              <tr>
+                <TH>When</TH>
+                <TH>Action</TH>
+                <TH>Who</TH>
+                <TH>Target</TH>
+                <TH>Details</TH>
+                <TH>From</TH>
+              </tr>
+            </THead>
+            <TBody>
+              {page.items.map((e) => (
+                <TR key={e.id} data-testid="audit-row">
+                  <TD className="text-muted-foreground">{formatDateTime(e.createdAt)}</TD>
+                  <TD>
+                    <Badge
+                      tone={
+                        e.action.endsWith("revoked") || e.action.endsWith("removed")
+                          ? "danger"
+                          : "neutral"
+                      }
+                      className="font-mono"
+                    >
+                      {e.action}
+                    </Badge>
+                  </TD>
+                  <TD className="max-w-[14rem] truncate">{e.actor}</TD>
+                  <TD className="max-w-[16rem] truncate">
+                    {e.targetHref ? (
+                      <Link href={e.targetHref} className="hover:underline">
+                        {e.target}
+                      </Link>
+                    ) : (
+                      (e.target ?? "—")
+                    )}
+                  </TD>
+                  <TD
+                    className="max-w-[20rem] truncate text-muted-foreground"
+                    title={e.details ?? undefined}
+                  >
+                    {e.details ?? "—"}
+                  </TD>
+                  <TD className="font-mono text-xs text-muted-foreground">{e.ipAddress ?? "—"}</TD>
+                </TR>
+              ))}
+            </TBody>
+          </Table>
+          <nav aria-label="Pagination" className="mt-4 flex justify-end gap-2">
+            {cursor ? (
+              <Link href={withParams({})} className={buttonClasses("outline", "sm")}>
+                Newest
+              </Link>
+            ) : null}
+            {page.nextCursor ? (
+              <Link
+                href={withParams({ cursor: page.nextCursor })}
+                className={buttonClasses("outline", "sm")}
+              >
+                Older entries
+              </Link>
+            ) : null}
+          </nav>
+        </>
+      )}
+    </>
+  );
+}

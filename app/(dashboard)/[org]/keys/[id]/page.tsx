@@ -1,0 +1,182 @@
+import { ArrowLeft } from "lucide-react";
+import type { Metadata } from "next";
+import Link from "next/link";
+import { notFound } from "next/navigation";
+import { Suspense } from "react";
+import { PageHeader } from "@/components/dashboard/page-header";
+import {
+  formatDateTime,
+  formatMs,
+  formatNumber,
+  formatPercent,
+  formatRelative,
+  formatUsd,
+  maskedKey,
+} from "@/components/keys/format";
+import { KeyActions } from "@/components/keys/key-actions";
+import { EnvironmentBadge, StatusBadge } from "@/components/keys/key-badges";
+import { RangePicker } from "@/components/usage/range-picker";
+import { StatTiles } from "@/components/usage/stat-tiles";
+import { UsageCharts } from "@/components/usage/usage-charts";
+import { EndpointTable } from "@/components/usage/usage-tables";
+import { Badge } from "@/components/ui/badge";
+import { Card, CardContent } from "@/components/ui/card";
+import { EmptyState } from "@/components/ui/empty-state";
+import { Skeleton } from "@/components/ui/skeleton";
+import { canManage } from "@/lib/auth/roles";
+import { findOrganizationKey, getKeyUsage, type KeyView } from "@/lib/services/dashboard-keys";
+import { type DateRange, parseDateRange } from "@/lib/services/dashboard-range";
+import { requireMember } from "../../../_lib/access";
+
+export const metadata: Metadata = { title: "Key · Keyward" };
+
+export default async function KeyDetailPage({
+  params,
+  searchParams,
+}: {
+  params: Promise<{ org: string; id: string }>;
+  searchParams: Promise<Record<string, string | string[] | undefined>>;
+}) {
+  const { org, id } = await params;
+  const sp = await searchParams;
+  const { organization, role } = await requireMember(org);
+  const key = await findOrganizationKey(organization.id, id);
+  if (!key) notFound();
+  const range = parseDateRange({ range: sp.range, from: sp.from, to: sp.to });
+  const slug = organization.slug;
+  return (
+    <>
+      <Link
+        href={`/${slug}/keys`}
+        className="mb-3 inline-flex items-center gap-1 text-sm text-muted-foreground hover:text-foreground"
+      >
+        <ArrowLeft className="size-4" aria-hidden="true" /> All keys
+      </Link>
+      <PageHeader
+        title={<span data-testid="key-name">{key.name}</span>}
+        description={<code className="font-mono">{maskedKey(key.prefix, key.hint)}</code>}
+        actions={
+          canManage(role) && key.status === "active" ? (
+            <KeyActions slug={slug} apiKey={key} canRotate={!key.rotatedToId} />
+          ) : null
+        }
+      />
+      <KeyFacts apiKey={key} slug={slug} />
+      <div className="mt-8 mb-4 flex flex-col gap-3 lg:flex-row lg:items-center lg:justify-between">
+        <h2 className="text-lg font-semibold">Usage</h2>
+        <RangePicker basePath={`/${slug}/keys/${key.id}`} range={range} />
+      </div>
+      <Suspense key={`${range.from}-${range.to}`} fallback={<Skeleton className="h-96 w-full" />}>
+        <KeyUsage organizationId={organization.id} apiKey={key} range={range} />
+      </Suspense>
+    </>
+  );
+}
+
+function KeyFacts({ apiKey: k, slug }: { apiKey: KeyView; slug: string }) {
+  const facts: Array<[string, React.ReactNode]> = [
+    ["Status", <StatusBadge key="s" status={k.status} />],
+    ["Environment", <EnvironmentBadge key="e" environment={k.environment} />],
+    [
+      "Scopes",
+      k.scopes.length ? (
+        <span key="sc" className="flex flex-wrap gap-1">
+          {k.scopes.map((s) => (
+            <Badge key={s} className="font-mono">
+              {s}
+            </Badge>
+          ))}
+        </span>
+      ) : (
+        "none"
+      ),
+    ],
+    ["Created", formatDateTime(k.createdAt)],
+    ["Expires", k.expiresAt ? formatDateTime(k.expiresAt) : "Never"],
+    ["Last used", formatRelative(k.lastUsedAt)],
+    ["Requests (all time)", formatNumber(k.requestCount)],
+    [
+      "Rate limit",
+      k.rateLimitPerMinute ? `${formatNumber(k.rateLimitPerMinute)} / min` : "Plan default",
+    ],
+  ];
+  if (k.revokedAt)
+    facts.push([
+      "Revoked",
+      `${formatDateTime(k.revokedAt)}${k.revokedReason ? ` — ${k.revokedReason}` : ""}`,
+    ]);
+  return (
+    <Card>
+      <CardContent className="pt-4">
+        <dl className="grid gap-x-6 gap-y-3 sm:grid-cols-2 lg:grid-cols-4">
+          {facts.map(([label, value]) => (
+            <div key={label} className="min-w-0">
+              <dt className="text-xs text-muted-foreground">{label}</dt>
+              <dd className="mt-0.5 text-sm">{value}</dd>
+            </div>
+          ))}
+        </dl>
+        {k.rotatedToId ? (
+          <p className="mt-4 text-sm text-muted-foreground">
+            Rotated: its successor is{" "}
+            <Link href={`/${slug}/keys/${k.rotatedToId}`} className="text-primary hover:underline">
+              this key
+            </Link>
+            {k.expiresAt ? `; this one stops working ${formatDateTime(k.expiresAt)}.` : "."}
+          </p>
+        ) : null}
+      </CardContent>
+    </Card>
+  );
+}
+
+async function KeyUsage({
+  organizationId,
+  apiKey,
+  range,
+}: {
+  organizationId: string;
+  apiKey: KeyView;
+  range: DateRange;
+}) {
+  const usage = await getKeyUsage(organizationId, apiKey.id, range);
+  const t = usage.totals;
+  return (
+    <div className="space-y-6">
+      <StatTiles
+        items={[
+          { label: "Requests", value: formatNumber(t.requests) },
+          { label: "Errors", value: formatNumber(t.errors) },
+          { label: "Error rate", value: formatPercent(t.errorRate) },
+          {
+            label: "p50 latency",
+            value: formatMs(t.p50LatencyMs),
+            hint: "Request-weighted mean of daily p50",
+          },
+          {
+            label: "p95 latency",
+            value: formatMs(t.p95LatencyMs),
+            hint: "Request-weighted mean of daily p95",
+          },
+          { label: "Tokens", value: formatNumber(t.tokens) },
+          { label: "Cost", value: formatUsd(t.costUsd) },
+          { label: "Last used", value: formatRelative(apiKey.lastUsedAt) },
+        ]}
+      />
+      {t.requests === 0 ? (
+        <EmptyState
+          title="No requests in this range"
+          description="Send a request with this key (Authorization: Bearer …) and its usage shows here within seconds. Try a longer range for older traffic."
+        />
+      ) : (
+        <>
+          <UsageCharts daily={usage.daily} />
+          <div>
+            <h3 className="mb-2 text-base font-semibold">By endpoint</h3>
+            <EndpointTable rows={usage.endpoints} />
+          </div>
+        </>
+      )}
+    </div>
+  );
+}

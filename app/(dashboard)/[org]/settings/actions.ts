@@ -1,0 +1,150 @@
+"use server";
+// Organization settings: rename, and members (add by email, change role, remove). Session,
+// membership and role first; the org service enforces who may touch OWNER and keeps one owner.
+import { revalidatePath } from "next/cache";
+import { z } from "zod";
+import { getDb } from "@/lib/db";
+import { isKeywardError } from "@/lib/errors";
+import {
+  addMember,
+  changeMemberRole,
+  removeMember,
+  renameOrganization,
+} from "@/lib/services/org-service";
+import { authorizeMember } from "../../_lib/access";
+
+export type SettingsState = {
+  ok: boolean;
+  message?: string;
+  fieldErrors?: Record<string, string[] | undefined>;
+  values?: Record<string, string>;
+};
+
+function failure(e: unknown, values?: Record<string, string>): SettingsState {
+  if (!isKeywardError(e)) throw e;
+  if (e.issues?.length) {
+    const fieldErrors: Record<string, string[]> = {};
+    for (const i of e.issues) fieldErrors[i.path] = [i.message];
+    return { ok: false, fieldErrors, values };
+  }
+  return { ok: false, message: e.message, values };
+}
+
+const RenameInput = z.object({
+  name: z
+    .string()
+    .trim()
+    .min(2, "Use at least 2 characters.")
+    .max(100, "Use at most 100 characters."),
+});
+
+export async function renameOrganizationAction(
+  _prev: SettingsState,
+  form: FormData,
+): Promise<SettingsState> {
+  const access = await authorizeMember(form.get("org"), "ADMIN");
+  if (!access.ok) return access;
+  const values = { name: String(form.get("name") ?? "") };
+  const parsed = RenameInput.safeParse(values);
+  if (!parsed.success)
+    return { ok: false, fieldErrors: z.flattenError(parsed.error).fieldErrors, values };
+  try {
+    await renameOrganization(
+      await getDb(),
+      access.ctx.organization.id,
+      parsed.data.name,
+      access.actor,
+      access.ctx.role,
+    );
+  } catch (e) {
+    return failure(e, values);
+  }
+  revalidatePath(`/${access.ctx.organization.slug}`, "layout");
+  return { ok: true, message: "Organization renamed.", values };
+}
+
+const RoleSchema = z.enum(["OWNER", "ADMIN", "VIEWER"], { error: "Choose a role." });
+const AddMemberInput = z.object({
+  email: z.email("Enter an email address.").max(254),
+  role: RoleSchema,
+});
+
+export async function addMemberAction(
+  _prev: SettingsState,
+  form: FormData,
+): Promise<SettingsState> {
+  const access = await authorizeMember(form.get("org"), "ADMIN");
+  if (!access.ok) return access;
+  const values = {
+    email: String(form.get("email") ?? "").trim(),
+    role: String(form.get("role") ?? ""),
+  };
+  const parsed = AddMemberInput.safeParse(values);
+  if (!parsed.success)
+    return { ok: false, fieldErrors: z.flattenError(parsed.error).fieldErrors, values };
+  try {
+    await addMember(
+      await getDb(),
+      access.ctx.organization.id,
+      parsed.data,
+      access.actor,
+      access.ctx.role,
+    );
+  } catch (e) {
+    return failure(e, values);
+  }
+  revalidatePath(`/${access.ctx.organization.slug}/settings`);
+  return { ok: true, message: `${parsed.data.email} added as ${parsed.data.role.toLowerCase()}.` };
+}
+
+const MemberInput = z.object({ userId: z.uuid("Unknown member.") });
+
+export async function changeRoleAction(
+  _prev: SettingsState,
+  form: FormData,
+): Promise<SettingsState> {
+  const access = await authorizeMember(form.get("org"), "ADMIN");
+  if (!access.ok) return access;
+  const parsed = MemberInput.extend({ role: RoleSchema }).safeParse({
+    userId: form.get("userId"),
+    role: form.get("role"),
+  });
+  if (!parsed.success) return { ok: false, message: z.prettifyError(parsed.error) };
+  try {
+    await changeMemberRole(
+      await getDb(),
+      access.ctx.organization.id,
+      parsed.data.userId,
+      parsed.data.role,
+      access.actor,
+      access.ctx.role,
+    );
+  } catch (e) {
+    return failure(e);
+  }
+  revalidatePath(`/${access.ctx.organization.slug}`, "layout");
+  return { ok: true, message: "Role changed." };
+}
+
+export async function removeMemberAction(
+  _prev: SettingsState,
+  form: FormData,
+): Promise<SettingsState> {
+  const access = await authorizeMember(form.get("org"), "ADMIN");
+  if (!access.ok) return access;
+  const parsed = MemberInput.safeParse({ userId: form.get("userId") });
+  if (!parsed.success) return { ok: false, message: z.prettifyError(parsed.error) };
+  try {
+    await removeMember(
+      await getDb(),
+      access.ctx.organization.id,
+      parsed.data.userId,
+      access.actor,
+      access.ctx.role,
+    );
+  } catch (e) {
+    return failure(e);
+  }
+  revalidatePath(`/${access.ctx.organization.slug}`, "layout");
+  return { ok: true, message: "Member removed." };
+}

@@ -1,0 +1,164 @@
+import type { Metadata } from "next";
+import { PageHeader } from "@/components/dashboard/page-header";
+import { formatDate, formatNumber, formatPercent } from "@/components/keys/format";
+import { AddMemberForm, MemberControls, RenameForm } from "@/components/settings/settings-forms";
+import { Badge } from "@/components/ui/badge";
+import { Card, CardContent, CardDescription, CardHeader, CardTitle } from "@/components/ui/card";
+import { Table, TBody, TD, TH, THead, TR } from "@/components/ui/table";
+import { canManage } from "@/lib/auth/roles";
+import { getDb } from "@/lib/db";
+import { getMonthToDateRequests } from "@/lib/services/dashboard-usage";
+import { listMembers } from "@/lib/services/org-service";
+import { requireMember } from "../../_lib/access";
+
+export const metadata: Metadata = { title: "Settings · Keyward" };
+
+export default async function SettingsPage({ params }: { params: Promise<{ org: string }> }) {
+  const { org } = await params;
+  const { organization, role, user } = await requireMember(org);
+  const manage = canManage(role);
+  const [members, monthToDate] = [
+    await listMembers(await getDb(), organization.id),
+    await getMonthToDateRequests(organization.id),
+  ];
+  const quotaUsed = organization.monthlyQuota ? monthToDate / organization.monthlyQuota : 0;
+  return (
+    <>
+      <PageHeader title="Settings" description="The organization, its plan and its members." />
+      <div className="grid gap-6 lg:grid-cols-2">
+        <Card>
+          <CardHeader>
+            <CardTitle>Organization</CardTitle>
+            <CardDescription>
+              Slug <code className="font-mono">{organization.slug}</code> (in every dashboard URL).
+            </CardDescription>
+          </CardHeader>
+          <CardContent>
+            <RenameForm slug={organization.slug} name={organization.name} disabled={!manage} />
+            {!manage ? (
+              <p className="mt-2 text-xs text-muted-foreground">Viewers cannot change settings.</p>
+            ) : null}
+          </CardContent>
+        </Card>
+        <Card data-testid="plan-card">
+          <CardHeader>
+            <CardTitle className="flex items-center gap-2">
+              Plan <Badge tone="info">{organization.plan}</Badge>
+            </CardTitle>
+            <CardDescription>
+              Limits of this organization. The operator changes plans.
+            </CardDescription>
+          </CardHeader>
+          <CardContent>
+            <dl className="grid grid-cols-2 gap-3 text-sm">
+              <div>
+                <dt className="text-xs text-muted-foreground">Requests per minute per key</dt>
+                <dd className="font-medium tabular-nums">
+                  {formatNumber(organization.rateLimitPerMinute)}
+                </dd>
+              </div>
+              <div>
+                <dt className="text-xs text-muted-foreground">Active keys</dt>
+                <dd className="font-medium tabular-nums">
+                  {formatNumber(organization.maxActiveKeys)}
+                </dd>
+              </div>
+              <div>
+                <dt className="text-xs text-muted-foreground">Requests per month</dt>
+                <dd className="font-medium tabular-nums">
+                  {formatNumber(organization.monthlyQuota)}
+                </dd>
+              </div>
+              <div>
+                <dt className="text-xs text-muted-foreground">Usage kept for</dt>
+                <dd className="font-medium tabular-nums">{organization.usageRetentionDays} days</dd>
+              </div>
+            </dl>
+            <div className="mt-4">
+              <div className="mb-1 flex justify-between text-xs text-muted-foreground">
+                <span>This month (UTC)</span>
+                <span className="tabular-nums">
+                  {formatNumber(monthToDate)} / {formatNumber(organization.monthlyQuota)} (
+                  {formatPercent(quotaUsed)})
+                </span>
+              </div>
+              <div
+                className="h-2 overflow-hidden rounded-full bg-muted"
+                role="progressbar"
+                aria-label="Monthly quota used"
+                aria-valuemin={0}
+                aria-valuemax={100}
+                aria-valuenow={Math.min(100, Math.round(quotaUsed * 100))}
+              >
+                <div
+                  className={quotaUsed >= 0.9 ? "h-full bg-danger" : "h-full bg-primary"}
+                  style={{ width: `${Math.min(100, quotaUsed * 100)}%` }}
+                />
+              </div>
+            </div>
+          </CardContent>
+        </Card>
+      </div>
+
+      <section className="mt-8">
+        <h2 className="mb-1 text-lg font-semibold">Members</h2>
+        <p className="mb-4 text-sm text-muted-foreground">
+          Viewers see everything; admins and owners also change keys, members and settings. Only
+          owners manage owners, and there is always at least one.
+        </p>
+        {manage ? (
+          <Card className="mb-4">
+            <CardContent className="pt-4">
+              <AddMemberForm slug={organization.slug} canGrantOwner={role === "OWNER"} />
+            </CardContent>
+          </Card>
+        ) : null}
+        <Table data-testid="members-table">
+          <THead>
+            <tr>
+              <TH>Member</TH>
+              <TH>Role</TH>
+              <TH>Joined</TH>
+              {manage ? (
+                <TH>
+                  <span className="sr-only">Actions</span>
+                </TH>
+              ) : null}
+            </tr>
+          </THead>
+          <TBody>
+            {members.map((m) => (
+              <TR key={m.user.id} data-testid="member-row">
+                <TD>
+                  <div className="font-medium">{m.user.name ?? m.user.email}</div>
+                  <div className="text-xs text-muted-foreground">
+                    {m.user.email}
+                    {m.user.id === user.id ? " (you)" : ""}
+                  </div>
+                </TD>
+                <TD>
+                  <Badge tone={m.role === "OWNER" ? "info" : "neutral"}>
+                    {m.role.toLowerCase()}
+                  </Badge>
+                </TD>
+                <TD className="text-muted-foreground">{formatDate(m.joinedAt)}</TD>
+                {manage ? (
+                  <TD>
+                    <MemberControls
+                      slug={organization.slug}
+                      userId={m.user.id}
+                      role={m.role}
+                      email={m.user.email}
+                      canGrantOwner={role === "OWNER"}
+                      isSelf={m.user.id === user.id}
+                    />
+                  </TD>
+                ) : null}
+              </TR>
+            ))}
+          </TBody>
+        </Table>
+      </section>
+    </>
+  );
+}

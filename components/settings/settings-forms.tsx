@@ -1,0 +1,190 @@
+"use client";
+import { useActionState, useEffect, useRef } from "react";
+import { toast } from "sonner";
+import {
+  addMemberAction,
+  changeRoleAction,
+  removeMemberAction,
+  renameOrganizationAction,
+  type SettingsState,
+} from "@/app/(dashboard)/[org]/settings/actions";
+import { Button } from "@/components/ui/button";
+import { errorProps, Field } from "@/components/ui/field";
+import { Input } from "@/components/ui/input";
+import { Select } from "@/components/ui/select";
+
+function useToasts(state: SettingsState) {
+  const seen = useRef<SettingsState | null>(null);
+  useEffect(() => {
+    if (seen.current === state) return;
+    seen.current = state;
+    if (state.ok && state.message) toast.success(state.message);
+    else if (!state.ok && state.message) toast.error(state.message);
+  }, [state]);
+}
+
+export function RenameForm({
+  slug,
+  name,
+  disabled,
+}: {
+  slug: string;
+  name: string;
+  disabled: boolean;
+}) {
+  const [state, action, pending] = useActionState<SettingsState, FormData>(
+    renameOrganizationAction,
+    { ok: false },
+  );
+  useToasts(state);
+  const errors = state.fieldErrors ?? {};
+  return (
+    <form action={action} className="flex flex-col gap-3 sm:flex-row sm:items-end" noValidate>
+      <input type="hidden" name="org" value={slug} />
+      <div className="flex-1">
+        <Field id="org-name" label="Name" error={errors.name}>
+          <Input
+            id="org-name"
+            name="name"
+            defaultValue={state.values?.name ?? name}
+            disabled={disabled}
+            required
+            {...errorProps("org-name", errors.name)}
+          />
+        </Field>
+      </div>
+      {disabled ? null : (
+        <Button type="submit" disabled={pending} variant="secondary">
+          {pending ? "Saving…" : "Save"}
+        </Button>
+      )}
+    </form>
+  );
+}
+
+export function AddMemberForm({ slug, canGrantOwner }: { slug: string; canGrantOwner: boolean }) {
+  const [state, action, pending] = useActionState<SettingsState, FormData>(addMemberAction, {
+    ok: false,
+  });
+  useToasts(state);
+  const errors = state.fieldErrors ?? {};
+  const formRef = useRef<HTMLFormElement>(null);
+  useEffect(() => {
+    if (state.ok) formRef.current?.reset();
+  }, [state]);
+  return (
+    <form
+      ref={formRef}
+      action={action}
+      className="grid gap-3 sm:grid-cols-[1fr_10rem_auto] sm:items-start"
+      noValidate
+    >
+      <input type="hidden" name="org" value={slug} />
+      <Field
+        id="member-email"
+        label="Email"
+        error={errors.email}
+        hint="They need a Keyward account."
+      >
+        <Input
+          id="member-email"
+          name="email"
+          type="email"
+          required
+          defaultValue={state.ok ? "" : state.values?.email}
+          {...errorProps("member-email", errors.email)}
+        />
+      </Field>
+      <Field id="member-role" label="Role" error={errors.role}>
+        <Select id="member-role" name="role" defaultValue={state.values?.role ?? "VIEWER"}>
+          <option value="VIEWER">Viewer</option>
+          <option value="ADMIN">Admin</option>
+          {canGrantOwner ? <option value="OWNER">Owner</option> : null}
+        </Select>
+      </Field>
+      <Button
+        type="submit"
+        disabled={pending}
+        className="sm:mt-[1.375rem]"
+        data-testid="add-member"
+      >
+        {pending ? "Adding…" : "Add member"}
+      </Button>
+    </form>
+  );
+}
+
+export function MemberControls({
+  slug,
+  userId,
+  role,
+  email,
+  canGrantOwner,
+  isSelf,
+}: {
+  slug: string;
+  userId: string;
+  role: string;
+  email: string;
+  canGrantOwner: boolean;
+  isSelf: boolean;
+}) {
+  const [roleState, roleAction, rolePending] = useActionState<SettingsState, FormData>(
+    changeRoleAction,
+    { ok: false },
+  );
+  const [removeState, removeAction, removePending] = useActionState<SettingsState, FormData>(
+    removeMemberAction,
+    {
+      ok: false,
+    },
+  );
+  useToasts(roleState);
+  useToasts(removeState);
+  const ownerLocked = role === "OWNER" && !canGrantOwner;
+  return (
+    <div className="flex flex-wrap items-center justify-end gap-2">
+      <form action={roleAction} className="flex items-center gap-2">
+        <input type="hidden" name="org" value={slug} />
+        <input type="hidden" name="userId" value={userId} />
+        <label htmlFor={`role-${userId}`} className="sr-only">
+          Role of {email}
+        </label>
+        <Select
+          id={`role-${userId}`}
+          name="role"
+          defaultValue={role}
+          disabled={ownerLocked}
+          className="h-8 w-28 py-1"
+        >
+          <option value="VIEWER">Viewer</option>
+          <option value="ADMIN">Admin</option>
+          {canGrantOwner || role === "OWNER" ? <option value="OWNER">Owner</option> : null}
+        </Select>
+        <Button type="submit" size="sm" variant="outline" disabled={rolePending || ownerLocked}>
+          Save
+        </Button>
+      </form>
+      <form
+        action={removeAction}
+        onSubmit={(e) => {
+          const who = isSelf ? "yourself" : email;
+          if (!window.confirm(`Remove ${who} from this organization?`)) e.preventDefault();
+        }}
+      >
+        <input type="hidden" name="org" value={slug} />
+        <input type="hidden" name="userId" value={userId} />
+        <Button
+          type="submit"
+          size="sm"
+          variant="ghost"
+          className="text-danger"
+          disabled={removePending || ownerLocked}
+          aria-label={`Remove ${email}`}
+        >
+          Remove
+        </Button>
+      </form>
+    </div>
+  );
+}

@@ -1,0 +1,221 @@
+"use client";
+// The usage charts (recharts, client side). They draw SQL aggregates per UTC day; money arrives
+// as decimal strings and becomes a number only for plotting.
+import type { ReactNode } from "react";
+import {
+  Area,
+  AreaChart,
+  Bar,
+  BarChart,
+  CartesianGrid,
+  Legend,
+  Line,
+  LineChart,
+  ResponsiveContainer,
+  Tooltip,
+  XAxis,
+  YAxis,
+} from "recharts";
+
+export interface DailyPoint {
+  date: string;
+  requests: number;
+  status2xx: number;
+  status3xx: number;
+  status4xx: number;
+  status5xx: number;
+  errors: number;
+  p50LatencyMs: number | null;
+  p95LatencyMs: number | null;
+  tokens: number;
+  costUsd: string;
+}
+
+const COLORS = {
+  s2: "#22a35a",
+  s3: "#3b82f6",
+  s4: "#f59e0b",
+  s5: "#dc2626",
+  p50: "#6366f1",
+  p95: "#ec4899",
+  tokens: "#0ea5e9",
+  cost: "#8b5cf6",
+  grid: "#94a3b833",
+  axis: "#8391a7",
+};
+
+const shortDate = (d: string) => {
+  const [, m, day] = d.split("-");
+  return `${day}/${m}`;
+};
+const compact = new Intl.NumberFormat("en-US", { notation: "compact", maximumFractionDigits: 1 });
+const axisProps = {
+  tick: { fontSize: 11, fill: COLORS.axis },
+  tickLine: false,
+  axisLine: false,
+} as const;
+const tooltipStyle = {
+  contentStyle: {
+    background: "var(--kw-card)",
+    border: "1px solid var(--kw-border)",
+    borderRadius: 6,
+    fontSize: 12,
+    color: "var(--kw-foreground)",
+  },
+  labelStyle: { color: "var(--kw-foreground)", fontWeight: 600 },
+  cursor: { fill: "#94a3b822" },
+} as const;
+
+function ChartCard({
+  title,
+  summary,
+  children,
+  testId,
+}: {
+  title: string;
+  summary: string;
+  children: ReactNode;
+  testId: string;
+}) {
+  return (
+    <figure
+      className="min-w-0 rounded-lg border border-border bg-card p-4"
+      data-testid={testId}
+      aria-label={`${title}: ${summary}`}
+    >
+      <figcaption className="mb-3 flex items-baseline justify-between gap-2">
+        <span className="text-sm font-semibold">{title}</span>
+        <span className="truncate text-xs text-muted-foreground">{summary}</span>
+      </figcaption>
+      <div className="h-56 w-full">
+        <ResponsiveContainer width="100%" height="100%" minWidth={0}>
+          {children as React.ReactElement}
+        </ResponsiveContainer>
+      </div>
+    </figure>
+  );
+}
+
+export function UsageCharts({ daily }: { daily: DailyPoint[] }) {
+  const data = daily.map((d) => ({ ...d, cost: Number(d.costUsd) }));
+  const sum = (f: (d: (typeof data)[number]) => number) => data.reduce((s, d) => s + f(d), 0);
+  const requests = sum((d) => d.requests);
+  const errors = sum((d) => d.errors);
+  const tokens = sum((d) => d.tokens);
+  const cost = sum((d) => d.cost);
+  const maxP95 = Math.max(0, ...data.map((d) => d.p95LatencyMs ?? 0));
+  return (
+    <div className="grid gap-4 lg:grid-cols-2">
+      <ChartCard
+        title="Requests per day"
+        summary={`${compact.format(requests)} total, by status class`}
+        testId="chart-requests"
+      >
+        <BarChart data={data} margin={{ top: 4, right: 4, bottom: 0, left: -12 }}>
+          <CartesianGrid vertical={false} stroke={COLORS.grid} />
+          <XAxis dataKey="date" tickFormatter={shortDate} minTickGap={16} {...axisProps} />
+          <YAxis tickFormatter={(v: number) => compact.format(v)} width={48} {...axisProps} />
+          <Tooltip {...tooltipStyle} />
+          <Legend iconType="square" wrapperStyle={{ fontSize: 12 }} />
+          <Bar dataKey="status2xx" name="2xx" stackId="s" fill={COLORS.s2} />
+          <Bar dataKey="status3xx" name="3xx" stackId="s" fill={COLORS.s3} />
+          <Bar dataKey="status4xx" name="4xx" stackId="s" fill={COLORS.s4} />
+          <Bar dataKey="status5xx" name="5xx" stackId="s" fill={COLORS.s5} radius={[2, 2, 0, 0]} />
+        </BarChart>
+      </ChartCard>
+      <ChartCard
+        title="Errors per day"
+        summary={`${compact.format(errors)} errors (status ≥ 400)`}
+        testId="chart-errors"
+      >
+        <BarChart data={data} margin={{ top: 4, right: 4, bottom: 0, left: -12 }}>
+          <CartesianGrid vertical={false} stroke={COLORS.grid} />
+          <XAxis dataKey="date" tickFormatter={shortDate} minTickGap={16} {...axisProps} />
+          <YAxis
+            tickFormatter={(v: number) => compact.format(v)}
+            width={48}
+            allowDecimals={false}
+            {...axisProps}
+          />
+          <Tooltip {...tooltipStyle} />
+          <Legend iconType="square" wrapperStyle={{ fontSize: 12 }} />
+          <Bar dataKey="status4xx" name="4xx" stackId="e" fill={COLORS.s4} />
+          <Bar dataKey="status5xx" name="5xx" stackId="e" fill={COLORS.s5} radius={[2, 2, 0, 0]} />
+        </BarChart>
+      </ChartCard>
+      <ChartCard
+        title="Latency"
+        summary={`p50 and p95 per day, peak p95 ${Math.round(maxP95)} ms`}
+        testId="chart-latency"
+      >
+        <LineChart data={data} margin={{ top: 4, right: 8, bottom: 0, left: -12 }}>
+          <CartesianGrid vertical={false} stroke={COLORS.grid} />
+          <XAxis dataKey="date" tickFormatter={shortDate} minTickGap={16} {...axisProps} />
+          <YAxis unit=" ms" width={60} {...axisProps} />
+          <Tooltip
+            {...tooltipStyle}
+            formatter={(v) => (typeof v === "number" ? `${Math.round(v)} ms` : "—")}
+          />
+          <Legend iconType="plainline" wrapperStyle={{ fontSize: 12 }} />
+          <Line
+            type="monotone"
+            dataKey="p50LatencyMs"
+            name="p50"
+            stroke={COLORS.p50}
+            dot={false}
+            strokeWidth={2}
+            connectNulls
+          />
+          <Line
+            type="monotone"
+            dataKey="p95LatencyMs"
+            name="p95"
+            stroke={COLORS.p95}
+            dot={false}
+            strokeWidth={2}
+            connectNulls
+          />
+        </LineChart>
+      </ChartCard>
+      <ChartCard
+        title="Tokens per day"
+        summary={`${compact.format(tokens)} tokens`}
+        testId="chart-tokens"
+      >
+        <AreaChart data={data} margin={{ top: 4, right: 4, bottom: 0, left: -12 }}>
+          <CartesianGrid vertical={false} stroke={COLORS.grid} />
+          <XAxis dataKey="date" tickFormatter={shortDate} minTickGap={16} {...axisProps} />
+          <YAxis tickFormatter={(v: number) => compact.format(v)} width={48} {...axisProps} />
+          <Tooltip
+            {...tooltipStyle}
+            formatter={(v) => (typeof v === "number" ? v.toLocaleString("en-US") : v)}
+          />
+          <Area
+            type="monotone"
+            dataKey="tokens"
+            name="Tokens"
+            stroke={COLORS.tokens}
+            fill={COLORS.tokens}
+            fillOpacity={0.2}
+          />
+        </AreaChart>
+      </ChartCard>
+      <ChartCard
+        title="Cost per day (USD)"
+        summary={`$${cost.toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 })} total`}
+        testId="chart-cost"
+      >
+        <BarChart data={data} margin={{ top: 4, right: 4, bottom: 0, left: -12 }}>
+          <CartesianGrid vertical={false} stroke={COLORS.grid} />
+          <XAxis dataKey="date" tickFormatter={shortDate} minTickGap={16} {...axisProps} />
+          <YAxis tickFormatter={(v: number) => `$${compact.format(v)}`} width={48} {...axisProps} />
+          <Tooltip
+            {...tooltipStyle}
+            formatter={(v) => (typeof v === "number" ? `$${v.toFixed(v < 1 ? 4 : 2)}` : v)}
+          />
+          <Bar dataKey="cost" name="Cost" fill={COLORS.cost} radius={[2, 2, 0, 0]} />
+        </BarChart>
+      </ChartCard>
+    </div>
+  );
+}
