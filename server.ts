@@ -78,8 +78,13 @@ async function main() {
   }).catch((e: NodeJS.ErrnoException) =>
     fail(e.code === "EADDRINUSE" ? `port ${port} is in use; set PORT` : e.message),
   );
-  const where = database.target.kind === "pglite" ? `embedded database in ${database.target.dataDir}` : "PostgreSQL";
-  console.log(`keyward: ready on http://${hostname === "0.0.0.0" ? "localhost" : hostname}:${port} (${where})`);
+  const where =
+    database.target.kind === "pglite"
+      ? `embedded database in ${database.target.dataDir}`
+      : "PostgreSQL";
+  console.log(
+    `keyward: ready on http://${hostname === "0.0.0.0" ? "localhost" : hostname}:${port} (${where})`,
+  );
 
   let signals = 0;
   const stop = (signal: NodeJS.Signals) => {

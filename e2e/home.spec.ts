@@ -6,14 +6,21 @@ import { expect, test } from "@playwright/test";
 
 function cli(...args: string[]) {
   const r = spawnSync(process.execPath, ["--import", "tsx", "scripts/cli.ts", ...args, "--json"], {
-    env: { ...process.env, KEYWARD_DATA_DIR: process.env.KEYWARD_E2E_DATA, DATABASE_URL: "", REDIS_URL: "" },
+    env: {
+      ...process.env,
+      KEYWARD_DATA_DIR: process.env.KEYWARD_E2E_DATA,
+      DATABASE_URL: "",
+      REDIS_URL: "",
+    },
     encoding: "utf8",
   });
   if (r.status !== 0) throw new Error(`cli failed: ${r.stderr}`);
   return JSON.parse(r.stdout);
 }
 
-test("the home page shows the demo organization's active key count from the database", async ({ page }) => {
+test("the home page shows the demo organization's active key count from the database", async ({
+  page,
+}) => {
   const active = cli("keys:list", "--org", "demo", "--status", "ACTIVE").keys.length;
   expect(active).toBeGreaterThan(0);
   await page.goto("/");

@@ -1,7 +1,14 @@
 // Build the Next app when .next is missing or older than the source. A lock
 // file serializes builds, so parallel test runs never build over each other.
 import { spawnSync } from "node:child_process";
-import { existsSync, readdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  unlinkSync,
+  writeFileSync,
+} from "node:fs";
 import path from "node:path";
 import { isProcessAlive } from "@/lib/db/owner-lock";
 
@@ -62,11 +69,19 @@ export async function ensureBuilt(log: (m: string) => void = console.log): Promi
     }
     try {
       if (!isBuildStale()) return;
-      log(existsSync(".next/BUILD_ID") ? "keyward: source changed, rebuilding" : "keyward: building the app");
-      const r = spawnSync(process.execPath, [path.resolve("node_modules/next/dist/bin/next"), "build"], {
-        stdio: ["ignore", "inherit", "inherit"],
-        env: { ...process.env, NODE_ENV: "production" },
-      });
+      log(
+        existsSync(".next/BUILD_ID")
+          ? "keyward: source changed, rebuilding"
+          : "keyward: building the app",
+      );
+      const r = spawnSync(
+        process.execPath,
+        [path.resolve("node_modules/next/dist/bin/next"), "build"],
+        {
+          stdio: ["ignore", "inherit", "inherit"],
+          env: { ...process.env, NODE_ENV: "production" },
+        },
+      );
       if (r.status !== 0) throw new Error("next build failed");
       return;
     } finally {

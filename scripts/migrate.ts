@@ -13,13 +13,17 @@ async function main() {
     case "create": {
       if (!name) throw new Error("usage: npm run db:migration:create -- <name>");
       const dir = await createMigration(name);
-      console.log(dir ? `created ${dir}` : "schema.prisma and the migrations agree: nothing to create");
+      console.log(
+        dir ? `created ${dir}` : "schema.prisma and the migrations agree: nothing to create",
+      );
       return;
     }
     case "check": {
       const sql = await pendingSchemaDiff();
       if (sql) {
-        console.error("schema.prisma differs from prisma/migrations; run npm run db:migration:create -- <name>:");
+        console.error(
+          "schema.prisma differs from prisma/migrations; run npm run db:migration:create -- <name>:",
+        );
         console.error(sql);
         process.exit(1);
       }

@@ -33,7 +33,8 @@ if (!process.env.AUTH_SECRET) {
   const dir = dataDir();
   const file = path.join(dir, "auth-secret");
   mkdirSync(dir, { recursive: true, mode: 0o700 });
-  if (!existsSync(file)) writeFileSync(file, randomBytes(32).toString("base64url"), { mode: 0o600 });
+  if (!existsSync(file))
+    writeFileSync(file, randomBytes(32).toString("base64url"), { mode: 0o600 });
   process.env.AUTH_SECRET = readFileSync(file, "utf8").trim();
 }
 
@@ -45,6 +46,6 @@ if (process.env.KEYWARD_SKIP_BUILD !== "1") {
   }
 }
 
-process.env.NODE_ENV = "production";
+(process.env as Record<string, string>).NODE_ENV = "production";
 process.env.NEXT_MANUAL_SIG_HANDLE = "true";
 await import("../server.ts");

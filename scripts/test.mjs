@@ -30,9 +30,14 @@ if (!existsSync("node_modules/.package-lock.json")) {
 const chromium = process.env.CHROMIUM_PATH || "/usr/bin/chromium";
 if (!existsSync(chromium)) {
   if (process.getuid?.() === 0) {
-    run("chromium", "sh", ["-c", "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium"]);
+    run("chromium", "sh", [
+      "-c",
+      "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium",
+    ]);
   } else {
-    console.error(`chromium is missing at ${chromium}: run 'sudo apt-get install -y chromium' (Debian) or set CHROMIUM_PATH`);
+    console.error(
+      `chromium is missing at ${chromium}: run 'sudo apt-get install -y chromium' (Debian) or set CHROMIUM_PATH`,
+    );
     process.exit(1);
   }
 }
@@ -48,7 +53,12 @@ const vitestJson = path.join(root, "tmp/vitest-results.json");
 const pwJson = path.join(root, "tmp/playwright-results.json");
 rmSync(vitestJson, { force: true });
 rmSync(pwJson, { force: true });
-run("vitest", bin("vitest"), ["run", "--reporter=default", "--reporter=json", `--outputFile.json=${vitestJson}`]);
+run("vitest", bin("vitest"), [
+  "run",
+  "--reporter=default",
+  "--reporter=json",
+  `--outputFile.json=${vitestJson}`,
+]);
 run("playwright", bin("playwright"), ["test"], {
   env: { PLAYWRIGHT_JSON_OUTPUT_NAME: pwJson },
 });
@@ -62,7 +72,9 @@ if (existsSync(vitestJson)) {
   failed += v.numFailedTests;
   skipped += v.numPendingTests + (v.numTodoTests ?? 0);
   // A file that failed to load counts as a failure even with no test in it.
-  failed += (v.testResults ?? []).filter((f) => f.status === "failed" && f.assertionResults.length === 0).length;
+  failed += (v.testResults ?? []).filter(
+    (f) => f.status === "failed" && f.assertionResults.length === 0,
+  ).length;
 } else {
   failed += 1;
 }

@@ -5,6 +5,7 @@
 import { parseArgs } from "node:util";
 import { z } from "zod";
 import { getDatabase } from "@/lib/db";
+import { DatabaseOwnedError } from "@/lib/db/owner-lock";
 import { isKeywardError } from "@/lib/errors";
 import type { CommandResult } from "./types";
 import { COMMANDS, type CommandContext, type CommandSpec } from "./registry";
@@ -18,11 +19,6 @@ ${Object.entries(COMMANDS)
   .map(([name, c]) => `  ${name.padEnd(14)} ${c.usage}`)
   .join("\n")}
 `;
-
-export function needsDatabase(argv: string[]): boolean {
-  const spec = COMMANDS[argv[0] as keyof typeof COMMANDS] as CommandSpec | undefined;
-  return spec !== undefined && spec.database !== false;
-}
 
 function ok(stdout: string): CommandResult {
   return { code: 0, stdout, stderr: "" };
@@ -61,13 +57,25 @@ export async function executeCommand(
     const where = issue.path.length ? `--${issue.path.join(".")}` : "input";
     return failure(`${name}: ${where}: ${issue.message}`, 2);
   }
+  let db: CommandContext["db"] | undefined;
+  if (spec.database !== false) {
+    try {
+      db = (await getDatabase()).prisma;
+    } catch (e) {
+      const msg =
+        e instanceof DatabaseOwnedError
+          ? e.message
+          : `cannot open the database: ${(e as Error).message}`;
+      return failure(msg);
+    }
+  }
   try {
-    const db = spec.database === false ? undefined : (await getDatabase()).prisma;
     const out = await spec.run(input.data, { via: ctx.via, db: db as CommandContext["db"] });
     return ok(json ? `${JSON.stringify(out.json, jsonReplacer)}\n` : `${out.text}\n`);
   } catch (e) {
     if (isKeywardError(e)) return failure(`${name}: ${e.message}`);
-    if (e instanceof z.ZodError) return failure(`${name}: ${e.issues[0]?.message ?? "invalid input"}`, 2);
+    if (e instanceof z.ZodError)
+      return failure(`${name}: ${e.issues[0]?.message ?? "invalid input"}`, 2);
     return failure(`${name}: ${(e as Error).message}`);
   }
 }

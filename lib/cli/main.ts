@@ -2,9 +2,9 @@
 // default, a running app owns the data folder, so the command is sent to it
 // over the operator socket; with no owner, this process takes the lock for its
 // own run. With DATABASE_URL every process talks to PostgreSQL directly.
-import { closeDatabase, getDatabase } from "@/lib/db";
+import { closeDatabase } from "@/lib/db";
 import { databaseTarget } from "@/lib/db/config";
-import { DatabaseOwnedError, isProcessAlive, readLockOwner } from "@/lib/db/owner-lock";
+import { isProcessAlive, readLockOwner } from "@/lib/db/owner-lock";
 import { sendToOwner } from "@/lib/owner/operator-socket";
 import type { CommandResult } from "./types";
 
@@ -24,15 +24,7 @@ async function run(argv: string[]): Promise<CommandResult> {
       }
     }
   }
-  const { executeCommand, needsDatabase } = await import("./commands");
-  if (needsDatabase(argv)) {
-    try {
-      await getDatabase();
-    } catch (e) {
-      const msg = e instanceof DatabaseOwnedError ? e.message : `cannot open the database: ${(e as Error).message}`;
-      return { code: 1, stdout: "", stderr: `keyward: ${msg}\n` };
-    }
-  }
+  const { executeCommand } = await import("./commands");
   try {
     return await executeCommand(argv, { via: "local" });
   } finally {

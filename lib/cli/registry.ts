@@ -23,8 +23,11 @@ export interface CommandSpec<S extends z.ZodType = z.ZodType> {
 }
 
 const cliActor = (): Actor => ({ type: "cli", id: process.env.USER || "operator" });
-const str = (opts: string[]) => Object.fromEntries(opts.map((o) => [o, { type: "string" as const }]));
-const required = (what: string) => ({ error: (iss: { input: unknown }) => (iss.input === undefined ? `${what} is required` : undefined) });
+const str = (opts: string[]) =>
+  Object.fromEntries(opts.map((o) => [o, { type: "string" as const }]));
+const required = (what: string) => ({
+  error: (iss: { input: unknown }) => (iss.input === undefined ? `${what} is required` : undefined),
+});
 
 function define<S extends z.ZodType>(spec: CommandSpec<S>): CommandSpec<S> {
   return spec;
@@ -36,13 +39,16 @@ export const COMMANDS = {
     options: str(["name", "email", "plan", "slug"]),
     schema: z.object({
       name: z.string(required("--name")).trim().min(1, "must not be empty").max(100),
-      email: z.email({ error: (iss) => (iss.input === undefined ? "--email is required" : "is not a valid email address") }),
+      email: z.email({
+        error: (iss) =>
+          iss.input === undefined ? "--email is required" : "is not a valid email address",
+      }),
       plan: z.enum(["FREE", "PRO", "ENTERPRISE"]).default("FREE"),
       slug: z.string().optional(),
     }),
     async run(input, { db }) {
-      const { createOrganization } = await import("@/lib/services/org-service");
-      const org = await createOrganization(db, input, cliActor());
+      const { createOrganizationForOperator } = await import("@/lib/services/operator-service");
+      const org = await createOrganizationForOperator(db, input, cliActor());
       return {
         text: `created organization ${org.slug} (${org.id}), plan ${org.plan}`,
         json: org,
@@ -54,42 +60,66 @@ export const COMMANDS = {
     usage: "--email EMAIL --password PASSWORD --org SLUG [--role OWNER|ADMIN|VIEWER] [--name NAME]",
     options: str(["email", "password", "org", "role", "name"]),
     schema: z.object({
-      email: z.email({ error: (iss) => (iss.input === undefined ? "--email is required" : "is not a valid email address") }),
+      email: z.email({
+        error: (iss) =>
+          iss.input === undefined ? "--email is required" : "is not a valid email address",
+      }),
       password: z.string(required("--password")).min(10, "must be at least 10 characters"),
       org: z.string(required("--org")).min(1),
       role: z.enum(["OWNER", "ADMIN", "VIEWER"]).default("ADMIN"),
       name: z.string().optional(),
     }),
     async run(input, { db }) {
-      const { createUserInOrganization } = await import("@/lib/services/user-service");
+      const { createUserInOrganization } = await import("@/lib/services/operator-service");
       const { user, membership } = await createUserInOrganization(db, input, cliActor());
       return {
         text: `created user ${user.email} (${user.id}) as ${membership.role} of ${input.org}`,
-        json: { id: user.id, email: user.email, name: user.name, organization: input.org, role: membership.role },
+        json: {
+          id: user.id,
+          email: user.email,
+          name: user.name,
+          organization: input.org,
+          role: membership.role,
+        },
       };
     },
   }),
 
   "keys:create": define({
-    usage: "--org SLUG --name NAME --env live|test [--scopes a,b] [--expires ISO-DATE|30d] [--rate-limit N]",
+    usage:
+      "--org SLUG --name NAME --env live|test [--scopes a,b] [--expires ISO-DATE|30d] [--rate-limit N]",
     options: str(["org", "name", "env", "scopes", "expires", "rate-limit"]),
     schema: z.object({
       org: z.string(required("--org")).min(1),
       name: z.string(required("--name")).trim().min(1, "must not be empty").max(100),
-      env: z.enum(["live", "test"], { error: (iss) => (iss.input === undefined ? "--env is required" : "must be live or test") }),
+      env: z.enum(["live", "test"], {
+        error: (iss) => (iss.input === undefined ? "--env is required" : "must be live or test"),
+      }),
       scopes: z
         .string()
         .optional()
-        .transform((s) => (s ? s.split(",").map((x) => x.trim()).filter(Boolean) : [])),
+        .transform((s) =>
+          s
+            ? s
+                .split(",")
+                .map((x) => x.trim())
+                .filter(Boolean)
+            : [],
+        ),
       expires: z
         .string()
         .optional()
         .transform((s, ctx) => {
           if (!s) return null;
           const rel = /^(\d+)([dh])$/.exec(s);
-          const d = rel ? new Date(Date.now() + Number(rel[1]) * (rel[2] === "d" ? 86_400_000 : 3_600_000)) : new Date(s);
+          const d = rel
+            ? new Date(Date.now() + Number(rel[1]) * (rel[2] === "d" ? 86_400_000 : 3_600_000))
+            : new Date(s);
           if (Number.isNaN(d.getTime())) {
-            ctx.addIssue({ code: "custom", message: "must be an ISO date or a duration like 30d / 12h" });
+            ctx.addIssue({
+              code: "custom",
+              message: "must be an ISO date or a duration like 30d / 12h",
+            });
             return z.NEVER;
           }
           return d;
@@ -97,7 +127,7 @@ export const COMMANDS = {
       "rate-limit": z.coerce.number().int().positive().max(1_000_000).optional(),
     }),
     async run(input, { db }) {
-      const { getOrganizationBySlug } = await import("@/lib/services/org-service");
+      const { getOrganizationBySlug } = await import("@/lib/services/operator-service");
       const { createKey } = await import("@/lib/services/api-key-service");
       const org = await getOrganizationBySlug(db, input.org);
       const created = await createKey(
@@ -130,10 +160,14 @@ export const COMMANDS = {
       limit: z.coerce.number().int().min(1).max(1000).default(100),
     }),
     async run(input, { db }) {
-      const { getOrganizationBySlug } = await import("@/lib/services/org-service");
+      const { getOrganizationBySlug } = await import("@/lib/services/operator-service");
       const { listKeys } = await import("@/lib/services/api-key-service");
       const org = await getOrganizationBySlug(db, input.org);
-      const page = await listKeys(db, org.id, { environment: input.env, status: input.status, limit: input.limit });
+      const page = await listKeys(db, org.id, {
+        environment: input.env,
+        status: input.status,
+        limit: input.limit,
+      });
       const keys = page.items;
       const text = keys.length
         ? keys
@@ -148,13 +182,19 @@ export const COMMANDS = {
     usage: "--id KEY_ID --reason TEXT [--org SLUG]",
     options: str(["id", "reason", "org"]),
     schema: z.object({
-      id: z.uuid({ error: (iss) => (iss.input === undefined ? "--id is required" : "is not a key id") }),
+      id: z.uuid({
+        error: (iss) => (iss.input === undefined ? "--id is required" : "is not a key id"),
+      }),
       reason: z.string(required("--reason")).trim().min(1, "must not be empty").max(500),
       org: z.string().optional(),
     }),
     async run(input, { db }) {
       const { revokeKeyById } = await import("@/lib/services/api-key-service");
-      const key = await revokeKeyById(db, { keyId: input.id, orgSlug: input.org, reason: input.reason }, cliActor());
+      const key = await revokeKeyById(
+        db,
+        { keyId: input.id, orgSlug: input.org, reason: input.reason },
+        cliActor(),
+      );
       return { text: `revoked ${key.id} (${key.prefix}…${key.hint})`, json: key };
     },
   }),
@@ -166,7 +206,10 @@ export const COMMANDS = {
     async run(_input, { via }) {
       // Opening the database (getDatabase) already applied pending migrations.
       return {
-        text: via === "socket" ? "database is up to date (migrated by the running app)" : "database is up to date",
+        text:
+          via === "socket"
+            ? "database is up to date (migrated by the running app)"
+            : "database is up to date",
         json: { ok: true },
       };
     },
@@ -180,7 +223,9 @@ export const COMMANDS = {
       const rows = await db.$queryRaw<{ migration_name: string; finished_at: Date | null }[]>`
         SELECT migration_name, finished_at FROM _prisma_migrations ORDER BY started_at`;
       return {
-        text: rows.map((r) => `${r.finished_at ? "applied" : "FAILED "}  ${r.migration_name}`).join("\n"),
+        text: rows
+          .map((r) => `${r.finished_at ? "applied" : "FAILED "}  ${r.migration_name}`)
+          .join("\n"),
         json: { migrations: rows },
       };
     },
@@ -194,7 +239,10 @@ export const COMMANDS = {
       const { seedDemo } = await import("./seed");
       const r = await seedDemo(db, { force: input.force === true });
       if (!r.created) {
-        return { text: `the demo organization "${r.slug}" exists already (use --force to add another)`, json: r };
+        return {
+          text: `the demo organization "${r.slug}" exists already (use --force to add another)`,
+          json: r,
+        };
       }
       return {
         text: `seeded "${r.slug}": owner ${r.email} / ${r.password}, ${r.keys} keys, ${r.usageEvents} usage events`,

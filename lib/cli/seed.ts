@@ -16,7 +16,13 @@ export interface SeedResult {
   usageEvents?: number;
 }
 
-const ENDPOINTS: { path: string; method: string; weight: number; latency: number; tokens: number }[] = [
+const ENDPOINTS: {
+  path: string;
+  method: string;
+  weight: number;
+  latency: number;
+  tokens: number;
+}[] = [
   { path: "/v1/chat/completions", method: "POST", weight: 30, latency: 420, tokens: 900 },
   { path: "/v1/embeddings", method: "POST", weight: 18, latency: 90, tokens: 300 },
   { path: "/v1/search", method: "GET", weight: 16, latency: 60, tokens: 0 },
@@ -26,6 +32,16 @@ const ENDPOINTS: { path: string; method: string; weight: number; latency: number
   { path: "/v1/users/me", method: "GET", weight: 6, latency: 20, tokens: 0 },
   { path: "/v1/webhooks", method: "POST", weight: 4, latency: 75, tokens: 0 },
 ];
+
+/** Index of the weight that a uniform draw in [0, 1) falls into. */
+function pick(weights: number[], draw: number): number {
+  let acc = 0;
+  for (let i = 0; i < weights.length; i++) {
+    acc += weights[i];
+    if (draw < acc) return i;
+  }
+  return 0;
+}
 
 /** Deterministic pseudo-random numbers, so the demo looks the same on every seed. */
 function rng(seed: number) {
@@ -39,9 +55,12 @@ function rng(seed: number) {
   };
 }
 
-export async function seedDemo(db: Db, opts: { force?: boolean; days?: number } = {}): Promise<SeedResult> {
-  const { createOrganization, getOrganizationBySlugOrNull } = await import("@/lib/services/org-service");
-  const { createUserInOrganization } = await import("@/lib/services/user-service");
+export async function seedDemo(
+  db: Db,
+  opts: { force?: boolean; days?: number } = {},
+): Promise<SeedResult> {
+  const { createOrganizationForOperator, createUserInOrganization, getOrganizationBySlugOrNull } =
+    await import("@/lib/services/operator-service");
   const { createKey, revokeKey } = await import("@/lib/services/api-key-service");
   const { usageRepository } = await import("@/lib/repositories/usage-repository");
 
@@ -50,28 +69,49 @@ export async function seedDemo(db: Db, opts: { force?: boolean; days?: number } 
 
   const actor: Actor = { type: "system", id: "seed" };
   const suffix = existing ? `-${randomBytes(3).toString("hex")}` : "";
-  const org = await createOrganization(
+  const org = await createOrganizationForOperator(
     db,
-    { name: `Demo Inc${suffix ? ` ${suffix.slice(1)}` : ""}`, email: `demo${suffix}@keyward.dev`, plan: "PRO", slug: `${DEMO_SLUG}${suffix}` },
+    {
+      name: `Demo Inc${suffix ? ` ${suffix.slice(1)}` : ""}`,
+      email: `demo${suffix}@keyward.dev`,
+      plan: "PRO",
+      slug: `${DEMO_SLUG}${suffix}`,
+    },
     actor,
   );
   const email = `owner${suffix}@keyward.dev`;
   const password = process.env.KEYWARD_DEMO_PASSWORD || randomBytes(12).toString("base64url");
-  await createUserInOrganization(db, { email, password, org: org.slug, role: "OWNER", name: "Demo Owner" }, actor);
+  await createUserInOrganization(
+    db,
+    { email, password, org: org.slug, role: "OWNER", name: "Demo Owner" },
+    actor,
+  );
 
   const specs = [
-    { name: "Production backend", environment: "live" as const, scopes: ["keys:read", "usage:read", "usage:write"] },
+    {
+      name: "Production backend",
+      environment: "live" as const,
+      scopes: ["keys:read", "usage:read", "usage:write"],
+    },
     { name: "Analytics worker", environment: "live" as const, scopes: ["usage:read"] },
     { name: "Mobile app", environment: "live" as const, scopes: ["usage:write"] },
-    { name: "Staging", environment: "test" as const, scopes: ["keys:read", "keys:write", "usage:read", "usage:write"] },
+    {
+      name: "Staging",
+      environment: "test" as const,
+      scopes: ["keys:read", "keys:write", "usage:read", "usage:write"],
+    },
     { name: "Old CI key", environment: "test" as const, scopes: ["keys:read"] },
   ];
   const keys = [];
   for (const spec of specs) {
-    const { apiKey } = await createKey(db, { organizationId: org.id, ...spec, expiresAt: null, rateLimitPerMinute: null }, actor);
+    const { apiKey } = await createKey(
+      db,
+      { organizationId: org.id, ...spec, expiresAt: null, rateLimitPerMinute: null },
+      actor,
+    );
     keys.push(apiKey);
   }
-  await revokeKey(db, { organizationId: org.id, keyId: keys[4].id, reason: "Replaced by the Staging key" }, actor);
+  await revokeKey(db, org.id, keys[4].id, { reason: "Replaced by the Staging key" }, actor);
 
   // 30 days of traffic: weekday rhythm, a slow upward trend, an incident on one day.
   const random = rng(42);
@@ -86,23 +126,37 @@ export async function seedDemo(db: Db, opts: { force?: boolean; days?: number } 
     dayStart.setUTCHours(0, 0, 0, 0);
     const weekday = dayStart.getUTCDay();
     const base = 500 + (days - d) * 12;
-    const perDay = Math.round(base * (weekday === 0 || weekday === 6 ? 0.55 : 1) * (0.85 + random() * 0.3));
+    const perDay = Math.round(
+      base * (weekday === 0 || weekday === 6 ? 0.55 : 1) * (0.85 + random() * 0.3),
+    );
     const incident = d === 9;
     for (let i = 0; i < perDay; i++) {
       const at = new Date(dayStart.getTime() + Math.floor(random() * 86_400_000));
       if (at.getTime() > now) continue;
-      let r = random() * totalWeight;
-      const ep = ENDPOINTS.find((e) => (r -= e.weight) < 0) ?? ENDPOINTS[0];
-      let kr = random();
-      const keyIndex = keyWeights.findIndex((w) => (kr -= w) < 0);
-      const key = keys[keyIndex < 0 ? 0 : keyIndex];
+      const ep = ENDPOINTS[pick(ENDPOINTS.map((e) => e.weight / totalWeight), random())];
+      const key = keys[pick(keyWeights, random())];
       const roll = random();
       const errRate = incident ? 0.18 : 0.03;
       const statusCode =
-        roll < errRate * 0.35 ? 500 : roll < errRate ? [400, 401, 404, 422, 429][Math.floor(random() * 5)] : roll < errRate + 0.05 ? 201 : 200;
-      const latency = Math.max(3, Math.round(ep.latency * Math.exp((random() - 0.5) * 1.2) * (incident && statusCode >= 500 ? 4 : 1)));
+        roll < errRate * 0.35
+          ? 500
+          : roll < errRate
+            ? [400, 401, 404, 422, 429][Math.floor(random() * 5)]
+            : roll < errRate + 0.05
+              ? 201
+              : 200;
+      const latency = Math.max(
+        3,
+        Math.round(
+          ep.latency * Math.exp((random() - 0.5) * 1.2) * (incident && statusCode >= 500 ? 4 : 1),
+        ),
+      );
       const tokens = ep.tokens ? Math.round(ep.tokens * (0.4 + random() * 1.2)) : 0;
-      const cost = tokens ? (tokens * 0.000002).toFixed(6) : ep.method === "POST" ? "0.000100" : "0";
+      const cost = tokens
+        ? (tokens * 0.000002).toFixed(6)
+        : ep.method === "POST"
+          ? "0.000100"
+          : "0";
       batch.push({
         apiKeyId: key.id,
         organizationId: org.id,
@@ -114,7 +168,8 @@ export async function seedDemo(db: Db, opts: { force?: boolean; days?: number } 
         costUsd: cost,
         ipAddress: `203.0.113.${1 + Math.floor(random() * 200)}`,
         userAgent: "demo-client/1.0",
-        errorCode: statusCode >= 400 ? (statusCode >= 500 ? "UPSTREAM_ERROR" : "CLIENT_ERROR") : null,
+        errorCode:
+          statusCode >= 400 ? (statusCode >= 500 ? "UPSTREAM_ERROR" : "CLIENT_ERROR") : null,
         errorMessage: null,
         createdAt: at,
       });
@@ -125,12 +180,20 @@ export async function seedDemo(db: Db, opts: { force?: boolean; days?: number } 
     }
   }
   if (batch.length) count += await usageRepository.createMany(db, batch);
-  return { created: true, slug: org.slug, organizationId: org.id, email, password, keys: keys.length, usageEvents: count };
+  return {
+    created: true,
+    slug: org.slug,
+    organizationId: org.id,
+    email,
+    password,
+    keys: keys.length,
+    usageEvents: count,
+  };
 }
 
 /** On first start of an empty database: seed the demo. Returns what was created, or null. */
 export async function seedDemoIfEmpty(db: Db): Promise<SeedResult | null> {
-  const { countOrganizations } = await import("@/lib/services/org-service");
+  const { countOrganizations } = await import("@/lib/services/operator-service");
   if ((await countOrganizations(db)) > 0) return null;
   const r = await seedDemo(db);
   return r.created ? r : null;

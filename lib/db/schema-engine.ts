@@ -114,12 +114,38 @@ const filters = { externalTables: [], externalEnums: [] };
 
 /** Apply every migration not yet applied. Returns the names applied. */
 export async function applyMigrations(factory: AdapterFactory): Promise<string[]> {
+  if (await allApplied(factory)) return [];
   const engine = await newEngine(factory);
   try {
     const out = await engine.applyMigrations({ migrationsList: await listMigrations(), filters });
     return out.appliedMigrationNames;
   } finally {
     engine.free();
+  }
+}
+
+/** Fast path: every migration directory is recorded as finished (one query, no engine). */
+async function allApplied(factory: AdapterFactory): Promise<boolean> {
+  const { migrationDirectories } = await listMigrations();
+  const adapter = await factory.connect();
+  try {
+    const exists = await adapter.queryRaw({
+      sql: "SELECT to_regclass('_prisma_migrations') IS NOT NULL AS present",
+      args: [],
+      argTypes: [],
+    });
+    if (!exists.rows[0]?.[0]) return false;
+    const rows = await adapter.queryRaw({
+      sql: "SELECT migration_name FROM _prisma_migrations WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL",
+      args: [],
+      argTypes: [],
+    });
+    const applied = new Set(rows.rows.map((r: unknown[]) => r[0]));
+    return migrationDirectories.every((d) => applied.has(d.path));
+  } catch {
+    return false;
+  } finally {
+    await adapter.dispose?.();
   }
 }
 

@@ -91,7 +91,11 @@ export async function startOperatorSocket(dataDir: string): Promise<OperatorSock
 }
 
 /** Send argv to the owner; resolves with its answer, or rejects if nobody answers. */
-export function sendToOwner(dataDir: string, argv: string[], timeoutMs = 120_000): Promise<CommandResult> {
+export function sendToOwner(
+  dataDir: string,
+  argv: string[],
+  timeoutMs = 120_000,
+): Promise<CommandResult> {
   return new Promise((resolve, reject) => {
     const conn = net.connect(socketPath(dataDir));
     let buf = "";

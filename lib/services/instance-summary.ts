@@ -14,7 +14,10 @@ export async function getInstanceSummary(): Promise<InstanceSummary> {
   const [organizations, activeKeys, demo] = await Promise.all([
     db.organization.count(),
     db.apiKey.count({ where: { status: "ACTIVE" } }),
-    db.organization.findUnique({ where: { slug: DEMO_SLUG }, select: { id: true, slug: true, name: true } }),
+    db.organization.findUnique({
+      where: { slug: DEMO_SLUG },
+      select: { id: true, slug: true, name: true },
+    }),
   ]);
   return {
     organizations,
@@ -23,7 +26,9 @@ export async function getInstanceSummary(): Promise<InstanceSummary> {
       ? {
           slug: demo.slug,
           name: demo.name,
-          activeKeys: await db.apiKey.count({ where: { organizationId: demo.id, status: "ACTIVE" } }),
+          activeKeys: await db.apiKey.count({
+            where: { organizationId: demo.id, status: "ACTIVE" },
+          }),
         }
       : null,
   };

@@ -7,7 +7,12 @@ import { openDatabase, type OpenDatabase } from "@/lib/db";
 import { createPostgresDatabase } from "../helpers/db";
 import { runCli, tempDataDir } from "../helpers/server";
 
-type Target = { name: string; env: Record<string, string | undefined>; open(): Promise<OpenDatabase>; drop?(): Promise<void> };
+type Target = {
+  name: string;
+  env: Record<string, string | undefined>;
+  open(): Promise<OpenDatabase>;
+  drop?(): Promise<void>;
+};
 
 const targets: (() => Promise<Target>)[] = [
   async () => {
@@ -31,105 +36,201 @@ if (process.env.DATABASE_URL) {
   });
 }
 
-describe.each(targets.map((t, i) => [i === 0 ? "embedded" : "postgres", t] as const))("CLI on %s", (_name, make) => {
-  let target: Target;
-  const cli = (...args: string[]) => runCli(args, target.env);
-  /** Snapshot of every table's row count: bad input must change none. */
-  async function counts() {
-    const db = await target.open();
-    try {
-      const p = db.prisma;
-      return {
-        orgs: await p.organization.count(),
-        users: await p.user.count(),
-        keys: await p.apiKey.count(),
-        audit: await p.auditLog.count(),
-      };
-    } finally {
-      await db.close();
+describe.each(targets.map((t, i) => [i === 0 ? "embedded" : "postgres", t] as const))(
+  "CLI on %s",
+  (_name, make) => {
+    let target: Target;
+    const cli = (...args: string[]) => runCli(args, target.env);
+    /** Snapshot of every table's row count: bad input must change none. */
+    async function counts() {
+      const db = await target.open();
+      try {
+        const p = db.prisma;
+        return {
+          orgs: await p.organization.count(),
+          users: await p.user.count(),
+          keys: await p.apiKey.count(),
+          audit: await p.auditLog.count(),
+        };
+      } finally {
+        await db.close();
+      }
     }
-  }
 
-  beforeAll(async () => {
-    target = await make();
-    const r = await cli("org:create", "--name", "Demo Co", "--email", "owner@demo.test", "--plan", "PRO", "--json");
-    expect(r.code, r.stderr).toBe(0);
-  }, 120_000);
-  afterAll(async () => {
-    await target?.drop?.();
-  });
-
-  it("org:create --json prints the organization at the top level", async () => {
-    const r = await cli("org:create", "--name", "Second Org", "--email", "second@demo.test", "--json");
-    expect(r.code, r.stderr).toBe(0);
-    const org = JSON.parse(r.stdout);
-    expect(org).toMatchObject({ slug: "second-org", name: "Second Org", plan: "FREE" });
-    expect(org.id).toMatch(/^[0-9a-f-]{36}$/);
-  });
-
-  it("keys:create prints the key once; the database holds its SHA-256 and hint, never the key", async () => {
-    const r = await cli("keys:create", "--org", "demo-co", "--name", "x", "--env", "test", "--scopes", "keys:read", "--json");
-    expect(r.code, r.stderr).toBe(0);
-    const out = JSON.parse(r.stdout);
-    expect(out.key).toMatch(/^pk_test_[A-Za-z0-9_-]{43}$/);
-    expect(out).toMatchObject({ environment: "TEST", scopes: ["keys:read"], hint: out.key.slice(-4) });
-    const db = await target.open();
-    try {
-      const row = await db.prisma.apiKey.findUniqueOrThrow({ where: { id: out.id } });
-      expect(row.keyHash).toBe(createHash("sha256").update(out.key).digest("hex"));
-      expect(row.hint).toBe(out.key.slice(-4));
-      // No column of any key row, nor any audit row, holds the plaintext.
-      const everything = JSON.stringify(
-        [await db.prisma.apiKey.findMany(), await db.prisma.auditLog.findMany()],
-        (_k, v) => (typeof v === "bigint" ? Number(v) : v),
+    beforeAll(async () => {
+      target = await make();
+      const r = await cli(
+        "org:create",
+        "--name",
+        "Demo Co",
+        "--email",
+        "owner@demo.test",
+        "--plan",
+        "PRO",
+        "--json",
       );
-      expect(everything).not.toContain(out.key);
-      expect(everything).not.toContain(out.key.slice(8));
-    } finally {
-      await db.close();
-    }
-  });
+      expect(r.code, r.stderr).toBe(0);
+    }, 120_000);
+    afterAll(async () => {
+      await target?.drop?.();
+    });
 
-  it("keys:list and keys:revoke", async () => {
-    const created = JSON.parse((await cli("keys:create", "--org", "demo-co", "--name", "to-revoke", "--env", "live", "--json")).stdout);
-    const revoked = await cli("keys:revoke", "--id", created.id, "--reason", "leaked", "--json");
-    expect(revoked.code, revoked.stderr).toBe(0);
-    expect(JSON.parse(revoked.stdout)).toMatchObject({ id: created.id, status: "REVOKED" });
-    const list = JSON.parse((await cli("keys:list", "--org", "demo-co", "--json")).stdout);
-    const mine = list.keys.find((k: { id: string }) => k.id === created.id);
-    expect(mine).toMatchObject({ status: "REVOKED", name: "to-revoke" });
-    expect(JSON.stringify(list)).not.toMatch(/pk_(live|test)_[A-Za-z0-9_-]{43}/);
-  });
+    it("org:create --json prints the organization at the top level", async () => {
+      const r = await cli(
+        "org:create",
+        "--name",
+        "Second Org",
+        "--email",
+        "second@demo.test",
+        "--json",
+      );
+      expect(r.code, r.stderr).toBe(0);
+      const org = JSON.parse(r.stdout);
+      expect(org).toMatchObject({ slug: "second-org", name: "Second Org", plan: "FREE" });
+      expect(org.id).toMatch(/^[0-9a-f-]{36}$/);
+    });
 
-  it("user:create adds a member who can sign in", async () => {
-    const r = await cli("user:create", "--email", "ada@demo.test", "--password", "correct horse battery", "--org", "demo-co", "--role", "ADMIN", "--json");
-    expect(r.code, r.stderr).toBe(0);
-    expect(JSON.parse(r.stdout)).toMatchObject({ email: "ada@demo.test", role: "ADMIN" });
-    expect(r.stdout).not.toContain("correct horse battery");
-  });
+    it("keys:create prints the key once; the database holds its SHA-256 and hint, never the key", async () => {
+      const r = await cli(
+        "keys:create",
+        "--org",
+        "demo-co",
+        "--name",
+        "x",
+        "--env",
+        "test",
+        "--scopes",
+        "keys:read",
+        "--json",
+      );
+      expect(r.code, r.stderr).toBe(0);
+      const out = JSON.parse(r.stdout);
+      expect(out.key).toMatch(/^pk_test_[A-Za-z0-9_-]{43}$/);
+      expect(out).toMatchObject({
+        environment: "test",
+        scopes: ["keys:read"],
+        hint: out.key.slice(-4),
+      });
+      const db = await target.open();
+      try {
+        const row = await db.prisma.apiKey.findUniqueOrThrow({ where: { id: out.id } });
+        expect(row.keyHash).toBe(createHash("sha256").update(out.key).digest("hex"));
+        expect(row.hint).toBe(out.key.slice(-4));
+        // No column of any key row, nor any audit row, holds the plaintext.
+        const everything = JSON.stringify(
+          [await db.prisma.apiKey.findMany(), await db.prisma.auditLog.findMany()],
+          (_k, v) => (typeof v === "bigint" ? Number(v) : v),
+        );
+        expect(everything).not.toContain(out.key);
+        expect(everything).not.toContain(out.key.slice(8));
+      } finally {
+        await db.close();
+      }
+    });
 
-  it.each([
-    ["unknown org", ["keys:create", "--org", "nope", "--name", "x", "--env", "test"], /organization/i],
-    ["bad email", ["org:create", "--name", "X", "--email", "not-an-email"], /email/i],
-    ["bad environment", ["keys:create", "--org", "demo-co", "--name", "x", "--env", "prod"], /--env/],
-    ["duplicate slug", ["org:create", "--name", "Demo Co", "--email", "other@demo.test"], /slug|exists/i],
-    ["duplicate email", ["org:create", "--name", "Other", "--email", "owner@demo.test"], /email|exists/i],
-    ["missing flag", ["keys:create", "--org", "demo-co", "--env", "test"], /--name/],
-    ["unknown flag", ["keys:list", "--org", "demo-co", "--bogus", "1"], /bogus/],
-    ["unknown command", ["keys:destroy"], /unknown command/],
-    ["bad key id", ["keys:revoke", "--id", "123", "--reason", "x"], /--id/],
-    ["unknown key id", ["keys:revoke", "--id", "00000000-0000-4000-8000-000000000000", "--reason", "x"], /not exist|not found/i],
-    ["bad role", ["user:create", "--email", "b@demo.test", "--password", "0123456789ab", "--org", "demo-co", "--role", "GOD"], /--role/],
-    ["short password", ["user:create", "--email", "c@demo.test", "--password", "short", "--org", "demo-co"], /--password/],
-  ])("%s exits non-zero with one line and changes nothing", async (_label, args, reason) => {
-    const before = await counts();
-    const r = await cli(...args);
-    expect(r.code).not.toBe(0);
-    expect(r.stdout).toBe("");
-    const lines = r.stderr.trim().split("\n");
-    expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(/^keyward: /);
-    expect(lines[0]).toMatch(reason);
-    expect(await counts()).toEqual(before);
-  });
-});
+    it("keys:list and keys:revoke", async () => {
+      const created = JSON.parse(
+        (
+          await cli(
+            "keys:create",
+            "--org",
+            "demo-co",
+            "--name",
+            "to-revoke",
+            "--env",
+            "live",
+            "--json",
+          )
+        ).stdout,
+      );
+      const revoked = await cli("keys:revoke", "--id", created.id, "--reason", "leaked", "--json");
+      expect(revoked.code, revoked.stderr).toBe(0);
+      expect(JSON.parse(revoked.stdout)).toMatchObject({ id: created.id, status: "revoked" });
+      const list = JSON.parse((await cli("keys:list", "--org", "demo-co", "--json")).stdout);
+      const mine = list.keys.find((k: { id: string }) => k.id === created.id);
+      expect(mine).toMatchObject({ status: "revoked", name: "to-revoke" });
+      expect(JSON.stringify(list)).not.toMatch(/pk_(live|test)_[A-Za-z0-9_-]{43}/);
+    });
+
+    it("user:create adds a member who can sign in", async () => {
+      const r = await cli(
+        "user:create",
+        "--email",
+        "ada@demo.test",
+        "--password",
+        "correct horse battery",
+        "--org",
+        "demo-co",
+        "--role",
+        "ADMIN",
+        "--json",
+      );
+      expect(r.code, r.stderr).toBe(0);
+      expect(JSON.parse(r.stdout)).toMatchObject({ email: "ada@demo.test", role: "ADMIN" });
+      expect(r.stdout).not.toContain("correct horse battery");
+    });
+
+    it.each([
+      [
+        "unknown org",
+        ["keys:create", "--org", "nope", "--name", "x", "--env", "test"],
+        /organization/i,
+      ],
+      ["bad email", ["org:create", "--name", "X", "--email", "not-an-email"], /email/i],
+      [
+        "bad environment",
+        ["keys:create", "--org", "demo-co", "--name", "x", "--env", "prod"],
+        /--env/,
+      ],
+      [
+        "duplicate slug",
+        ["org:create", "--name", "Demo Co", "--email", "other@demo.test", "--slug", "demo-co"],
+        /slug|exists/i,
+      ],
+      [
+        "duplicate email",
+        ["org:create", "--name", "Other", "--email", "owner@demo.test"],
+        /email|exists/i,
+      ],
+      ["missing flag", ["keys:create", "--org", "demo-co", "--env", "test"], /--name/],
+      ["unknown flag", ["keys:list", "--org", "demo-co", "--bogus", "1"], /bogus/],
+      ["unknown command", ["keys:destroy"], /unknown command/],
+      ["bad key id", ["keys:revoke", "--id", "123", "--reason", "x"], /--id/],
+      [
+        "unknown key id",
+        ["keys:revoke", "--id", "00000000-0000-4000-8000-000000000000", "--reason", "x"],
+        /not exist|not found/i,
+      ],
+      [
+        "bad role",
+        [
+          "user:create",
+          "--email",
+          "b@demo.test",
+          "--password",
+          "0123456789ab",
+          "--org",
+          "demo-co",
+          "--role",
+          "GOD",
+        ],
+        /--role/,
+      ],
+      [
+        "short password",
+        ["user:create", "--email", "c@demo.test", "--password", "short", "--org", "demo-co"],
+        /--password/,
+      ],
+    ])("%s exits non-zero with one line and changes nothing", async (_label, args, reason) => {
+      const before = await counts();
+      const r = await cli(...args);
+      expect(r.code).not.toBe(0);
+      expect(r.stdout).toBe("");
+      const lines = r.stderr.trim().split("\n");
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(/^keyward: /);
+      expect(lines[0]).toMatch(reason);
+      expect(await counts()).toEqual(before);
+    });
+  },
+);

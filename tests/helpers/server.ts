@@ -84,7 +84,9 @@ export async function startServer(opts: StartOptions = {}): Promise<TestServer> 
   proc.stderr?.on("data", (d) => {
     out += d;
   });
-  const exited = new Promise<number | null>((resolve) => proc.once("exit", (code) => resolve(code)));
+  const exited = new Promise<number | null>((resolve) =>
+    proc.once("exit", (code) => resolve(code)),
+  );
   exited.then(() => drop?.().catch(() => {}));
 
   const server: TestServer = {

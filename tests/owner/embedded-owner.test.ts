@@ -6,7 +6,10 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli, startServer, type TestServer, tempDataDir } from "../helpers/server";
 
-const embedded = { DATABASE_URL: undefined, REDIS_URL: undefined } as Record<string, string | undefined>;
+const embedded = { DATABASE_URL: undefined, REDIS_URL: undefined } as Record<
+  string,
+  string | undefined
+>;
 
 async function cli(dataDir: string, ...args: string[]) {
   return runCli(args, { ...embedded, KEYWARD_DATA_DIR: dataDir });
@@ -50,7 +53,14 @@ function appWriter(server: TestServer, adminKey: string) {
 }
 
 async function countKeys(dataDir: string, org: string): Promise<number> {
-  const r = await cliJson<{ keys: unknown[] }>(dataDir, "keys:list", "--org", org, "--limit", "1000");
+  const r = await cliJson<{ keys: unknown[] }>(
+    dataDir,
+    "keys:list",
+    "--org",
+    org,
+    "--limit",
+    "1000",
+  );
   return r.keys.length;
 }
 
@@ -63,8 +73,30 @@ describe("embedded database owner", () => {
     dataDir = tempDataDir();
     server = await startServer({ dataDir, env: embedded });
     // An enterprise organization for the app's writes, and a key that may write keys.
-    await cliJson(dataDir, "org:create", "--name", "Busy", "--email", "busy@example.com", "--plan", "ENTERPRISE", "--slug", "busy");
-    const k = await cliJson<{ key: string }>(dataDir, "keys:create", "--org", "busy", "--name", "admin", "--env", "live", "--scopes", "keys:read,keys:write");
+    await cliJson(
+      dataDir,
+      "org:create",
+      "--name",
+      "Busy",
+      "--email",
+      "busy@example.com",
+      "--plan",
+      "ENTERPRISE",
+      "--slug",
+      "busy",
+    );
+    const k = await cliJson<{ key: string }>(
+      dataDir,
+      "keys:create",
+      "--org",
+      "busy",
+      "--name",
+      "admin",
+      "--env",
+      "live",
+      "--scopes",
+      "keys:read,keys:write",
+    );
     adminKey = k.key;
   }, 180_000);
 
@@ -73,14 +105,32 @@ describe("embedded database owner", () => {
   });
 
   it("runs CLI commands inside the app: the app sees the organization and the key", async () => {
-    const org = await cliJson<{ id: string; slug: string }>(dataDir, "org:create", "--name", "Acme", "--email", "ops@acme.test");
+    const org = await cliJson<{ id: string; slug: string }>(
+      dataDir,
+      "org:create",
+      "--name",
+      "Acme",
+      "--email",
+      "ops@acme.test",
+    );
     expect(org.slug).toBe("acme");
     const created = await cliJson<{ id: string; key: string; prefix: string; hint: string }>(
-      dataDir, "keys:create", "--org", "acme", "--name", "x", "--env", "test", "--scopes", "keys:read",
+      dataDir,
+      "keys:create",
+      "--org",
+      "acme",
+      "--name",
+      "x",
+      "--env",
+      "test",
+      "--scopes",
+      "keys:read",
     );
     expect(created.key).toMatch(/^pk_test_[A-Za-z0-9_-]{43}$/);
     // The app itself answers for the key the CLI created.
-    const me = await fetch(`${server.url}/api/v1/me`, { headers: { authorization: `Bearer ${created.key}` } });
+    const me = await fetch(`${server.url}/api/v1/me`, {
+      headers: { authorization: `Bearer ${created.key}` },
+    });
     expect(me.status).toBe(200);
     const body = await me.json();
     expect(body.id).toBe(created.id);
@@ -89,12 +139,27 @@ describe("embedded database owner", () => {
   });
 
   it("a failing CLI command rolls back only its own work while the app keeps writing", async () => {
-    await cliJson(dataDir, "org:create", "--name", "Small", "--email", "small@example.com", "--plan", "FREE", "--slug", "small");
-    for (let i = 0; i < 5; i++) await cliJson(dataDir, "keys:create", "--org", "small", "--name", `k${i}`, "--env", "live");
+    await cliJson(
+      dataDir,
+      "org:create",
+      "--name",
+      "Small",
+      "--email",
+      "small@example.com",
+      "--plan",
+      "FREE",
+      "--slug",
+      "small",
+    );
+    for (let i = 0; i < 5; i++)
+      await cliJson(dataDir, "keys:create", "--org", "small", "--name", `k${i}`, "--env", "live");
     const before = await countKeys(dataDir, "busy");
     const writer = appWriter(server, adminKey);
     const results = [];
-    for (let i = 0; i < 5; i++) results.push(await cli(dataDir, "keys:create", "--org", "small", "--name", "over", "--env", "live"));
+    for (let i = 0; i < 5; i++)
+      results.push(
+        await cli(dataDir, "keys:create", "--org", "small", "--name", "over", "--env", "live"),
+      );
     await writer.stop();
     for (const r of results) {
       expect(r.code).not.toBe(0);
@@ -106,11 +171,31 @@ describe("embedded database owner", () => {
   });
 
   it("20 CLI runs in a row leave exactly 20 new keys, and every app write", async () => {
-    await cliJson(dataDir, "org:create", "--name", "Twenty", "--email", "twenty@example.com", "--plan", "PRO", "--slug", "twenty");
+    await cliJson(
+      dataDir,
+      "org:create",
+      "--name",
+      "Twenty",
+      "--email",
+      "twenty@example.com",
+      "--plan",
+      "PRO",
+      "--slug",
+      "twenty",
+    );
     const before = await countKeys(dataDir, "busy");
     const writer = appWriter(server, adminKey);
     for (let i = 0; i < 20; i++) {
-      const r = await cli(dataDir, "keys:create", "--org", "twenty", "--name", `cli-${i}`, "--env", "test");
+      const r = await cli(
+        dataDir,
+        "keys:create",
+        "--org",
+        "twenty",
+        "--name",
+        `cli-${i}`,
+        "--env",
+        "test",
+      );
       expect(r.code, r.stderr).toBe(0);
     }
     await writer.stop();
@@ -134,8 +219,30 @@ describe("embedded database shutdown and crash", () => {
   it("SIGTERM closes cleanly: no lock or socket left, every row there after a restart", async () => {
     const dataDir = tempDataDir();
     let server = await startServer({ dataDir, env: embedded });
-    await cliJson(dataDir, "org:create", "--name", "Term", "--email", "term@example.com", "--plan", "PRO", "--slug", "term");
-    const k = await cliJson<{ key: string }>(dataDir, "keys:create", "--org", "term", "--name", "w", "--env", "live", "--scopes", "keys:write,keys:read");
+    await cliJson(
+      dataDir,
+      "org:create",
+      "--name",
+      "Term",
+      "--email",
+      "term@example.com",
+      "--plan",
+      "PRO",
+      "--slug",
+      "term",
+    );
+    const k = await cliJson<{ key: string }>(
+      dataDir,
+      "keys:create",
+      "--org",
+      "term",
+      "--name",
+      "w",
+      "--env",
+      "live",
+      "--scopes",
+      "keys:write,keys:read",
+    );
     const writer = appWriter(server, k.key);
     await new Promise((r) => setTimeout(r, 1500));
     await writer.stop();
@@ -155,8 +262,30 @@ describe("embedded database shutdown and crash", () => {
   it("after kill -9 under load the next start takes over the stale lock with every acknowledged write", async () => {
     const dataDir = tempDataDir();
     let server = await startServer({ dataDir, env: embedded });
-    await cliJson(dataDir, "org:create", "--name", "Crash", "--email", "crash@example.com", "--plan", "PRO", "--slug", "crash");
-    const k = await cliJson<{ key: string }>(dataDir, "keys:create", "--org", "crash", "--name", "w", "--env", "live", "--scopes", "keys:write,keys:read");
+    await cliJson(
+      dataDir,
+      "org:create",
+      "--name",
+      "Crash",
+      "--email",
+      "crash@example.com",
+      "--plan",
+      "PRO",
+      "--slug",
+      "crash",
+    );
+    const k = await cliJson<{ key: string }>(
+      dataDir,
+      "keys:create",
+      "--org",
+      "crash",
+      "--name",
+      "w",
+      "--env",
+      "live",
+      "--scopes",
+      "keys:write,keys:read",
+    );
     const writer = appWriter(server, k.key);
     await new Promise((r) => setTimeout(r, 2000));
     server.proc.kill("SIGKILL");

@@ -10,13 +10,21 @@ const require = createRequire(import.meta.url);
 describe("migrations", () => {
   it("prisma/migrations and schema.prisma agree", async () => {
     const sql = await pendingSchemaDiff();
-    expect(sql, `schema.prisma has changes no migration holds; run npm run db:migration:create -- <name>:\n${sql}`).toBe("");
+    expect(
+      sql,
+      `schema.prisma has changes no migration holds; run npm run db:migration:create -- <name>:\n${sql}`,
+    ).toBe("");
   });
 
   it("the wasm schema engine matches @prisma/engines-version", () => {
     const engines = require("@prisma/engines-version/package.json").prisma.enginesVersion as string;
     const wasmPkg = JSON.parse(
-      readFileSync(require.resolve("@prisma/schema-engine-wasm/schema_engine_bg").replace(/schema_engine_bg\.js$/, "package.json"), "utf8"),
+      readFileSync(
+        require
+          .resolve("@prisma/schema-engine-wasm/schema_engine_bg")
+          .replace(/schema_engine_bg\.js$/, "package.json"),
+        "utf8",
+      ),
     );
     expect(wasmPkg.version.split(".").at(-1).split("-").at(-1)).toBe(engines);
     const prismaVersion = require("prisma/package.json").version as string;

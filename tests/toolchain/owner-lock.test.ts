@@ -4,7 +4,12 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { acquireOwnerLock, DatabaseOwnedError, isProcessAlive, LOCK_FILE } from "@/lib/db/owner-lock";
+import {
+  acquireOwnerLock,
+  DatabaseOwnedError,
+  isProcessAlive,
+  LOCK_FILE,
+} from "@/lib/db/owner-lock";
 
 const dir = () => mkdtempSync(path.join(os.tmpdir(), "kw-lock-"));
 
@@ -41,7 +46,9 @@ describe("owner lock", () => {
     const d = dir();
     // `sleep 0` exits under a parent (exec'd `sleep 5`) that never reaps it: a
     // zombie, which kill -0 still reports alive.
-    const parent = spawn("sh", ["-c", "sleep 0 & echo $!; exec sleep 5"], { stdio: ["ignore", "pipe", "ignore"] });
+    const parent = spawn("sh", ["-c", "sleep 0 & echo $!; exec sleep 5"], {
+      stdio: ["ignore", "pipe", "ignore"],
+    });
     const pid = await new Promise<number>((resolve) =>
       parent.stdout.once("data", (d) => resolve(Number.parseInt(String(d), 10))),
     );
