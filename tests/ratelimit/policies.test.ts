@@ -184,6 +184,22 @@ describe("when the store fails", () => {
     await limiter.close();
   });
 
+  it("the monthly quota fails open (allowed, marked degraded)", async () => {
+    const limiter = limiterWith(new MemoryRateLimitStore(), brokenQuota);
+    const out = await limitKeyRequest(
+      {
+        apiKeyId: randomUUID(),
+        organizationId: randomUUID(),
+        requestsPerMinute: 5,
+        monthlyQuota: 10,
+      },
+      { limiter, log: () => {} },
+    );
+    expect(out.code).toBe("OK");
+    expect(out.rateLimit.degraded).toBeUndefined();
+    expect(out.quota).toMatchObject({ allowed: true, degraded: true });
+  });
+
   it("argument errors are not mistaken for outages", async () => {
     const limiter = createRateLimiter({ kind: "memory" });
     await expect(limit("apiKey", "k", { limiter, limit: -1 })).rejects.toThrow(RangeError);

@@ -1,0 +1,391 @@
+// Metering off the request's hot path. record() only validates and pushes into a
+// bounded in-memory buffer; a timer (every second) or a full batch (500 events) writes
+// what is buffered, one statement per batch: it inserts the batch into ApiKeyUsage and,
+// from the rows it inserted, moves each key's lastUsedAt (max) and requestCount (sum),
+// so a key is written at most once per batch, never once per request.
+//
+// Why one INSERT ... SELECT FROM unnest(arrays) and not prisma.createMany: measured
+// here, createMany spends 0.4-1 s building a 500-row insert (7,000 bound parameters),
+// which caps metering near 1,000 events/s on one core; unnest with 14 array
+// parameters takes 30-90 ms for the same batch on PGlite and PostgreSQL. Being one
+// statement it is also atomic without a transaction, and because the counters are
+// computed from RETURNING, a batch retried after a commit whose answer was lost
+// (ids are given at record time, ON CONFLICT DO NOTHING) is counted exactly once.
+//
+// Buffer policy: at most `maxBuffer` (50,000) events wait, counting the batch being
+// written. When that is full, record() refuses the event and counts it as dropped
+// (it cannot wait: it is synchronous); recordAsync() instead waits for a flush to make
+// room (backpressure) and drops only if that flush fails. The buffer fills only when
+// writes fail or fall far behind, so drops mean "the database is down", and say so.
+//
+// Failure policy: a failed batch goes back to the front of the buffer and is retried
+// with backoff (1 s doubling to 30 s); the bound above caps what waits. Events whose key
+// has been deleted meanwhile (foreign key violation) are discarded and counted, so one
+// deleted key cannot block the queue. Logs carry error names and codes, never events
+// (addresses, user agents) or anything secret.
+
+import { randomUUID } from "node:crypto";
+import { type Db, getDb } from "@/lib/db";
+import { onShutdown } from "@/lib/lifecycle";
+
+export interface UsageEvent {
+  apiKeyId: string;
+  organizationId: string;
+  endpoint: string;
+  method: string;
+  statusCode: number;
+  responseTimeMs: number;
+  tokens?: number;
+  /** USD as a decimal string ("0.0042"), never a float. */
+  costUsd?: string;
+  ipAddress?: string | null;
+  userAgent?: string | null;
+  errorCode?: string | null;
+  errorMessage?: string | null;
+  createdAt?: Date;
+}
+
+/** What the recorder needs of the database (a PrismaClient; tests may wrap one). */
+export type UsageDb = Pick<Db, "$queryRaw" | "apiKey">;
+
+export interface UsageRecorderOptions {
+  /** The database, or a function returning it; default getDb (opened on first flush). */
+  db?: UsageDb | (() => Promise<UsageDb>);
+  /** Timer period in ms (default 1,000); 0 disables the timer (flush by size or by hand). */
+  flushIntervalMs?: number;
+  /** Events per write, and the buffer size that triggers one (default 500). */
+  batchSize?: number;
+  /** Most events waiting, including the batch being written (default 50,000). */
+  maxBuffer?: number;
+  log?: (message: string) => void;
+}
+
+export interface UsageRecorderStats {
+  /** Waiting to be written (buffered plus in flight). */
+  pending: number;
+  recorded: number;
+  written: number;
+  /** Refused because the buffer was full or the recorder closed. */
+  dropped: number;
+  /** Refused at record() as malformed (e.g. an id that is not a uuid). */
+  invalid: number;
+  /** Discarded at write time because their key no longer exists. */
+  orphaned: number;
+  batches: number;
+  failedFlushes: number;
+  lastError?: string;
+}
+
+interface Row {
+  id: string;
+  apiKeyId: string;
+  organizationId: string;
+  endpoint: string;
+  method: string;
+  statusCode: number;
+  responseTimeMs: number;
+  tokens: number;
+  costUsd: string;
+  ipAddress: string | null;
+  userAgent: string | null;
+  errorCode: string | null;
+  errorMessage: string | null;
+  createdAt: Date;
+}
+
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+// Decimal(14,6): at most 8 integer digits; more fractional digits are rounded by PostgreSQL.
+const COST_RE = /^-?\d{1,8}(\.\d+)?$/;
+const INT_MAX = 2_147_483_647;
+
+const clip = (s: string | null | undefined, n: number): string | null =>
+  s == null ? null : s.length > n ? s.slice(0, n) : s;
+const int = (n: number | undefined, fallback = 0): number =>
+  Number.isFinite(n) ? Math.min(INT_MAX, Math.max(0, Math.round(n as number))) : fallback;
+
+/** A row that cannot fail to insert for reasons of its own, or null when it is malformed. */
+function toRow(e: UsageEvent): Row | null {
+  if (!UUID_RE.test(e.apiKeyId) || !UUID_RE.test(e.organizationId)) return null;
+  if (!Number.isInteger(e.statusCode) || e.statusCode < 100 || e.statusCode > 999) return null;
+  const createdAt =
+    e.createdAt instanceof Date && !Number.isNaN(e.createdAt.getTime()) ? e.createdAt : new Date();
+  return {
+    id: randomUUID(),
+    apiKeyId: e.apiKeyId,
+    organizationId: e.organizationId,
+    endpoint: clip(e.endpoint, 512) ?? "",
+    method: clip(e.method, 16) ?? "",
+    statusCode: e.statusCode,
+    responseTimeMs: int(e.responseTimeMs),
+    tokens: int(e.tokens),
+    costUsd: e.costUsd !== undefined && COST_RE.test(e.costUsd) ? e.costUsd : "0",
+    ipAddress: clip(e.ipAddress, 64),
+    userAgent: clip(e.userAgent, 512),
+    errorCode: clip(e.errorCode, 64),
+    errorMessage: clip(e.errorMessage, 1000),
+    createdAt,
+  };
+}
+
+/** Error name and code and the first line of the message: no values, no rows. */
+function describeError(e: unknown): string {
+  const err = e as { name?: string; code?: string; message?: string; cause?: { code?: string } };
+  const code = err?.code ?? err?.cause?.code;
+  const first = String(err?.message ?? e)
+    .split("\n")
+    .find((l) => l.trim())
+    ?.slice(0, 160);
+  return `${err?.name ?? "Error"}${code ? ` ${code}` : ""}: ${first ?? ""}`;
+}
+
+function isForeignKeyViolation(e: unknown): boolean {
+  const err = e as { code?: string; message?: string; cause?: { code?: string } };
+  return (
+    err?.code === "P2003" ||
+    err?.code === "23503" ||
+    err?.cause?.code === "23503" ||
+    /foreign key/i.test(String(err?.message))
+  );
+}
+
+const BACKOFF_MIN_MS = 1_000;
+const BACKOFF_MAX_MS = 30_000;
+
+export class UsageRecorder {
+  private buffer: Row[] = [];
+  private inFlight = 0;
+  private flushing?: Promise<void>;
+  private readonly timer?: NodeJS.Timeout;
+  private closed = false;
+  private retryAt = 0;
+  private consecutiveFailures = 0;
+  private readonly dbSource: UsageDb | (() => Promise<UsageDb>);
+  private readonly batchSize: number;
+  private readonly maxBuffer: number;
+  private readonly log: (message: string) => void;
+  private readonly counters = {
+    recorded: 0,
+    written: 0,
+    dropped: 0,
+    invalid: 0,
+    orphaned: 0,
+    batches: 0,
+    failedFlushes: 0,
+  };
+  private lastError?: string;
+  private lastDropLog = 0;
+
+  constructor(options: UsageRecorderOptions = {}) {
+    this.dbSource = options.db ?? getDb;
+    this.batchSize = options.batchSize ?? 500;
+    this.maxBuffer = Math.max(options.maxBuffer ?? 50_000, this.batchSize);
+    this.log = options.log ?? ((m) => console.error(m));
+    const every = options.flushIntervalMs ?? 1_000;
+    if (every > 0) {
+      this.timer = setInterval(() => this.tick(), every);
+      this.timer.unref();
+    }
+  }
+
+  /**
+   * Buffers one event; synchronous and cheap. Returns false when the event was not
+   * kept: malformed (counted as invalid) or the buffer is full or closed (dropped).
+   */
+  record(event: UsageEvent): boolean {
+    const row = toRow(event);
+    if (!row) {
+      this.counters.invalid++;
+      return false;
+    }
+    if (this.closed || this.pending >= this.maxBuffer) {
+      this.drop(1, this.closed ? "recorder closed" : "buffer full");
+      return false;
+    }
+    this.buffer.push(row);
+    this.counters.recorded++;
+    if (this.buffer.length >= this.batchSize && !this.flushing && Date.now() >= this.retryAt) {
+      void this.flush().catch(() => {});
+    }
+    return true;
+  }
+
+  /** Like record(), but when the buffer is full waits for a flush to make room. */
+  async recordAsync(event: UsageEvent): Promise<boolean> {
+    if (!this.closed && this.pending >= this.maxBuffer) {
+      await this.flush().catch(() => {});
+    }
+    return this.record(event);
+  }
+
+  /** Writes everything buffered, batch by batch; rejects (keeping the events) on failure. */
+  flush(): Promise<void> {
+    if (!this.flushing) {
+      this.flushing = this.drain().finally(() => {
+        this.flushing = undefined;
+      });
+    }
+    return this.flushing;
+  }
+
+  /** Stops the timer and writes everything; retries briefly, then counts what is lost. */
+  async close(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.closed = true;
+    for (const wait of [0, 200, 1_000]) {
+      if (wait) await new Promise((r) => setTimeout(r, wait));
+      try {
+        await this.flush();
+        if (this.pending === 0) return;
+      } catch {
+        // logged by drain; try again
+      }
+    }
+    const lost = this.buffer.length;
+    this.buffer = [];
+    if (lost > 0) {
+      this.counters.dropped += lost;
+      this.log(`usage-recorder: ${lost} usage events lost at shutdown (database unavailable)`);
+    }
+  }
+
+  stats(): UsageRecorderStats {
+    return { pending: this.pending, ...this.counters, lastError: this.lastError };
+  }
+
+  private get pending(): number {
+    return this.buffer.length + this.inFlight;
+  }
+
+  private tick(): void {
+    if (this.buffer.length > 0 && !this.flushing && Date.now() >= this.retryAt) {
+      void this.flush().catch(() => {});
+    }
+  }
+
+  private drop(n: number, why: string): void {
+    this.counters.dropped += n;
+    const now = Date.now();
+    if (now - this.lastDropLog >= 10_000) {
+      this.lastDropLog = now;
+      this.log(`usage-recorder: dropping usage events (${why}); ${this.counters.dropped} so far`);
+    }
+  }
+
+  private async drain(): Promise<void> {
+    while (this.buffer.length > 0) {
+      const batch = this.buffer.splice(0, this.batchSize);
+      this.inFlight = batch.length;
+      try {
+        await this.write(batch);
+        this.consecutiveFailures = 0;
+        this.retryAt = 0;
+      } catch (e) {
+        this.buffer = batch.concat(this.buffer); // keep order; fits: it was counted as pending
+        this.counters.failedFlushes++;
+        this.consecutiveFailures++;
+        const backoff = Math.min(
+          BACKOFF_MAX_MS,
+          BACKOFF_MIN_MS * 2 ** (this.consecutiveFailures - 1),
+        );
+        this.retryAt = Date.now() + backoff;
+        this.lastError = describeError(e);
+        this.log(
+          `usage-recorder: writing ${batch.length} usage events failed (${this.lastError}); ` +
+            `${this.buffer.length} kept, retry in ${backoff} ms`,
+        );
+        throw e;
+      } finally {
+        this.inFlight = 0;
+      }
+    }
+  }
+
+  private async write(batch: Row[]): Promise<void> {
+    const db = typeof this.dbSource === "function" ? await this.dbSource() : this.dbSource;
+    let written: number;
+    try {
+      written = await this.writeBatch(db, batch);
+    } catch (e) {
+      if (!isForeignKeyViolation(e)) throw e;
+      // A key (or organization) was deleted after its events were recorded: drop those.
+      const keyIds = [...new Set(batch.map((r) => r.apiKeyId))];
+      const alive = await db.apiKey.findMany({
+        where: { id: { in: keyIds } },
+        select: { id: true, organizationId: true },
+      });
+      const live = new Set(alive.map((k) => `${k.id}/${k.organizationId}`));
+      const kept = batch.filter((r) => live.has(`${r.apiKeyId}/${r.organizationId}`));
+      this.counters.orphaned += batch.length - kept.length;
+      if (kept.length === batch.length) throw e;
+      written = kept.length > 0 ? await this.writeBatch(db, kept) : 0;
+    }
+    this.counters.written += written;
+    this.counters.batches++;
+  }
+
+  /** One statement: insert the batch, then move each key's counters by what was inserted. */
+  private async writeBatch(db: UsageDb, rows: Row[]): Promise<number> {
+    const col = <T>(f: (r: Row) => T): T[] => rows.map(f);
+    const result = await db.$queryRaw<{ inserted: bigint | number }[]>`
+      WITH ins AS (
+        INSERT INTO "ApiKeyUsage" ("id", "apiKeyId", "organizationId", "endpoint", "method",
+          "statusCode", "responseTimeMs", "tokens", "costUsd", "ipAddress", "userAgent",
+          "errorCode", "errorMessage", "createdAt")
+        SELECT u.id, u.k, u.o, u.e, u.m, u.s, u.r, u.t, u.c, u.ip, u.ua, u.ec, u.em,
+          'epoch'::timestamp + u.at * interval '1 millisecond'
+        FROM unnest(
+          ${col((r) => r.id)}::uuid[], ${col((r) => r.apiKeyId)}::uuid[],
+          ${col((r) => r.organizationId)}::uuid[], ${col((r) => r.endpoint)}::text[],
+          ${col((r) => r.method)}::text[], ${col((r) => r.statusCode)}::int[],
+          ${col((r) => r.responseTimeMs)}::int[], ${col((r) => r.tokens)}::int[],
+          ${col((r) => r.costUsd)}::numeric[], ${col((r) => r.ipAddress)}::text[],
+          ${col((r) => r.userAgent)}::text[], ${col((r) => r.errorCode)}::text[],
+          ${col((r) => r.errorMessage)}::text[], ${col((r) => r.createdAt.getTime())}::bigint[]
+        ) AS u(id, k, o, e, m, s, r, t, c, ip, ua, ec, em, at)
+        ON CONFLICT ("id") DO NOTHING
+        RETURNING "apiKeyId", "createdAt"
+      ), upd AS (
+        UPDATE "ApiKey" AS k
+        SET "lastUsedAt" = GREATEST(k."lastUsedAt", v.last),
+            "requestCount" = k."requestCount" + v.n
+        FROM (SELECT "apiKeyId" AS id, max("createdAt") AS last, count(*) AS n
+              FROM ins GROUP BY "apiKeyId") AS v
+        WHERE k.id = v.id
+        RETURNING 1
+      )
+      SELECT (SELECT count(*) FROM ins) AS inserted`;
+    return Number(result[0]?.inserted ?? 0);
+  }
+}
+
+// One recorder per process (Next bundles modules more than once), flushed at shutdown
+// after intake stops (10) and before the database closes (90).
+const KEY = Symbol.for("keyward.usage-recorder");
+type Holder = { recorder?: UsageRecorder };
+function holder(): Holder {
+  const g = globalThis as unknown as Record<symbol, Holder>;
+  g[KEY] ??= {};
+  return g[KEY];
+}
+
+export function getUsageRecorder(): UsageRecorder {
+  const h = holder();
+  if (!h.recorder) {
+    const recorder = new UsageRecorder();
+    h.recorder = recorder;
+    onShutdown(
+      "usage-recorder",
+      async () => {
+        if (h.recorder === recorder) h.recorder = undefined;
+        await recorder.close();
+      },
+      50,
+    );
+  }
+  return h.recorder;
+}
+
+/** Records through the process's recorder; see UsageRecorder.record. */
+export function recordUsage(event: UsageEvent): boolean {
+  return getUsageRecorder().record(event);
+}
