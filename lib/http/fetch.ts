@@ -1,7 +1,8 @@
 // Adapter: a fetch Request (what a Next route handler receives) -> runRoute -> a fetch Response.
 // Web standard types only, so lib/ stays free of next/*.
-import { getDb } from "@/lib/db";
+
 import { clientAddress } from "@/lib/auth/client-address";
+import { getDb } from "@/lib/db";
 import { KeywardError } from "@/lib/errors";
 import { type AnyRoute, type RunDeps, runRoute } from "./route";
 import type { HttpRequest, HttpResult } from "./types";

@@ -1,7 +1,7 @@
 // Adapter for a plain node:http server (the lean path for verify): IncomingMessage -> runRoute.
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { getDb } from "@/lib/db";
 import { clientAddress } from "@/lib/auth/client-address";
+import { getDb } from "@/lib/db";
 import { KeywardError } from "@/lib/errors";
 import { type AnyRoute, type RunDeps, runRoute } from "./route";
 import type { HttpRequest, HttpResult } from "./types";

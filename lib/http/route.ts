@@ -4,7 +4,7 @@
 import { randomBytes } from "node:crypto";
 import type { z } from "zod";
 import type { Db } from "@/lib/db";
-import { KeywardError } from "@/lib/errors";
+import { KeywardError, notFound } from "@/lib/errors";
 import type { RateLimitResult } from "@/lib/ratelimit/types";
 import type { CachedKey } from "@/lib/services/key-cache";
 import { toFieldIssues } from "@/lib/validation/issues";
@@ -49,6 +49,11 @@ export interface RouteSpec<
   /** The route as the OpenAPI document and the usage table name it, e.g. `/api/v1/keys/{id}`. */
   path: string;
   method: "GET" | "POST" | "PATCH" | "DELETE";
+  /** For the OpenAPI document. */
+  summary: string;
+  description?: string;
+  /** What a bad path parameter names in its 404 ("key"), so it reads like any missing one. */
+  resource?: string;
   /** "key": a valid API key is required (and counted); "none": anyone. */
   auth: "key" | "none";
   scopes?: string[];
@@ -150,7 +155,14 @@ export async function runRoute(
     if (route.auth === "key") {
       ctx.auth = await authenticate(ctx.db, request, route.scopes ?? [], route.path, headers, now);
     }
-    ctx.params = route.params ? parseWith(route.params, rawParams, "params") : rawParams;
+    if (route.params) {
+      const p = route.params.safeParse(rawParams);
+      // A malformed id names no resource: the same 404 as a missing or another organization's one.
+      if (!p.success) throw notFound(route.resource ?? "resource");
+      ctx.params = p.data;
+    } else {
+      ctx.params = rawParams;
+    }
     ctx.query = route.query ? parseWith(route.query, queryObject(request.url), "query") : undefined;
     if (route.body) {
       ctx.body = parseWith(route.body, await readJson(route, request), "body");

@@ -1,7 +1,7 @@
 // The key service: the one place that creates, verifies, revokes, rotates and updates API keys.
 // Route handlers, server actions and the CLI call it and nothing below it. Every change runs in
 // one transaction with its audit row; verify is data (a stable code), never an exception.
-import type { Db, Tx } from "@/lib/db";
+import { type Db, Prisma, type Tx } from "@/lib/db";
 import { KeywardError, notFound, validationFailed } from "@/lib/errors";
 import {
   generateKey,
@@ -11,7 +11,8 @@ import {
   normalizeEnvironment,
   toDbEnvironment,
 } from "@/lib/keys";
-import { MemoryRateLimitStore } from "@/lib/ratelimit/memory-store";
+import { getRateLimiter } from "@/lib/ratelimit";
+import { limit, POLICIES } from "@/lib/ratelimit/policies";
 import type { RateLimitResult } from "@/lib/ratelimit/types";
 import {
   type ApiKeyRecord,
@@ -21,13 +22,14 @@ import {
 } from "@/lib/repositories/api-key-repository";
 import { auditRepository } from "@/lib/repositories/audit-repository";
 import { organizationRepository } from "@/lib/repositories/organization-repository";
-import type { Page } from "@/lib/repositories/shared";
+import { num, type Page, ts } from "@/lib/repositories/shared";
+import { usageRepository } from "@/lib/repositories/usage-repository";
 import { toFieldIssues } from "@/lib/validation/issues";
 import {
   GRACE_PERIODS,
   type GracePeriod,
-  type KeyOutput,
   KeyNameSchema,
+  type KeyOutput,
   RateLimitPerMinuteSchema,
   ScopesSchema,
   type VerifyCode,
@@ -607,33 +609,22 @@ export interface VerifyDeps {
   failAddress(ip: string): Promise<RateLimitResult | null>;
 }
 
-export const FAILED_VERIFY_POLICY = { limit: 60, windowMs: 60_000 };
-const MINUTE = 60_000;
-
 export function startOfNextMonthUtc(now: number): number {
   const d = new Date(now);
   return Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1);
 }
 
-// Private adapter until lib/ratelimit exposes getRateLimiter()/quota helpers: an in-process
-// store (exact for one instance) and no quota enforcement.
 function defaultDeps(): VerifyDeps {
-  const g = globalThis as unknown as Record<symbol, MemoryRateLimitStore | undefined>;
-  const k = Symbol.for("keyward.verify.memoryStore");
-  g[k] ??= new MemoryRateLimitStore();
-  const store = g[k];
   return {
     now: Date.now,
     cache: getKeyCache(),
-    limitKey: (keyId, limit) => store.hit(`key:${keyId}`, limit, MINUTE),
-    spendQuota: async (org) => ({
-      allowed: true,
-      used: 0,
-      limit: org.monthlyQuota,
-      resetAt: startOfNextMonthUtc(Date.now()),
-    }),
-    failAddress: (ip) =>
-      store.hit(`verify-fail:${ip}`, FAILED_VERIFY_POLICY.limit, FAILED_VERIFY_POLICY.windowMs),
+    // The policy falls back to an in-process limiter when the shared store fails (fail open).
+    limitKey: (keyId, max) => limit(POLICIES.apiKey, keyId, { limit: max }),
+    spendQuota: async (org) => {
+      const q = await getRateLimiter().quota.consume(org.id, org.monthlyQuota);
+      return { allowed: q.allowed, used: q.used, limit: q.limit, resetAt: q.reset };
+    },
+    failAddress: (ip) => limit(POLICIES.verifyFailuresPerAddress, ip),
   };
 }
 
@@ -781,4 +772,168 @@ export function toVerifyResult(
         }
       : null,
   };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The calling key (GET /api/v1/me)
+
+export async function describeCaller(db: Db, key: CachedKey, now: Date = new Date()) {
+  const requests = await usageRepository.getMonthlyUsage(db, key.organizationId, now);
+  const o = key.organization;
+  return {
+    id: key.id,
+    name: key.name,
+    prefix: key.prefix,
+    hint: key.hint,
+    environment: key.environment,
+    scopes: [...key.scopes],
+    expiresAt: key.expiresAt ? new Date(key.expiresAt).toISOString() : null,
+    organization: { id: o.id, name: o.name, slug: o.slug, plan: o.plan },
+    limits: {
+      rateLimitPerMinute: effectiveRateLimit(key),
+      monthlyQuota: o.monthlyQuota,
+      maxActiveKeys: o.maxActiveKeys,
+    },
+    usage: {
+      month: now.toISOString().slice(0, 7),
+      requests,
+      quotaRemaining: Math.max(0, o.monthlyQuota - requests),
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Usage report (GET /api/v1/usage)
+
+export interface UsageReportInput {
+  from?: Date | string;
+  to?: Date | string;
+  granularity?: "hour" | "day";
+  keyId?: string;
+  endpoint?: string;
+}
+
+const MAX_BUCKETS = { hour: 24 * 31, day: 366 } as const;
+
+export async function getUsageReport(
+  db: Db,
+  organizationId: string,
+  input: UsageReportInput,
+  visibility: Visibility = {},
+) {
+  const granularity = input.granularity ?? "day";
+  const to = toDate(input.to, "to") ?? new Date();
+  const from = toDate(input.from, "from") ?? new Date(to.getTime() - 30 * 86_400_000);
+  if (from.getTime() >= to.getTime()) {
+    throw validationFailed([{ path: "from", message: "`from` must be before `to`." }]);
+  }
+  const unitMs = granularity === "hour" ? 3_600_000 : 86_400_000;
+  if ((to.getTime() - from.getTime()) / unitMs > MAX_BUCKETS[granularity]) {
+    throw validationFailed([
+      {
+        path: "from",
+        message: `At most ${MAX_BUCKETS[granularity]} ${granularity}s per report; narrow the range or use a coarser granularity.`,
+      },
+    ]);
+  }
+  const empty = { from: from.toISOString(), to: to.toISOString(), granularity };
+  // A key that is not the organization's (or not visible) reports nothing, like a missing one.
+  if (input.keyId !== undefined) {
+    const key = isUuid(input.keyId)
+      ? visible(await apiKeyRepository.getById(db, organizationId, input.keyId), visibility)
+      : null;
+    if (!key) throw notFound("key");
+  }
+  const series = await usageTimeSeries(db, {
+    organizationId,
+    from,
+    to,
+    granularity,
+    keyId: input.keyId,
+    endpoint: input.endpoint,
+    environment: visibility.environment ? toDbEnvironment(visibility.environment) : undefined,
+  });
+  let requests = 0;
+  let errors = 0;
+  let tokens = 0;
+  let latencyWeighted = 0;
+  let cost = new Prisma.Decimal(0);
+  for (const b of series) {
+    requests += b.requests;
+    errors += b.errors;
+    tokens += b.tokens;
+    latencyWeighted += b.avgResponseTimeMs * b.requests;
+    cost = cost.plus(b.costUsd);
+  }
+  return {
+    ...empty,
+    totals: {
+      requests,
+      errors,
+      tokens,
+      costUsd: cost.toFixed(6),
+      avgResponseTimeMs: requests ? Math.round((latencyWeighted / requests) * 100) / 100 : 0,
+    },
+    series,
+  };
+}
+
+// Private adapter (want: usageRepository.getTimeSeries): hour/day buckets with key, endpoint and
+// environment filters, empty buckets included, aggregated in SQL.
+async function usageTimeSeries(
+  db: Tx,
+  q: {
+    organizationId: string;
+    from: Date;
+    to: Date;
+    granularity: "hour" | "day";
+    keyId?: string;
+    endpoint?: string;
+    environment?: "LIVE" | "TEST";
+  },
+) {
+  if (!isUuid(q.organizationId)) return [];
+  const unit = q.granularity;
+  const step = `1 ${unit}`;
+  const keyFilter = q.keyId ? Prisma.sql`AND u."apiKeyId" = ${q.keyId}::uuid` : Prisma.empty;
+  const endpointFilter = q.endpoint ? Prisma.sql`AND u."endpoint" = ${q.endpoint}` : Prisma.empty;
+  const envFilter = q.environment
+    ? Prisma.sql`AND EXISTS (SELECT 1 FROM "ApiKey" k WHERE k.id = u."apiKeyId" AND k.environment::text = ${q.environment})`
+    : Prisma.empty;
+  const rows = await db.$queryRaw<Record<string, unknown>[]>`
+    WITH agg AS (
+      SELECT date_trunc(${unit}, u."createdAt") AS bucket,
+             COUNT(*) AS requests,
+             COUNT(*) FILTER (WHERE u."statusCode" >= 400) AS errors,
+             COALESCE(SUM(u.tokens), 0) AS tokens,
+             COALESCE(SUM(u."costUsd"), 0)::numeric(20, 6)::text AS cost,
+             AVG(u."responseTimeMs")::float8 AS avg
+      FROM "ApiKeyUsage" u
+      WHERE u."organizationId" = ${q.organizationId}::uuid
+        AND u."createdAt" >= ${ts(q.from)} AND u."createdAt" < ${ts(q.to)}
+        ${keyFilter} ${endpointFilter} ${envFilter}
+      GROUP BY 1
+    )
+    SELECT d.bucket AS bucket, COALESCE(a.requests, 0) AS requests, COALESCE(a.errors, 0) AS errors,
+           COALESCE(a.tokens, 0) AS tokens, COALESCE(a.cost, '0.000000') AS cost, a.avg AS avg
+    FROM generate_series(
+           date_trunc(${unit}, ${ts(q.from)}),
+           date_trunc(${unit}, ${ts(q.to)} - interval '1 millisecond'),
+           ${step}::interval
+         ) AS d(bucket)
+    LEFT JOIN agg a ON a.bucket = d.bucket
+    ORDER BY d.bucket`;
+  return rows.map((r) => ({
+    bucket: new Date(
+      `${String(r.bucket instanceof Date ? r.bucket.toISOString() : r.bucket)
+        .replace(" ", "T")
+        .replace(/Z?$/, "Z")}`,
+    ).toISOString(),
+    requests: num(r.requests),
+    errors: num(r.errors),
+    tokens: num(r.tokens),
+    costUsd: String(r.cost),
+    avgResponseTimeMs:
+      r.avg === null || r.avg === undefined ? 0 : Math.round(num(r.avg) * 100) / 100,
+  }));
 }

@@ -1,6 +1,7 @@
 // zod issues -> the field paths a client sees in a 422 problem document.
-import type { FieldIssue } from "@/lib/errors";
+
 import type { z } from "zod";
+import type { FieldIssue } from "@/lib/errors";
 
 export function toFieldIssues(error: z.ZodError, prefix?: string): FieldIssue[] {
   return error.issues.slice(0, 50).map((i) => ({

@@ -1,0 +1,43 @@
+// Every /api/v1 route, for the OpenAPI document and for servers that route without Next.
+import {
+  createKeyRoute,
+  getKeyRoute,
+  listKeysRoute,
+  meRoute,
+  revokeKeyRoute,
+  rotateKeyRoute,
+  updateKeyRoute,
+} from "./keys";
+import { healthRoute, openApiRoute } from "./system";
+import { usageEventsRoute, usageReportRoute } from "./usage";
+import { verifyRoute } from "./verify";
+
+export {
+  createKeyRoute,
+  getKeyRoute,
+  healthRoute,
+  listKeysRoute,
+  meRoute,
+  openApiRoute,
+  revokeKeyRoute,
+  rotateKeyRoute,
+  updateKeyRoute,
+  usageEventsRoute,
+  usageReportRoute,
+  verifyRoute,
+};
+
+export const API_ROUTES = [
+  verifyRoute,
+  meRoute,
+  listKeysRoute,
+  createKeyRoute,
+  getKeyRoute,
+  updateKeyRoute,
+  revokeKeyRoute,
+  rotateKeyRoute,
+  usageReportRoute,
+  usageEventsRoute,
+  healthRoute,
+  openApiRoute,
+] as const;

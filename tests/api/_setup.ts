@@ -1,0 +1,137 @@
+// API test setup: fixtures are built through the key service into a fresh embedded data folder,
+// the folder is closed, then the real server (tests/helpers/server.ts) starts on it.
+import { openDatabase } from "@/lib/db";
+import { organizationRepository } from "@/lib/repositories/organization-repository";
+import type { Actor } from "@/lib/services/actor";
+import { createKey } from "@/lib/services/api-key-service";
+import {
+  type StartOptions,
+  startServer,
+  type TestServer,
+  tempDataDir,
+} from "@/tests/helpers/server";
+
+export const ALL_SCOPES = ["keys:read", "keys:write", "usage:read", "usage:write"];
+const actor: Actor = { type: "system", id: "api-tests" };
+
+export interface Fixtures {
+  orgA: string;
+  orgB: string;
+  keys: {
+    admin: { key: string; id: string };
+    readOnly: { key: string; id: string };
+    noScopes: { key: string; id: string };
+    test: { key: string; id: string };
+    revoked: { key: string; id: string };
+    expiring: { key: string; id: string; expiresAt: Date };
+    limited: { key: string; id: string };
+    otherOrg: { key: string; id: string };
+    otherOrgTarget: { key: string; id: string };
+    liveTarget: { key: string; id: string };
+    quota: { key: string; id: string };
+    inactive: { key: string; id: string };
+    fuzz: { key: string; id: string };
+  };
+  /** Every plaintext key made in setup: none may appear in the database or the log. */
+  plaintexts: string[];
+}
+
+export async function seedFixtures(dataDir: string, expiringInMs = 4000): Promise<Fixtures> {
+  const open = await openDatabase({ kind: "pglite", dataDir });
+  const db = open.prisma;
+  try {
+    const stamp = Date.now();
+    const mkOrg = (
+      name: string,
+      extra: Parameters<typeof organizationRepository.create>[1] extends infer T
+        ? Partial<T>
+        : never = {},
+    ) =>
+      organizationRepository.create(db, {
+        name: `${name} ${stamp}`,
+        email: `${name.toLowerCase()}-${stamp}@example.test`,
+        maxActiveKeys: 100,
+        ...extra,
+      });
+    const a = await mkOrg("Alpha", { plan: "ENTERPRISE" });
+    const b = await mkOrg("Beta", { plan: "ENTERPRISE" });
+    const q = await mkOrg("Quota", { monthlyQuota: 3 });
+    const inactive = await mkOrg("Inactive");
+    const plaintexts: string[] = [];
+    const mk = async (
+      org: string,
+      name: string,
+      environment: "live" | "test",
+      scopes: string[],
+      extra: { expiresAt?: Date; rateLimitPerMinute?: number } = {},
+    ) => {
+      const r = await createKey(
+        db,
+        { organizationId: org, name, environment, scopes, ...extra },
+        actor,
+      );
+      plaintexts.push(r.key);
+      return { key: r.key, id: r.apiKey.id };
+    };
+    const expiresAt = new Date(Date.now() + expiringInMs);
+    const keys = {
+      admin: await mk(a.id, "admin", "live", ALL_SCOPES),
+      readOnly: await mk(a.id, "read-only", "live", ["keys:read", "usage:read"]),
+      noScopes: await mk(a.id, "no-scopes", "live", []),
+      test: await mk(a.id, "test-admin", "test", ALL_SCOPES),
+      revoked: await mk(a.id, "revoked", "live", ALL_SCOPES),
+      expiring: { ...(await mk(a.id, "expiring", "live", ALL_SCOPES, { expiresAt })), expiresAt },
+      limited: await mk(a.id, "limited", "live", ALL_SCOPES, { rateLimitPerMinute: 3 }),
+      liveTarget: await mk(a.id, "live-target", "live", ["x:y"]),
+      otherOrg: await mk(b.id, "b-admin", "live", ALL_SCOPES),
+      otherOrgTarget: await mk(b.id, "b-target", "live", []),
+      quota: await mk(q.id, "quota", "live", ALL_SCOPES, { rateLimitPerMinute: 1000 }),
+      inactive: await mk(inactive.id, "inactive", "live", ALL_SCOPES),
+      fuzz: await mk(a.id, "fuzz", "live", ALL_SCOPES, { rateLimitPerMinute: 1_000_000 }),
+    };
+    const { revokeKey } = await import("@/lib/services/api-key-service");
+    await revokeKey(db, a.id, keys.revoked.id, { reason: "fixture" }, actor);
+    await organizationRepository.deactivate(db, inactive.id);
+    return { orgA: a.id, orgB: b.id, keys, plaintexts };
+  } finally {
+    await open.close();
+  }
+}
+
+export interface Api {
+  server: TestServer;
+  fx: Fixtures;
+  url: string;
+  call(
+    method: string,
+    path: string,
+    opts?: { key?: string; body?: unknown; raw?: string; headers?: Record<string, string> },
+  ): Promise<{ status: number; headers: Headers; body: any; text: string }>;
+}
+
+export async function startApi(opts: StartOptions & { expiringInMs?: number } = {}): Promise<Api> {
+  const dataDir = tempDataDir();
+  const fx = await seedFixtures(dataDir, opts.expiringInMs);
+  const server = await startServer({ ...opts, dataDir });
+  return {
+    server,
+    fx,
+    url: server.url,
+    async call(method, path, o = {}) {
+      const headers: Record<string, string> = { ...(o.headers ?? {}) };
+      if (o.key !== undefined) headers.authorization = `Bearer ${o.key}`;
+      let body: string | undefined = o.raw;
+      if (o.body !== undefined) {
+        body = JSON.stringify(o.body);
+        headers["content-type"] ??= "application/json";
+      }
+      const res = await fetch(server.url + path, { method, headers, body });
+      const text = await res.text();
+      let parsed: unknown = null;
+      try {
+        parsed = text ? JSON.parse(text) : null;
+      } catch {}
+      return { status: res.status, headers: res.headers, body: parsed as any, text };
+    },
+  };
+}
