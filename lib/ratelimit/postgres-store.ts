@@ -7,7 +7,7 @@
 // API key id go to the table (by default a key that is a uuid; index.ts maps
 // "key-rpm:<uuid>"). Other keys (client addresses, e-mails) are limited in process
 // by a memory store, which is exact for the single instance this store serves.
-// A non-FK `key` column would lift that; see the note in the report / schema.
+// A non-FK `key` column in RateLimitTracking would let every policy use the table.
 
 import type { Tx } from "@/lib/db";
 import { Prisma } from "@/lib/db";
