@@ -113,7 +113,7 @@ export default function DocsPage() {
       </p>
       <nav className="mt-6 text-sm">
         <ul className="grid gap-1 sm:grid-cols-2">
-          {operations.map(({ path, method, op }) => (
+          {operations.map(({ path, method }) => (
             <li key={`${method} ${path}`}>
               <a
                 className="hover:underline"

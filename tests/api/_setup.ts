@@ -106,6 +106,7 @@ export interface Api {
     method: string,
     path: string,
     opts?: { key?: string; body?: unknown; raw?: string; headers?: Record<string, string> },
+    // biome-ignore lint/suspicious/noExplicitAny: response bodies are checked field by field
   ): Promise<{ status: number; headers: Headers; body: any; text: string }>;
 }
 
@@ -131,6 +132,7 @@ export async function startApi(opts: StartOptions & { expiringInMs?: number } = 
       try {
         parsed = text ? JSON.parse(text) : null;
       } catch {}
+      // biome-ignore lint/suspicious/noExplicitAny: see above
       return { status: res.status, headers: res.headers, body: parsed as any, text };
     },
   };
