@@ -45,8 +45,24 @@ async function main() {
   await app.prepare();
   const handle = app.getRequestHandler();
 
+  // The lean lane: the product's hot path (verify, me) served by the same lib/
+  // route core without Next's per-request cost. KEYWARD_LEAN_LANE=0 sends
+  // everything through Next's route handlers instead (same responses).
+  const lean = process.env.KEYWARD_LEAN_LANE !== "0" ? await leanRoutes() : null;
+
   const server = http.createServer((req, res) => {
     if (isShuttingDown()) res.setHeader("Connection", "close");
+    const route = lean?.match(req);
+    if (route) {
+      lean?.serve(route, req, res).catch((e) => {
+        console.error("keyward: lean request failed", (e as Error).message);
+        if (!res.headersSent) {
+          res.statusCode = 500;
+          res.end();
+        }
+      });
+      return;
+    }
     handle(req, res).catch((e) => {
       console.error("keyward: request failed", (e as Error).message);
       if (!res.headersSent) {
@@ -97,6 +113,24 @@ async function main() {
   };
   process.on("SIGTERM", stop);
   process.on("SIGINT", stop);
+}
+
+async function leanRoutes() {
+  const { handleNode } = await import("@/lib/http/node");
+  const { meRoute, verifyRoute } = await import("@/lib/http/routes");
+  const table = new Map<string, typeof verifyRoute | typeof meRoute>([
+    ["POST /api/v1/keys/verify", verifyRoute],
+    ["GET /api/v1/me", meRoute],
+  ]);
+  return {
+    match(req: http.IncomingMessage) {
+      const url = req.url ?? "";
+      const q = url.indexOf("?");
+      return table.get(`${req.method} ${q < 0 ? url : url.slice(0, q)}`);
+    },
+    serve: (route: typeof verifyRoute | typeof meRoute, req: http.IncomingMessage, res: http.ServerResponse) =>
+      handleNode(route, req, res),
+  };
 }
 
 main().catch((e) => fail((e as Error).message));

@@ -6,7 +6,7 @@ import type { Redis } from "ioredis";
 import { getDb, type Tx } from "@/lib/db";
 import { onShutdown } from "@/lib/lifecycle";
 import { MemoryRateLimitStore } from "./memory-store";
-import { isUuid, PostgresRateLimitStore } from "./postgres-store";
+import { PostgresRateLimitStore } from "./postgres-store";
 import {
   MemoryQuotaCounter,
   PostgresQuotaCounter,
@@ -42,15 +42,6 @@ export function rateLimitConfigFromEnv(
   }
 }
 
-// The per-key policy is the one whose keys are API key ids ("key-rpm:<uuid>"): those
-// go to RateLimitTracking; anything else stays in process (see postgres-store.ts).
-const API_KEY_PREFIX = "key-rpm:";
-export function apiKeyTableKey(key: string): string | null {
-  if (!key.startsWith(API_KEY_PREFIX)) return null;
-  const id = key.slice(API_KEY_PREFIX.length);
-  return isUuid(id) ? id : null;
-}
-
 export function createRateLimitStore(config: RateLimitConfig): RateLimitStore {
   switch (config.kind) {
     case "memory":
@@ -59,7 +50,6 @@ export function createRateLimitStore(config: RateLimitConfig): RateLimitStore {
       return new PostgresRateLimitStore({
         db: config.db ?? getDb,
         now: config.now,
-        tableKey: apiKeyTableKey,
       });
     case "redis":
       return new RedisRateLimitStore({

@@ -3,11 +3,9 @@
 // statement (INSERT ... ON CONFLICT ... DO UPDATE ... WHERE), so concurrent hits on
 // the same key serialize on the row and the limit holds exactly under concurrency.
 //
-// RateLimitTracking.apiKeyId is a foreign key to ApiKey, so only keys that map to an
-// API key id go to the table (by default a key that is a uuid; index.ts maps
-// "key-rpm:<uuid>"). Other keys (client addresses, e-mails) are limited in process
-// by a memory store, which is exact for the single instance this store serves.
-// A non-FK `key` column in RateLimitTracking would let every policy use the table.
+// Every policy's keys (API key ids, client addresses, e-mails) live in the table's
+// `key` column. A `tableKey` mapping may still send some keys to an in-process
+// memory store instead (it returns null for those).
 
 import type { Tx } from "@/lib/db";
 import { Prisma } from "@/lib/db";
@@ -22,7 +20,7 @@ export interface PostgresStoreOptions {
   /** The database, or a function that returns it (e.g. getDb, opened on first use). */
   db: Tx | (() => Promise<Tx>);
   now?: Clock;
-  /** Maps a limiter key to the ApiKey id whose rows hold it, or null for in-process. */
+  /** Maps a limiter key to the table's key, or null to limit it in process (default: identity). */
   tableKey?: (key: string) => string | null;
   /** How often old windows are deleted (default 5 minutes; 0 disables the timer). */
   cleanupIntervalMs?: number;
@@ -44,7 +42,7 @@ export class PostgresRateLimitStore implements RateLimitStore {
   constructor(options: PostgresStoreOptions) {
     this.dbSource = options.db;
     this.now = options.now ?? Date.now;
-    this.tableKey = options.tableKey ?? ((key) => (isUuid(key) ? key : null));
+    this.tableKey = options.tableKey ?? ((key) => key);
     this.local = new MemoryRateLimitStore({ now: this.now });
     const every = options.cleanupIntervalMs ?? 5 * 60_000;
     if (every > 0) {
@@ -74,13 +72,13 @@ export class PostgresRateLimitStore implements RateLimitStore {
     >`
       WITH prev AS (
         SELECT COALESCE((SELECT "requestCount" FROM "RateLimitTracking"
-          WHERE "apiKeyId" = ${id}::uuid AND "windowStart" = ${ts(start - windowMs)}), 0)::bigint AS c
+          WHERE "key" = ${id} AND "windowStart" = ${ts(start - windowMs)}), 0)::bigint AS c
       ), hit AS (
-        INSERT INTO "RateLimitTracking" ("id", "apiKeyId", "windowStart", "windowEnd", "requestCount", "updatedAt")
-        SELECT gen_random_uuid(), ${id}::uuid, ${ts(start)}, ${ts(start + windowMs)}, ${cost}::int,
+        INSERT INTO "RateLimitTracking" ("id", "key", "windowStart", "windowEnd", "requestCount", "updatedAt")
+        SELECT gen_random_uuid(), ${id}, ${ts(start)}, ${ts(start + windowMs)}, ${cost}::int,
           (now() AT TIME ZONE 'UTC')
         FROM prev WHERE ${fits(Prisma.sql`0`)}
-        ON CONFLICT ("apiKeyId", "windowStart") DO UPDATE
+        ON CONFLICT ("key", "windowStart") DO UPDATE
           SET "requestCount" = "RateLimitTracking"."requestCount" + EXCLUDED."requestCount",
               "updatedAt" = EXCLUDED."updatedAt"
           WHERE ${fits(Prisma.sql`"RateLimitTracking"."requestCount"::bigint`)}
@@ -89,7 +87,7 @@ export class PostgresRateLimitStore implements RateLimitStore {
       SELECT (SELECT c FROM prev) AS prev,
         (SELECT "requestCount" FROM hit) AS after,
         (SELECT "requestCount" FROM "RateLimitTracking"
-          WHERE "apiKeyId" = ${id}::uuid AND "windowStart" = ${ts(start)}) AS seen`;
+          WHERE "key" = ${id} AND "windowStart" = ${ts(start)}) AS seen`;
     const row = rows[0];
     const prev = Number(row.prev);
     const allowed = row.after !== null;
@@ -109,7 +107,7 @@ export class PostgresRateLimitStore implements RateLimitStore {
     const rows = await db.$queryRaw<{ start: bigint | number; count: number }[]>`
       SELECT (EXTRACT(EPOCH FROM "windowStart") * 1000)::bigint AS start, "requestCount" AS count
       FROM "RateLimitTracking"
-      WHERE "apiKeyId" = ${id}::uuid
+      WHERE "key" = ${id}
         AND "windowStart" IN (${ts(start - windowMs)}, ${ts(start)})`;
     let prev = 0;
     let curr = 0;
@@ -125,7 +123,7 @@ export class PostgresRateLimitStore implements RateLimitStore {
     const id = this.tableKey(key);
     if (id === null) return this.local.reset(key);
     const db = await this.db();
-    await db.rateLimitTracking.deleteMany({ where: { apiKeyId: id } });
+    await db.rateLimitTracking.deleteMany({ where: { key: id } });
   }
 
   /** Deletes windows too old to count for anything; returns how many rows went. */

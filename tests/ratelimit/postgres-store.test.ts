@@ -52,15 +52,26 @@ describe.each(testDbKinds)("postgres store specifics (%s)", (kind) => {
       await store.close();
     }));
 
-  it("limits keys that are not API key ids in process", () =>
+  it("keeps keys that are not API key ids (addresses, e-mails) in the table too", () =>
     withDb(async (db) => {
       const clock = new TestClock(alignedStart());
       const store = new PostgresRateLimitStore({ db: db.prisma, now: clock.now });
       for (let i = 0; i < 3; i++) expect((await store.hit("ip:10.0.0.1", 3, W)).allowed).toBe(true);
       expect((await store.hit("ip:10.0.0.1", 3, W)).allowed).toBe(false);
-      expect(await db.prisma.rateLimitTracking.count()).toBe(0);
+      const rows = await db.prisma.rateLimitTracking.findMany();
+      expect(rows.map((r) => [r.key, r.requestCount])).toEqual([["ip:10.0.0.1", 3]]);
       await store.reset("ip:10.0.0.1");
+      expect(await db.prisma.rateLimitTracking.count()).toBe(0);
       expect((await store.hit("ip:10.0.0.1", 3, W)).allowed).toBe(true);
+      await store.close();
+    }));
+
+  it("limits in process the keys a tableKey mapping sends there", () =>
+    withDb(async (db) => {
+      const store = new PostgresRateLimitStore({ db: db.prisma, tableKey: () => null });
+      expect((await store.hit("signin:a@b.c", 1, W)).allowed).toBe(true);
+      expect((await store.hit("signin:a@b.c", 1, W)).allowed).toBe(false);
+      expect(await db.prisma.rateLimitTracking.count()).toBe(0);
       await store.close();
     }));
 
