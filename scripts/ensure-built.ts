@@ -19,7 +19,7 @@ const SOURCES = [
   "public",
   "auth.ts",
   "proxy.ts",
-  "next.config.mjs",
+  "next.config.ts",
   "postcss.config.mjs",
   "package-lock.json",
   "prisma/schema.prisma",

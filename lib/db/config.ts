@@ -7,7 +7,7 @@ export type DatabaseTarget =
   | { kind: "pglite"; dataDir: string };
 
 export function dataDir(): string {
-  return path.resolve(process.env.KEYWARD_DATA_DIR || ".data");
+  return path.resolve(/*turbopackIgnore: true*/ process.env.KEYWARD_DATA_DIR || ".data");
 }
 
 export function databaseTarget(): DatabaseTarget {

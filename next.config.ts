@@ -1,0 +1,28 @@
+import type { NextConfig } from "next";
+import { oauthFormActionOrigins, securityHeaders } from "./lib/auth/security-headers";
+
+const nextConfig: NextConfig = {
+  // PGlite and its adapter load wasm and data files from their own package folders;
+  // argon2 is a native addon; pino spawns its own transports.
+  serverExternalPackages: [
+    "@electric-sql/pglite",
+    "pglite-prisma-adapter",
+    "@node-rs/argon2",
+    "pino",
+    "ioredis",
+  ],
+  poweredByHeader: false,
+  async headers() {
+    return [
+      {
+        source: "/:path*",
+        headers: securityHeaders({
+          dev: process.env.NODE_ENV === "development",
+          formActionOrigins: oauthFormActionOrigins(),
+        }),
+      },
+    ];
+  },
+};
+
+export default nextConfig;
