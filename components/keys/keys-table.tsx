@@ -4,7 +4,14 @@ import { Table, TBody, TD, TH, THead, TR } from "@/components/ui/table";
 import type { KeyView } from "@/lib/services/dashboard-keys";
 import { KeyActions } from "./key-actions";
 import { EnvironmentBadge, StatusBadge } from "./key-badges";
-import { formatDate, formatNumber, formatRelative, maskedKey } from "./format";
+import { formatDate, formatDateTime, formatNumber, formatRelative, maskedKey } from "./format";
+
+/** Soon (under two days, e.g. the end of a rotation's grace period): with the time. */
+function expiresText(expiresAt: string | null): string {
+  if (!expiresAt) return "Never";
+  const inMs = new Date(expiresAt).getTime() - Date.now();
+  return inMs > 0 && inMs < 2 * 86_400_000 ? formatDateTime(expiresAt) : formatDate(expiresAt);
+}
 
 export function KeysTable({
   slug,
@@ -69,8 +76,8 @@ export function KeysTable({
               </div>
             </TD>
             <TD className="text-muted-foreground">{formatDate(k.createdAt)}</TD>
-            <TD className="text-muted-foreground">
-              {k.expiresAt ? formatDate(k.expiresAt) : "Never"}
+            <TD className="text-muted-foreground" data-testid="key-expires">
+              {expiresText(k.expiresAt)}
             </TD>
             <TD className="text-muted-foreground">{formatRelative(k.lastUsedAt)}</TD>
             <TD className="text-right tabular-nums">{formatNumber(k.requestCount)}</TD>

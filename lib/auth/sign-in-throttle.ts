@@ -1,12 +1,15 @@
 // Throttling of failed dashboard sign-ins, per email and per client address.
-// Only failures count; a success clears the email's counter. In-memory sliding windows for one
-// instance; swap `store` for a shared one (lib/ratelimit) when several instances serve.
+// Only failures count; a success clears the email's counter. The process uses lib/ratelimit's
+// named policies (signInPerEmail, signInPerAddress) on the configured store (memory, PostgreSQL
+// or Redis; it fails closed); the in-memory variant below is for unit tests.
+import { getRateLimiter } from "@/lib/ratelimit";
+import { limit, POLICIES, policyKey, retryAfterSeconds } from "@/lib/ratelimit/policies";
+
 export interface ThrottlePolicy {
   /** Failures allowed inside the window before further attempts are refused. */
   limit: number;
   windowMs: number;
 }
-
 export const SIGN_IN_POLICIES = {
   perEmail: { limit: 5, windowMs: 15 * 60_000 },
   perAddress: { limit: 20, windowMs: 15 * 60_000 },
@@ -62,10 +65,11 @@ export function memoryFailureStore(): FailureStore {
 const emailKey = (email: string) => `email:${email.trim().toLowerCase()}`;
 const addressKey = (address: string) => `addr:${address}`;
 
+/** A throttle over a FailureStore (memory by default): for tests and as a reference. */
 export function createSignInThrottle(
   store: FailureStore = memoryFailureStore(),
   policies = SIGN_IN_POLICIES,
-) {
+): SignInThrottle {
   async function decide(key: string, policy: ThrottlePolicy, now: number) {
     const failures = await store.failures(key, policy.windowMs, now);
     if (failures.length < policy.limit) return { allowed: true, retryAfter: 0 };
@@ -96,10 +100,41 @@ export function createSignInThrottle(
   };
 }
 
-export type SignInThrottle = ReturnType<typeof createSignInThrottle>;
+export interface SignInThrottle {
+  check(email: string, address: string, now?: number): Promise<ThrottleDecision>;
+  recordFailure(email: string, address: string, now?: number): Promise<void>;
+  recordSuccess(email: string): Promise<void>;
+}
+
+/** The process's throttle: lib/ratelimit's sign-in policies on the configured store. */
+export function policySignInThrottle(): SignInThrottle {
+  const email = (e: string) => e.trim().toLowerCase();
+  return {
+    async check(address: string, clientAddress: string): Promise<ThrottleDecision> {
+      const [byEmail, byAddress] = await Promise.all([
+        limit("signInPerEmail", email(address), { peek: true }),
+        limit("signInPerAddress", clientAddress, { peek: true }),
+      ]);
+      if (byEmail.allowed && byAddress.allowed) return { allowed: true, retryAfter: 0 };
+      const denied = [byEmail, byAddress].filter((r) => !r.allowed);
+      return { allowed: false, retryAfter: Math.max(...denied.map((r) => retryAfterSeconds(r))) };
+    },
+    async recordFailure(address: string, clientAddress: string): Promise<void> {
+      await Promise.all([
+        limit("signInPerEmail", email(address)),
+        limit("signInPerAddress", clientAddress),
+      ]);
+    },
+    async recordSuccess(address: string): Promise<void> {
+      await getRateLimiter()
+        .store.reset(policyKey(POLICIES.signInPerEmail, email(address)))
+        .catch(() => {});
+    },
+  };
+}
 
 let shared: SignInThrottle | undefined;
 export function signInThrottle(): SignInThrottle {
-  shared ??= createSignInThrottle();
+  shared ??= policySignInThrottle();
   return shared;
 }

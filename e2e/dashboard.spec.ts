@@ -1,0 +1,470 @@
+// The dashboard, end to end in Chromium: sign-up, the copy-once key dialog, using the key over
+// HTTP, revocation and rotation, usage charts, roles enforced on the server, organizations kept
+// apart, field errors, and sign-in throttling. One admin and one viewer per run; each test builds
+// on the state the previous ones left (serial).
+import { mkdirSync } from "node:fs";
+import path from "node:path";
+import { type APIRequestContext, type Browser, expect, type Page, test } from "@playwright/test";
+
+test.describe.configure({ mode: "serial" });
+
+const RUN = `${Date.now().toString(36)}${Math.floor(Math.random() * 1e4)}`;
+const KEY_RE = /^pk_(live|test)_[A-Za-z0-9_-]{43}$/;
+const SHOTS = path.join(import.meta.dirname, "screenshots");
+mkdirSync(SHOTS, { recursive: true });
+
+const admin = {
+  name: "Ada Admin",
+  email: `ada-${RUN}@example.test`,
+  password: "correct horse battery staple",
+  org: `Acme ${RUN}`,
+};
+const viewer = {
+  name: "Vic Viewer",
+  email: `vic-${RUN}@example.test`,
+  password: "another long passphrase here",
+  org: `Viewer Co ${RUN}`,
+};
+
+// Filled in as the flows run.
+const state: {
+  slugA?: string;
+  slugB?: string;
+  firstKey?: string;
+  firstKeyId?: string;
+  writerKey?: string;
+  keyInB?: string;
+  createAction?: CapturedAction;
+  revokeAction?: CapturedAction;
+} = {};
+
+interface CapturedAction {
+  url: string;
+  headers: Record<string, string>;
+  body: Buffer;
+}
+
+let adminPage: Page;
+
+async function signUp(page: Page, who: typeof admin): Promise<string> {
+  await page.goto("/signup");
+  await page.locator("#name").fill(who.name);
+  await page.locator("#email").fill(who.email);
+  await page.locator("#password").fill(who.password);
+  await page.locator("#organizationName").fill(who.org);
+  await page.getByRole("button", { name: "Create account" }).click();
+  await page.waitForURL(/\/[a-z0-9-]+\/keys$/);
+  return new URL(page.url()).pathname.split("/")[1];
+}
+
+/** Records the server action POSTs a page sends, so a test can replay one as someone else. */
+function captureActions(page: Page, sink: (a: CapturedAction, text: string) => void) {
+  page.on("request", (req) => {
+    const headers = req.headers();
+    if (req.method() !== "POST" || !headers["next-action"]) return;
+    const body = req.postDataBuffer();
+    if (!body) return;
+    sink({ url: req.url(), headers, body }, body.toString("utf8"));
+  });
+}
+
+/** The open create dialog, as a locator that stays valid after it closes. */
+async function openCreateDialog(page: Page) {
+  await page.getByTestId("create-key").first().click();
+  const open = page.locator('dialog[open][data-testid="create-key-dialog"]');
+  await expect(open).toBeVisible();
+  const labelledBy = await open.getAttribute("aria-labelledby");
+  return page.locator(`dialog[aria-labelledby="${labelledBy}"]`);
+}
+
+async function createKey(
+  page: Page,
+  opts: { name: string; environment?: "live" | "test"; scopes?: string[] },
+): Promise<{ key: string; id: string }> {
+  const dialog = await openCreateDialog(page);
+  await dialog.locator("#key-name").fill(opts.name);
+  if (opts.environment) await dialog.locator("#key-environment").selectOption(opts.environment);
+  if (opts.scopes) {
+    for (const box of await dialog.locator('input[name="scopes"]').all()) {
+      const value = await box.getAttribute("value");
+      await box.setChecked(opts.scopes.includes(value ?? ""));
+    }
+  }
+  await dialog.getByTestId("create-key-submit").click();
+  const secret = dialog.getByTestId("key-secret");
+  await expect(secret).toBeVisible();
+  const key = (await secret.textContent())?.trim() ?? "";
+  expect(key).toMatch(KEY_RE);
+  await dialog.getByTestId("copy-key").click();
+  await expect(dialog.getByTestId("copy-key")).toHaveAccessibleName("Copied");
+  await dialog.getByTestId("key-done").click();
+  await expect(dialog).toBeHidden();
+  const row = page.getByTestId("key-row").filter({ hasText: opts.name });
+  await expect(row).toBeVisible();
+  const id = (await row.getAttribute("data-key-id")) ?? "";
+  return { key, id };
+}
+
+async function me(request: APIRequestContext, key: string) {
+  return request.get("/api/v1/me", { headers: { Authorization: `Bearer ${key}` } });
+}
+
+async function newSignedInPage(browser: Browser, baseURL: string | undefined) {
+  const context = await browser.newContext({ baseURL, viewport: { width: 1280, height: 800 } });
+  await context.grantPermissions(["clipboard-read", "clipboard-write"]);
+  return context.newPage();
+}
+
+test.beforeAll(async ({ browser, baseURL }) => {
+  adminPage = await newSignedInPage(browser, baseURL);
+  captureActions(adminPage, (a, text) => {
+    if (text.includes("environment")) state.createAction = a;
+    if (text.includes("reason")) state.revokeAction = a;
+  });
+});
+
+test.afterAll(async () => {
+  await adminPage?.context().close();
+});
+
+test("a bad sign-up shows its field error, a good one lands on an empty keys page", async () => {
+  const page = adminPage;
+  await page.goto("/signup");
+  await page.locator("#name").fill(admin.name);
+  await page.locator("#email").fill(admin.email);
+  await page.locator("#password").fill("short");
+  await page.locator("#organizationName").fill(admin.org);
+  await page.getByRole("button", { name: "Create account" }).click();
+  await expect(page.getByTestId("password-error")).toContainText("at least 10 characters");
+  // The other fields keep what was typed; the password never comes back.
+  await expect(page.locator("#email")).toHaveValue(admin.email);
+  await expect(page.locator("#password")).toHaveValue("");
+
+  state.slugA = await signUp(page, admin);
+  expect(page.url()).not.toContain(admin.password);
+  await expect(page.getByRole("heading", { name: "API keys" })).toBeVisible();
+  await expect(page.getByTestId("empty-state")).toContainText("No keys yet");
+  await expect(page.getByTestId("role-badge")).toHaveText("owner");
+});
+
+test("the create dialog shows field errors and asks before discarding an uncopied key", async () => {
+  const page = adminPage;
+  const dialog = await openCreateDialog(page);
+  await dialog.getByTestId("create-key-submit").click();
+  await expect(dialog.getByTestId("key-name-error")).toContainText("Name the key");
+
+  await dialog.locator("#key-name").fill("discard-check");
+  await dialog.getByTestId("create-key-submit").click();
+  await expect(dialog.getByTestId("key-secret")).toBeVisible();
+  await page.screenshot({ path: path.join(SHOTS, "create-dialog-key-1280.png") });
+
+  // Esc while the key is uncopied: the dialog asks, and "cancel" keeps it open.
+  let asked = "";
+  page.once("dialog", (d) => {
+    asked = d.message();
+    void d.dismiss();
+  });
+  await page.keyboard.press("Escape");
+  await expect.poll(() => asked).toContain("not copied");
+  await expect(dialog.getByTestId("key-secret")).toBeVisible();
+
+  // Asked again, accepted: closes, and the key is gone from the page.
+  page.once("dialog", (d) => void d.accept());
+  await page.keyboard.press("Escape");
+  await expect(dialog).toBeHidden();
+  await expect(page.getByTestId("create-key").first()).toBeFocused();
+});
+
+test("a new key is shown once, works against the API, and never appears again", async ({
+  request,
+}) => {
+  const page = adminPage;
+  const { key, id } = await createKey(page, {
+    name: "billing-service",
+    scopes: ["keys:read", "usage:read"],
+  });
+  state.firstKey = key;
+  state.firstKeyId = id;
+
+  const res = await me(request, key);
+  expect(res.status()).toBe(200);
+  expect(JSON.stringify(await res.json())).toContain("billing-service");
+
+  const check = async () => {
+    expect(await page.content()).not.toContain(key);
+    expect(await page.locator("body").innerText()).not.toContain(key);
+    expect(page.url()).not.toContain(key);
+    const cookies = await page.context().cookies();
+    expect(JSON.stringify(cookies)).not.toContain(key);
+  };
+  await check();
+  await page.reload();
+  await check();
+  await page.goto(`/${state.slugA}/keys/${id}`);
+  await expect(page.getByTestId("key-name")).toHaveText("billing-service");
+  await check();
+  // The masked form is what remains.
+  await expect(page.getByText(`${key.slice(0, 8)}…${key.slice(-4)}`)).toBeVisible();
+});
+
+test("a revoked key answers 401", async ({ request }) => {
+  const page = adminPage;
+  await page.goto(`/${state.slugA}/keys`);
+  const row = page.locator(`[data-key-id="${state.firstKeyId}"]`);
+  await row.getByTestId(`revoke-${state.firstKeyId}`).click();
+  const dialog = row.getByTestId("revoke-key-dialog");
+  await dialog.getByTestId("revoke-submit").click();
+  await expect(dialog.locator("[data-testid=revoke-reason-error]")).toBeVisible();
+  await expect(dialog.getByTestId("revoke-confirm-error")).toBeVisible();
+  await dialog.locator("#revoke-reason").fill("Leaked in a log file");
+  await dialog.locator("#revoke-confirm").check();
+  await dialog.getByTestId("revoke-submit").click();
+  await expect(dialog).toBeHidden();
+  await expect(row.getByTestId("key-status")).toHaveText("revoked");
+
+  const res = await me(request, state.firstKey!);
+  expect(res.status()).toBe(401);
+});
+
+test("rotation with a grace period: new key shown once, old key works until the grace ends", async ({
+  request,
+}) => {
+  const page = adminPage;
+  const writer = await createKey(page, {
+    name: "ingest-worker",
+    scopes: ["usage:read", "usage:write"],
+  });
+  const oldRow = page.locator(`[data-key-id="${writer.id}"]`);
+  await oldRow.getByTestId(`rotate-${writer.id}`).click();
+  const dialog = oldRow.getByTestId("rotate-key-dialog");
+  await dialog.locator('input[name="gracePeriod"][value="1h"]').check();
+  await dialog.getByTestId("rotate-submit").click();
+  const secret = dialog.getByTestId("key-secret");
+  await expect(secret).toBeVisible();
+  const rotated = (await secret.textContent())?.trim() ?? "";
+  expect(rotated).toMatch(KEY_RE);
+  expect(rotated).not.toBe(writer.key);
+  await dialog.getByTestId("copy-key").click();
+  await dialog.getByTestId("key-done").click();
+  await expect(dialog).toBeHidden();
+  expect(await page.content()).not.toContain(rotated);
+
+  expect((await me(request, rotated)).status()).toBe(200);
+  expect((await me(request, writer.key)).status()).toBe(200); // inside the 1 h grace period
+  // The old row now has an expiry and no rotate button.
+  await expect(oldRow.getByTestId("key-expires")).not.toHaveText("Never");
+  await expect(page.getByTestId(`rotate-${writer.id}`)).toHaveCount(0);
+  state.writerKey = rotated;
+});
+
+test("the usage page charts usage reported through the API", async ({ request }) => {
+  const now = Date.now();
+  const events = [];
+  const endpoints = ["/v1/completions", "/v1/embeddings", "/v1/search"];
+  for (let day = 0; day < 12; day++) {
+    for (let i = 0; i < 25; i++) {
+      const status = i % 11 === 0 ? 500 : i % 7 === 0 ? 404 : i % 13 === 0 ? 302 : 200;
+      events.push({
+        endpoint: endpoints[i % endpoints.length],
+        method: i % 2 ? "POST" : "GET",
+        statusCode: status,
+        responseTimeMs: 20 + ((i * 37 + day * 11) % 180),
+        tokens: 100 + i * 13,
+        costUsd: (0.0004 * (i + 1)).toFixed(6),
+        occurredAt: new Date(now - day * 86_400_000 - i * 60_000).toISOString(),
+      });
+    }
+  }
+  const res = await request.post("/api/v1/usage/events", {
+    headers: { Authorization: `Bearer ${state.writerKey}` },
+    data: { events },
+  });
+  expect(res.status()).toBeLessThan(300);
+
+  const page = adminPage;
+  // Usage is written off the request path, in batches: wait for it to land.
+  await expect
+    .poll(
+      async () => {
+        await page.goto(`/${state.slugA}/usage?range=30d`);
+        return (await page.getByTestId("endpoint-table").count())
+          ? page.getByTestId("endpoint-table").innerText()
+          : "";
+      },
+      { timeout: 30_000, intervals: [1000, 2000, 3000] },
+    )
+    .toContain("/v1/completions");
+  for (const chart of [
+    "chart-requests",
+    "chart-errors",
+    "chart-latency",
+    "chart-tokens",
+    "chart-cost",
+  ]) {
+    await expect(page.getByTestId(chart).locator(".recharts-wrapper > svg")).toBeVisible();
+  }
+  await expect(
+    page.getByTestId("chart-requests").locator(".recharts-bar-rectangle").first(),
+  ).toBeVisible();
+  await expect(page.getByTestId("chart-latency").locator(".recharts-line-curve")).toHaveCount(2);
+  await expect(page.getByTestId("endpoint-table")).toContainText("/v1/completions");
+  await expect(page.getByTestId("top-keys-table")).toContainText("ingest-worker");
+
+  // The CSV export has the same days, and needs the session.
+  const csv = await page.request.get(`/${state.slugA}/usage/export?range=30d`);
+  expect(csv.status()).toBe(200);
+  expect(csv.headers()["content-type"]).toContain("text/csv");
+  const text = await csv.text();
+  expect(text.split("\r\n")[0]).toBe(
+    "date,requests,status_2xx,status_3xx,status_4xx,status_5xx,errors,p50_latency_ms,p95_latency_ms,tokens,cost_usd",
+  );
+  expect(text).toContain("/v1/completions");
+  const anonymous = await request.get(`/${state.slugA}/usage/export?range=30d`);
+  expect(anonymous.status()).toBe(401);
+});
+
+test("a viewer sees keys but cannot create or revoke, even with a hand-sent action", async ({
+  browser,
+  baseURL,
+}) => {
+  const page = adminPage;
+  await page.goto(`/${state.slugA}/settings`);
+  await page.locator("#member-email").fill(`nobody-${RUN}@example.test`);
+  await page.getByTestId("add-member").click();
+  await expect(page.getByTestId("member-email-error")).toContainText("No Keyward account");
+
+  const viewerPage = await newSignedInPage(browser, baseURL);
+  state.slugB = await signUp(viewerPage, viewer);
+  const inB = await createKey(viewerPage, { name: "b-only-key" });
+  state.keyInB = inB.id;
+
+  await page.locator("#member-email").fill(viewer.email);
+  await page.locator("#member-role").selectOption("VIEWER");
+  await page.getByTestId("add-member").click();
+  await expect(page.getByTestId("members-table")).toContainText(viewer.email);
+
+  await viewerPage.goto(`/${state.slugA}/keys`);
+  await expect(viewerPage.getByTestId("role-badge")).toHaveText("viewer");
+  await expect(viewerPage.getByTestId("keys-table")).toContainText("ingest-worker");
+  await expect(viewerPage.getByTestId("create-key")).toHaveCount(0);
+  await expect(viewerPage.locator('[data-testid^="revoke-"]')).toHaveCount(0);
+  await expect(viewerPage.locator('[data-testid^="rotate-"]')).toHaveCount(0);
+  const rowsBefore = await viewerPage.getByTestId("key-row").count();
+
+  // Replay the admin's own create and revoke action requests with the viewer's session.
+  for (const captured of [state.createAction, state.revokeAction]) {
+    expect(captured).toBeDefined();
+    const res = await viewerPage.request.post(captured!.url, {
+      headers: {
+        "next-action": captured!.headers["next-action"],
+        "content-type": captured!.headers["content-type"],
+        accept: "text/x-component",
+        origin: new URL(captured!.url).origin,
+      },
+      data: captured!.body,
+    });
+    expect(await res.text()).toContain("Your role cannot do this");
+  }
+  await viewerPage.reload();
+  await expect(viewerPage.getByTestId("key-row")).toHaveCount(rowsBefore);
+  await viewerPage.context().close();
+});
+
+test("a member of one organization gets not-found for another's pages by URL", async () => {
+  const page = adminPage;
+  for (const url of [
+    `/${state.slugB}/keys`,
+    `/${state.slugB}/keys/${state.keyInB}`,
+    `/${state.slugB}/usage`,
+    `/${state.slugB}/settings`,
+    `/${state.slugA}/keys/${state.keyInB}`,
+    `/no-such-org-${RUN}/keys`,
+  ]) {
+    const res = await page.goto(url);
+    expect(res?.status(), url).toBe(404);
+    await expect(page.getByTestId("not-found")).toBeVisible();
+    expect(await page.content()).not.toContain("b-only-key");
+  }
+  const csv = await page.request.get(`/${state.slugB}/usage/export?range=7d`);
+  expect(csv.status()).toBe(404);
+});
+
+test("the audit log records who did what to which key", async () => {
+  const page = adminPage;
+  await page.goto(`/${state.slugA}/audit`);
+  const table = page.getByTestId("audit-table");
+  await expect(table).toContainText("key.revoked");
+  await expect(table).toContainText("Leaked in a log file");
+  await expect(table).toContainText("key.rotated");
+  await expect(table).toContainText(admin.email);
+  await page.getByLabel("Action").selectOption("key.revoked");
+  await page.getByRole("button", { name: "Filter" }).click();
+  await expect(page).toHaveURL(/action=key.revoked/);
+  await expect(page.getByTestId("audit-row")).toHaveCount(1);
+});
+
+test("screenshots at 1280 and 390 pixels", async () => {
+  const page = adminPage;
+  for (const width of [1280, 390]) {
+    await page.setViewportSize({ width, height: width === 390 ? 844 : 800 });
+    await page.goto(`/${state.slugA}/keys`);
+    await expect(page.getByTestId("keys-table")).toBeVisible();
+    await page.screenshot({ path: path.join(SHOTS, `keys-${width}.png`), fullPage: true });
+
+    const id = await page
+      .getByTestId("key-row")
+      .filter({ hasText: "ingest-worker" })
+      .first()
+      .getAttribute("data-key-id");
+    await page.goto(`/${state.slugA}/keys/${id}?range=30d`);
+    await expect(page.getByTestId("stat-tiles")).toBeVisible();
+    await page.waitForTimeout(500);
+    await page.screenshot({ path: path.join(SHOTS, `key-detail-${width}.png`), fullPage: true });
+
+    await page.goto(`/${state.slugA}/usage?range=30d`);
+    await expect(
+      page.getByTestId("chart-requests").locator(".recharts-bar-rectangle").first(),
+    ).toBeVisible();
+    await page.waitForTimeout(500);
+    await page.screenshot({ path: path.join(SHOTS, `usage-${width}.png`), fullPage: true });
+
+    await page.goto(`/${state.slugA}/keys`);
+    const dialog = await openCreateDialog(page);
+    await dialog.locator("#key-name").fill(`screenshot-${width}`);
+    await dialog.locator("#key-environment").selectOption("test");
+    await dialog.getByTestId("create-key-submit").click();
+    await expect(dialog.getByTestId("key-secret")).toBeVisible();
+    await page.screenshot({ path: path.join(SHOTS, `create-dialog-key-${width}.png`) });
+    await dialog.getByTestId("copy-key").click();
+    await dialog.getByTestId("key-done").click();
+    await expect(dialog).toBeHidden();
+  }
+  await page.setViewportSize({ width: 1280, height: 800 });
+});
+
+test("failed sign-ins are throttled per email with a clear message", async ({
+  browser,
+  baseURL,
+}) => {
+  const page = await newSignedInPage(browser, baseURL);
+  const email = `nobody-${RUN}@example.test`;
+  for (let i = 0; i < 5; i++) {
+    await page.goto("/login");
+    await page.locator("#email").fill(email);
+    await page.locator("#password").fill(`wrong-password-${i}`);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await expect(page.getByTestId("form-message")).toHaveText("Wrong email or password.");
+    expect(page.url()).not.toContain("wrong-password");
+  }
+  await page.locator("#password").fill("wrong-password-again");
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page.getByTestId("form-message")).toContainText("Too many failed sign-ins");
+
+  // The right password for another account still works from the same address.
+  await page.goto("/login");
+  await page.locator("#email").fill(admin.email);
+  await page.locator("#password").fill(admin.password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.waitForURL(new RegExp(`/${state.slugA}/keys$`));
+  await page.context().close();
+});
