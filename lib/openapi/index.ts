@@ -7,7 +7,7 @@ import {
 } from "@asteasolutions/zod-to-openapi";
 import { ERROR_CODES, type ErrorCode } from "@/lib/errors";
 import { problemType } from "@/lib/http/problem";
-import type { AnyRoute } from "@/lib/http/route";
+import { type AnyRoute, defineRoute } from "@/lib/http/route";
 import { API_ROUTES } from "@/lib/http/routes";
 import { ProblemSchema } from "@/lib/validation/common";
 
@@ -82,7 +82,7 @@ function buildDocument() {
     in: "header",
     name: "X-API-Key",
   });
-  for (const route of API_ROUTES as readonly AnyRoute[]) {
+  for (const route of [...API_ROUTES, openApiRoute] as readonly AnyRoute[]) {
     const success = route.status ?? 200;
     const okHeaders =
       route.auth === "key" || route.path === "/api/v1/keys/verify" ? rateLimitHeaders : undefined;
@@ -161,3 +161,11 @@ export function getOpenApiDocument() {
   cached ??= buildDocument();
   return cached;
 }
+
+export const openApiRoute = defineRoute({
+  path: "/api/v1/openapi.json",
+  method: "GET",
+  auth: "none",
+  summary: "This document",
+  handler: async () => getOpenApiDocument(),
+});

@@ -22,7 +22,7 @@ import {
 } from "@/lib/repositories/api-key-repository";
 import { auditRepository } from "@/lib/repositories/audit-repository";
 import { organizationRepository } from "@/lib/repositories/organization-repository";
-import { num, type Page, ts } from "@/lib/repositories/shared";
+import type { Page } from "@/lib/repositories/shared";
 import { usageRepository } from "@/lib/repositories/usage-repository";
 import { toFieldIssues } from "@/lib/validation/issues";
 import {
@@ -844,8 +844,7 @@ export async function getUsageReport(
       : null;
     if (!key) throw notFound("key");
   }
-  const series = await usageTimeSeries(db, {
-    organizationId,
+  const series = await usageRepository.getTimeSeries(db, organizationId, {
     from,
     to,
     granularity,
@@ -876,64 +875,4 @@ export async function getUsageReport(
     },
     series,
   };
-}
-
-// Private adapter (want: usageRepository.getTimeSeries): hour/day buckets with key, endpoint and
-// environment filters, empty buckets included, aggregated in SQL.
-async function usageTimeSeries(
-  db: Tx,
-  q: {
-    organizationId: string;
-    from: Date;
-    to: Date;
-    granularity: "hour" | "day";
-    keyId?: string;
-    endpoint?: string;
-    environment?: "LIVE" | "TEST";
-  },
-) {
-  if (!isUuid(q.organizationId)) return [];
-  const unit = q.granularity;
-  const step = `1 ${unit}`;
-  const keyFilter = q.keyId ? Prisma.sql`AND u."apiKeyId" = ${q.keyId}::uuid` : Prisma.empty;
-  const endpointFilter = q.endpoint ? Prisma.sql`AND u."endpoint" = ${q.endpoint}` : Prisma.empty;
-  const envFilter = q.environment
-    ? Prisma.sql`AND EXISTS (SELECT 1 FROM "ApiKey" k WHERE k.id = u."apiKeyId" AND k.environment::text = ${q.environment})`
-    : Prisma.empty;
-  const rows = await db.$queryRaw<Record<string, unknown>[]>`
-    WITH agg AS (
-      SELECT date_trunc(${unit}, u."createdAt") AS bucket,
-             COUNT(*) AS requests,
-             COUNT(*) FILTER (WHERE u."statusCode" >= 400) AS errors,
-             COALESCE(SUM(u.tokens), 0) AS tokens,
-             COALESCE(SUM(u."costUsd"), 0)::numeric(20, 6)::text AS cost,
-             AVG(u."responseTimeMs")::float8 AS avg
-      FROM "ApiKeyUsage" u
-      WHERE u."organizationId" = ${q.organizationId}::uuid
-        AND u."createdAt" >= ${ts(q.from)} AND u."createdAt" < ${ts(q.to)}
-        ${keyFilter} ${endpointFilter} ${envFilter}
-      GROUP BY 1
-    )
-    SELECT d.bucket AS bucket, COALESCE(a.requests, 0) AS requests, COALESCE(a.errors, 0) AS errors,
-           COALESCE(a.tokens, 0) AS tokens, COALESCE(a.cost, '0.000000') AS cost, a.avg AS avg
-    FROM generate_series(
-           date_trunc(${unit}, ${ts(q.from)}),
-           date_trunc(${unit}, ${ts(q.to)} - interval '1 millisecond'),
-           ${step}::interval
-         ) AS d(bucket)
-    LEFT JOIN agg a ON a.bucket = d.bucket
-    ORDER BY d.bucket`;
-  return rows.map((r) => ({
-    bucket: new Date(
-      `${String(r.bucket instanceof Date ? r.bucket.toISOString() : r.bucket)
-        .replace(" ", "T")
-        .replace(/Z?$/, "Z")}`,
-    ).toISOString(),
-    requests: num(r.requests),
-    errors: num(r.errors),
-    tokens: num(r.tokens),
-    costUsd: String(r.cost),
-    avgResponseTimeMs:
-      r.avg === null || r.avg === undefined ? 0 : Math.round(num(r.avg) * 100) / 100,
-  }));
 }

@@ -145,7 +145,7 @@ export function getKeyCache(): KeyCache {
     cache = new KeyCache();
     g[KEY] = cache;
     const url = process.env.REDIS_URL?.trim();
-    if (url) void connectInvalidation(cache, url);
+    if (url) void connectKeyCacheInvalidation(cache, url);
   }
   return cache;
 }
@@ -156,30 +156,32 @@ export function setKeyCache(cache: KeyCache): void {
 }
 
 // Redis pub/sub: publish our drops, apply everyone's. If Redis is down, the 1 s TTL still holds.
-async function connectInvalidation(cache: KeyCache, url: string): Promise<void> {
+/** Connects a cache to the invalidation channel; resolves to a close function (null on failure). */
+export async function connectKeyCacheInvalidation(
+  cache: KeyCache,
+  url: string,
+): Promise<(() => Promise<void>) | null> {
   try {
     const { Redis } = await import("ioredis");
-    const opts = { lazyConnect: false, maxRetriesPerRequest: 1, enableOfflineQueue: false };
+    const opts = { maxRetriesPerRequest: 1, enableOfflineQueue: false };
     const pub = new Redis(url, opts);
     const sub = new Redis(url, { ...opts, enableOfflineQueue: true });
     pub.on("error", () => {});
     sub.on("error", () => {});
-    await sub.subscribe(CHANNEL);
     sub.on("message", (channel: string, hash: string) => {
       if (channel === CHANNEL && /^[0-9a-f]{64}$/.test(hash)) cache.drop(hash);
     });
+    await sub.subscribe(CHANNEL);
     cache.onInvalidate((hash) => {
       pub.publish(CHANNEL, hash).catch(() => {});
     });
-    onShutdown(
-      "key-cache-redis",
-      async () => {
-        sub.disconnect();
-        pub.disconnect();
-      },
-      20,
-    );
+    const close = async () => {
+      sub.disconnect();
+      pub.disconnect();
+    };
+    onShutdown("key-cache-redis", close, 20);
+    return close;
   } catch {
-    // The TTL bounds staleness without Redis.
+    return null; // the TTL bounds staleness without Redis
   }
 }

@@ -8,7 +8,7 @@ import {
   rotateKeyRoute,
   updateKeyRoute,
 } from "./keys";
-import { healthRoute, openApiRoute } from "./system";
+import { healthRoute, unknownRoute } from "./system";
 import { usageEventsRoute, usageReportRoute } from "./usage";
 import { verifyRoute } from "./verify";
 
@@ -18,9 +18,9 @@ export {
   healthRoute,
   listKeysRoute,
   meRoute,
-  openApiRoute,
   revokeKeyRoute,
   rotateKeyRoute,
+  unknownRoute,
   updateKeyRoute,
   usageEventsRoute,
   usageReportRoute,
@@ -39,5 +39,4 @@ export const API_ROUTES = [
   usageReportRoute,
   usageEventsRoute,
   healthRoute,
-  openApiRoute,
 ] as const;

@@ -1,4 +1,5 @@
-// /api/v1/health and /api/v1/openapi.json: no key needed.
+// /api/v1/health: no key needed. (/api/v1/openapi.json is served by lib/openapi.)
+import { KeywardError } from "@/lib/errors";
 import { HealthSchema } from "@/lib/validation/common";
 import { defineRoute } from "../route";
 
@@ -28,11 +29,13 @@ export const healthRoute = defineRoute({
   },
 });
 
-export const openApiRoute = defineRoute({
-  summary: "This document",
-  path: "/api/v1/openapi.json",
+/** Any /api/v1 path without a route: 404 problem+json, whatever the method or body. */
+export const unknownRoute = defineRoute({
+  path: "/api/v1/{unknown}",
   method: "GET",
   auth: "none",
-  // Imported lazily: the document is built from these very routes.
-  handler: async () => (await import("@/lib/openapi")).getOpenApiDocument(),
+  summary: "No such route",
+  async handler() {
+    throw new KeywardError("NOT_FOUND", "There is no such API route; see /api/v1/openapi.json.");
+  },
 });
