@@ -157,18 +157,26 @@ export const COMMANDS = {
       org: z.string(required("--org")).min(1),
       env: z.enum(["live", "test"]).optional(),
       status: z.enum(["ACTIVE", "REVOKED", "EXPIRED"]).optional(),
-      limit: z.coerce.number().int().min(1).max(1000).default(100),
+      limit: z.coerce.number().int().min(1).max(100_000).default(100),
     }),
     async run(input, { db }) {
       const { getOrganizationBySlug } = await import("@/lib/services/operator-service");
       const { listKeys } = await import("@/lib/services/api-key-service");
       const org = await getOrganizationBySlug(db, input.org);
-      const page = await listKeys(db, org.id, {
-        environment: input.env,
-        status: input.status,
-        limit: input.limit,
-      });
-      const keys = page.items;
+// The repository pages at most 200 at a time: follow the cursor up to --limit.
+      const keys: Awaited<ReturnType<typeof listKeys>>["items"] = [];
+      let cursor: string | null = null;
+      do {
+        const page = await listKeys(db, org.id, {
+          environment: input.env,
+          status: input.status,
+          limit: Math.min(200, input.limit - keys.length),
+          cursor,
+        });
+        keys.push(...page.items);
+        cursor = page.nextCursor ?? null;
+      } while (cursor && keys.length < input.limit);
+      const page = { nextCursor: cursor };
       const text = keys.length
         ? keys
             .map((k) => `${k.id}  ${k.prefix}…${k.hint}  ${k.status.padEnd(7)}  ${k.name}`)

@@ -64,7 +64,7 @@ async function countKeys(dataDir: string, org: string): Promise<number> {
   return r.keys.length;
 }
 
-describe("embedded database owner", () => {
+describe("embedded database owner", { timeout: 240_000 }, () => {
   let dataDir: string;
   let server: TestServer;
   let adminKey: string;
@@ -215,7 +215,7 @@ describe("embedded database owner", () => {
   });
 });
 
-describe("embedded database shutdown and crash", () => {
+describe("embedded database shutdown and crash", { timeout: 240_000 }, () => {
   it("SIGTERM closes cleanly: no lock or socket left, every row there after a restart", async () => {
     const dataDir = tempDataDir();
     let server = await startServer({ dataDir, env: embedded });
@@ -257,7 +257,7 @@ describe("embedded database shutdown and crash", () => {
     } finally {
       await server.stop();
     }
-  });
+  }, 240_000);
 
   it("after kill -9 under load the next start takes over the stale lock with every acknowledged write", async () => {
     const dataDir = tempDataDir();
@@ -301,5 +301,5 @@ describe("embedded database shutdown and crash", () => {
     } finally {
       await server.stop();
     }
-  });
+  }, 240_000);
 });
