@@ -75,7 +75,7 @@ const rawBody = fc.oneof(
   fc.constant(`{"name":"${"x".repeat(70_000)}"}`),
   fc.constant(""),
   fc.constant("null"),
-  fc.constant('{"key": "pk_live_' + "A".repeat(43) + '"}'),
+  fc.constant(`{"key": "pk_live_${"A".repeat(43)}"}`),
 );
 const query = fc.dictionary(
   fc.constantFrom(
