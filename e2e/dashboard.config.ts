@@ -7,7 +7,7 @@ const baseURL = process.env.KEYWARD_E2E_BASE_URL ?? "http://127.0.0.1:4123";
 export default defineConfig({
   testDir: ".",
   testMatch: /dashboard.*\.spec\.ts$/,
-  outputDir: "../test-results",
+  outputDir: "../test-results/dashboard-local",
   fullyParallel: false,
   workers: 1,
   retries: 0,

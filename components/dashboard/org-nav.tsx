@@ -31,7 +31,7 @@ export function OrgNav({ slug }: { slug: string }) {
                 : "border-transparent text-muted-foreground hover:text-foreground",
             )}
           >
-            <Icon className="size-4" aria-hidden="true" />
+            <Icon className="hidden size-4 sm:block" aria-hidden="true" />
             {label}
           </Link>
         );

@@ -23,12 +23,16 @@ export function formatDateTime(value: string | Date | null | undefined): string 
   })} UTC`;
 }
 
-export function formatRelative(value: string | Date | null | undefined, now = Date.now()): string {
+export function formatRelative(
+  value: string | Date | null | undefined,
+  now = Date.now(),
+  style: "long" | "narrow" = "long",
+): string {
   if (!value) return "Never";
   const d = typeof value === "string" ? new Date(value) : value;
   const seconds = Math.round((now - d.getTime()) / 1000);
   const abs = Math.abs(seconds);
-  const fmt = new Intl.RelativeTimeFormat("en", { numeric: "auto" });
+  const fmt = new Intl.RelativeTimeFormat("en", { numeric: "auto", style });
   if (abs < 60) return fmt.format(-seconds, "second");
   if (abs < 3600) return fmt.format(-Math.round(seconds / 60), "minute");
   if (abs < 86_400) return fmt.format(-Math.round(seconds / 3600), "hour");

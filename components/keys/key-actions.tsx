@@ -67,9 +67,10 @@ export function KeyActions({
           onClick={() => open("rotate")}
           data-testid={`rotate-${apiKey.id}`}
           aria-label={`Rotate ${apiKey.name}`}
+          title="Rotate"
         >
           <RefreshCw className="size-3.5" aria-hidden="true" />
-          <span className={compact ? "sr-only lg:not-sr-only" : undefined}>Rotate</span>
+          <span className={compact ? "sr-only 2xl:not-sr-only" : undefined}>Rotate</span>
         </Button>
       ) : null}
       <Button
@@ -79,9 +80,10 @@ export function KeyActions({
         onClick={() => open("revoke")}
         data-testid={`revoke-${apiKey.id}`}
         aria-label={`Revoke ${apiKey.name}`}
+        title="Revoke"
       >
         <Trash2 className="size-3.5" aria-hidden="true" />
-        <span className={compact ? "sr-only lg:not-sr-only" : undefined}>Revoke</span>
+        <span className={compact ? "sr-only 2xl:not-sr-only" : undefined}>Revoke</span>
       </Button>
 
       <Dialog

@@ -34,21 +34,31 @@ export function KeyFilters({
           />
         </div>
         <div className="flex gap-2">
-          <div>
+          <div className="min-w-0 flex-1 sm:flex-none">
             <label htmlFor="key-env" className="sr-only">
               Environment
             </label>
-            <Select id="key-env" name="env" defaultValue={environment ?? ""} className="w-36">
+            <Select
+              id="key-env"
+              name="env"
+              defaultValue={environment ?? ""}
+              className="w-full sm:w-40"
+            >
               <option value="">All environments</option>
               <option value="live">Live</option>
               <option value="test">Test</option>
             </Select>
           </div>
-          <div>
+          <div className="min-w-0 flex-1 sm:flex-none">
             <label htmlFor="key-status" className="sr-only">
               Status
             </label>
-            <Select id="key-status" name="status" defaultValue={status ?? ""} className="w-36">
+            <Select
+              id="key-status"
+              name="status"
+              defaultValue={status ?? ""}
+              className="w-full sm:w-40"
+            >
               <option value="">All statuses</option>
               <option value="active">Active</option>
               <option value="revoked">Revoked</option>

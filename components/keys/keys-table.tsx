@@ -60,7 +60,14 @@ export function KeysTable({
               <EnvironmentBadge environment={k.environment} />
             </TD>
             <TD>
-              <StatusBadge status={k.status} />
+              <span className="flex items-center gap-1">
+                <StatusBadge status={k.status} />
+                {k.rotatedToId && k.status === "active" ? (
+                  <Badge tone="warning" title="Rotated: works until its grace period ends">
+                    rotating
+                  </Badge>
+                ) : null}
+              </span>
             </TD>
             <TD className="max-w-[16rem]">
               <div className="flex flex-wrap gap-1">

@@ -41,7 +41,7 @@ export function RangePicker({ basePath, range }: { basePath: string; range: Date
           type="date"
           name="from"
           defaultValue={range.from}
-          className="h-9 w-[9.5rem]"
+          className="h-9 w-[10.5rem]"
         />
         <span className="text-sm text-muted-foreground">to</span>
         <label htmlFor="range-to" className="sr-only">
@@ -52,7 +52,7 @@ export function RangePicker({ basePath, range }: { basePath: string; range: Date
           type="date"
           name="to"
           defaultValue={range.to}
-          className="h-9 w-[9.5rem]"
+          className="h-9 w-[10.5rem]"
         />
         <button
           type="submit"

@@ -48,6 +48,11 @@ const shortDate = (d: string) => {
   const [, m, day] = d.split("-");
   return `${day}/${m}`;
 };
+/** Cost axis: cents under a dollar, compact above. */
+function costTick(data: Array<{ cost: number }>) {
+  const max = Math.max(0, ...data.map((d) => d.cost));
+  return (v: number) => (max < 1 ? `$${v.toFixed(max < 0.1 ? 3 : 2)}` : `$${compact.format(v)}`);
+}
 const compact = new Intl.NumberFormat("en-US", { notation: "compact", maximumFractionDigits: 1 });
 const axisProps = {
   tick: { fontSize: 11, fill: COLORS.axis },
@@ -117,10 +122,35 @@ export function UsageCharts({ daily }: { daily: DailyPoint[] }) {
           <YAxis tickFormatter={(v: number) => compact.format(v)} width={48} {...axisProps} />
           <Tooltip {...tooltipStyle} />
           <Legend iconType="square" wrapperStyle={{ fontSize: 12 }} />
-          <Bar dataKey="status2xx" name="2xx" stackId="s" fill={COLORS.s2} />
-          <Bar dataKey="status3xx" name="3xx" stackId="s" fill={COLORS.s3} />
-          <Bar dataKey="status4xx" name="4xx" stackId="s" fill={COLORS.s4} />
-          <Bar dataKey="status5xx" name="5xx" stackId="s" fill={COLORS.s5} radius={[2, 2, 0, 0]} />
+          <Bar
+            isAnimationActive={false}
+            dataKey="status2xx"
+            name="2xx"
+            stackId="s"
+            fill={COLORS.s2}
+          />
+          <Bar
+            isAnimationActive={false}
+            dataKey="status3xx"
+            name="3xx"
+            stackId="s"
+            fill={COLORS.s3}
+          />
+          <Bar
+            isAnimationActive={false}
+            dataKey="status4xx"
+            name="4xx"
+            stackId="s"
+            fill={COLORS.s4}
+          />
+          <Bar
+            isAnimationActive={false}
+            dataKey="status5xx"
+            name="5xx"
+            stackId="s"
+            fill={COLORS.s5}
+            radius={[2, 2, 0, 0]}
+          />
         </BarChart>
       </ChartCard>
       <ChartCard
@@ -139,8 +169,21 @@ export function UsageCharts({ daily }: { daily: DailyPoint[] }) {
           />
           <Tooltip {...tooltipStyle} />
           <Legend iconType="square" wrapperStyle={{ fontSize: 12 }} />
-          <Bar dataKey="status4xx" name="4xx" stackId="e" fill={COLORS.s4} />
-          <Bar dataKey="status5xx" name="5xx" stackId="e" fill={COLORS.s5} radius={[2, 2, 0, 0]} />
+          <Bar
+            isAnimationActive={false}
+            dataKey="status4xx"
+            name="4xx"
+            stackId="e"
+            fill={COLORS.s4}
+          />
+          <Bar
+            isAnimationActive={false}
+            dataKey="status5xx"
+            name="5xx"
+            stackId="e"
+            fill={COLORS.s5}
+            radius={[2, 2, 0, 0]}
+          />
         </BarChart>
       </ChartCard>
       <ChartCard
@@ -208,12 +251,18 @@ export function UsageCharts({ daily }: { daily: DailyPoint[] }) {
         <BarChart data={data} margin={{ top: 4, right: 4, bottom: 0, left: -12 }}>
           <CartesianGrid vertical={false} stroke={COLORS.grid} />
           <XAxis dataKey="date" tickFormatter={shortDate} minTickGap={16} {...axisProps} />
-          <YAxis tickFormatter={(v: number) => `$${compact.format(v)}`} width={48} {...axisProps} />
+          <YAxis tickFormatter={costTick(data)} width={52} {...axisProps} />
           <Tooltip
             {...tooltipStyle}
             formatter={(v) => (typeof v === "number" ? `$${v.toFixed(v < 1 ? 4 : 2)}` : v)}
           />
-          <Bar dataKey="cost" name="Cost" fill={COLORS.cost} radius={[2, 2, 0, 0]} />
+          <Bar
+            isAnimationActive={false}
+            dataKey="cost"
+            name="Cost"
+            fill={COLORS.cost}
+            radius={[2, 2, 0, 0]}
+          />
         </BarChart>
       </ChartCard>
     </div>

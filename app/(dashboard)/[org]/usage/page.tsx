@@ -111,11 +111,14 @@ async function UsageBody({
           },
           { label: "Tokens", value: formatNumber(t.tokens) },
           { label: "Cost", value: formatUsd(t.costUsd) },
-          { label: "Days", value: usage.daily.length },
+          {
+            label: "Requests / day",
+            value: formatNumber(Math.round(t.requests / Math.max(1, usage.daily.length))),
+          },
         ]}
       />
       <UsageCharts daily={usage.daily} />
-      <section className="grid gap-6 xl:grid-cols-2">
+      <section className="grid gap-6 2xl:grid-cols-2">
         <div className="min-w-0">
           <h2 className="mb-2 text-base font-semibold">By endpoint</h2>
           <EndpointTable rows={usage.endpoints} />

@@ -160,7 +160,7 @@ async function KeyUsage({
           },
           { label: "Tokens", value: formatNumber(t.tokens) },
           { label: "Cost", value: formatUsd(t.costUsd) },
-          { label: "Last used", value: formatRelative(apiKey.lastUsedAt) },
+          { label: "Last used", value: formatRelative(apiKey.lastUsedAt, Date.now(), "narrow") },
         ]}
       />
       {t.requests === 0 ? (
