@@ -58,7 +58,9 @@ export function sendNode(res: ServerResponse, result: HttpResult): void {
     result.body === null || result.body === undefined || result.status === 204
       ? undefined
       : JSON.stringify(result.body);
-  res.writeHead(result.status, result.headers);
+  const headers: Record<string, string | number> = { ...result.headers };
+  if (body !== undefined) headers["content-length"] = Buffer.byteLength(body);
+  res.writeHead(result.status, headers);
   res.end(body);
 }
 
