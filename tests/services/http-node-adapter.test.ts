@@ -12,7 +12,6 @@ import { createTestDatabase, type TestDatabase } from "@/tests/helpers/db";
 
 let t: TestDatabase;
 let server: http.Server;
-let url: string;
 let key: string;
 
 beforeAll(async () => {
@@ -34,7 +33,6 @@ beforeAll(async () => {
     void handleNode(route, req, res, {}, deps);
   });
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 });
 afterAll(async () => {
   await new Promise((r) => server?.close(r));
