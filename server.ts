@@ -50,8 +50,16 @@ async function main() {
   // everything through Next's route handlers instead (same responses).
   const lean = process.env.KEYWARD_LEAN_LANE !== "0" ? await leanRoutes() : null;
 
+  const trustProxy = process.env.KEYWARD_TRUST_PROXY === "1";
   const server = http.createServer((req, res) => {
     if (isShuttingDown()) res.setHeader("Connection", "close");
+    // The client's address is the last X-Forwarded-For entry (lib/auth/client-address.ts).
+    // Without a trusted proxy in front, that is the socket's peer, whatever the client sent;
+    // behind one (KEYWARD_TRUST_PROXY=1), the proxy appended the address it saw.
+    if (!trustProxy || !req.headers["x-forwarded-for"]) {
+      req.headers["x-forwarded-for"] = req.socket.remoteAddress ?? "unknown";
+      delete req.headers["x-real-ip"];
+    }
     const route = lean?.match(req);
     if (route) {
       lean?.serve(route, req, res).catch((e) => {

@@ -20,7 +20,14 @@ export type { QuotaCounter, QuotaResult } from "./quota";
 export type { Clock, RateLimitResult, RateLimitStore, RateLimitStoreKind } from "./types";
 
 export type RateLimitConfig =
-  | { kind: "memory"; now?: Clock }
+  | {
+      kind: "memory";
+      now?: Clock;
+      /** Where the monthly quota is counted: the database (survives restarts; the default
+       * from the environment) or memory (tests with no database). */
+      quota?: "database" | "memory";
+      db?: Tx | (() => Promise<Tx>);
+    }
   | { kind: "postgres"; db?: Tx | (() => Promise<Tx>); now?: Clock }
   | { kind: "redis"; url?: string; redis?: Redis; prefix?: string; now?: Clock };
 
@@ -31,7 +38,9 @@ export function rateLimitConfigFromEnv(
   const chosen = env.RATE_LIMIT_STORE?.trim().toLowerCase() || (env.REDIS_URL ? "redis" : "memory");
   switch (chosen) {
     case "memory":
-      return { kind: "memory" };
+      // The embedded default: counters in process, but the monthly quota counted from
+      // the usage table, so a restart does not hand an organization a fresh month.
+      return { kind: "memory", quota: "database" };
     case "postgres":
       return { kind: "postgres" };
     case "redis":
@@ -94,7 +103,7 @@ export function createRateLimiter(config: RateLimitConfig): RateLimiter {
   }
   const store = createRateLimitStore(config);
   const quota =
-    config.kind === "postgres"
+    config.kind === "postgres" || config.quota === "database"
       ? new PostgresQuotaCounter({ db: config.db ?? getDb, now: config.now })
       : new MemoryQuotaCounter({ now: config.now });
   return {

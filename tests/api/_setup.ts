@@ -113,7 +113,13 @@ export interface Api {
 export async function startApi(opts: StartOptions & { expiringInMs?: number } = {}): Promise<Api> {
   const dataDir = tempDataDir();
   const fx = await seedFixtures(dataDir, opts.expiringInMs);
-  const server = await startServer({ ...opts, dataDir });
+  // The API tests stand for a deployment behind one proxy, so X-Forwarded-For names the
+  // client (tests/api/client-address.test.ts covers the default, where it is ignored).
+  const server = await startServer({
+    ...opts,
+    dataDir,
+    env: { KEYWARD_TRUST_PROXY: "1", ...opts.env },
+  });
   return {
     server,
     fx,

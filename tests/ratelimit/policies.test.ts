@@ -47,7 +47,7 @@ function limiterWith(store: RateLimitStore, quota?: QuotaCounter): RateLimiter {
 
 describe("rateLimitConfigFromEnv", () => {
   it("chooses by RATE_LIMIT_STORE, else redis when REDIS_URL is set, else memory", () => {
-    expect(rateLimitConfigFromEnv({})).toEqual({ kind: "memory" });
+    expect(rateLimitConfigFromEnv({})).toEqual({ kind: "memory", quota: "database" });
     expect(rateLimitConfigFromEnv({ REDIS_URL: "redis://r:6379" })).toEqual({
       kind: "redis",
       url: "redis://r:6379",
