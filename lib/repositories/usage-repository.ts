@@ -1,7 +1,21 @@
-// Usage records and their aggregates. Every aggregate is computed in SQL; money leaves as a
-// six-decimal string, counts as numbers, latencies (percentile_cont) as numbers or null.
+// Usage records and their aggregates. Writes go through usageRollupRepository.insertBatch, which
+// inserts raw rows and updates the rollups in one statement. Every aggregate reads the rollups
+// (never the raw rows), in SQL: counts and sums are summed, latency histograms are summed per
+// bucket in SQL and the percentiles computed from those few numbers (lib/usage/histogram.ts,
+// within LATENCY_RELATIVE_ERROR of percentile_cont over the raw rows). Rollups resolve time to
+// whole hours: see rangeParts. Money leaves as a six-decimal string, counts as numbers.
+import { randomUUID } from "node:crypto";
 import { Prisma, type Tx } from "@/lib/db";
 import type { ApiKeyUsage, Environment, KeyStatus } from "@/lib/db/generated/client";
+import { type LatencyHistogram, percentile } from "@/lib/usage/histogram";
+import {
+  type RollupLevel,
+  rangeFilter,
+  rangeParts,
+  rollupWhere,
+  type UsageRow,
+  usageRollupRepository,
+} from "./usage-rollup-repository";
 import {
   afterCursor,
   money,
@@ -14,6 +28,8 @@ import {
   toPage,
   ts,
 } from "./shared";
+
+export { LATENCY_RELATIVE_ERROR } from "@/lib/usage/histogram";
 
 export interface UsageInput {
   apiKeyId: string;
@@ -142,8 +158,10 @@ function toUsageRecord(row: ApiKeyUsage): UsageRecord {
   return { ...row, costUsd: money(row.costUsd) };
 }
 
-function toData(input: UsageInput) {
+function toRow(input: UsageInput): UsageRow {
+  const cost = input.costUsd ?? "0";
   return {
+    id: randomUUID(),
     apiKeyId: input.apiKeyId,
     organizationId: input.organizationId,
     endpoint: input.endpoint,
@@ -151,14 +169,17 @@ function toData(input: UsageInput) {
     statusCode: input.statusCode,
     responseTimeMs: Math.max(0, Math.round(input.responseTimeMs)),
     tokens: input.tokens ?? 0,
-    costUsd: input.costUsd ?? "0",
+    costUsd: typeof cost === "string" ? cost : cost.toFixed(),
     ipAddress: input.ipAddress ?? null,
     userAgent: input.userAgent ?? null,
     errorCode: input.errorCode ?? null,
     errorMessage: input.errorMessage ?? null,
-    ...(input.createdAt ? { createdAt: input.createdAt } : {}),
+    createdAt: input.createdAt ?? new Date(),
   };
 }
+
+/** Rows per write statement in createMany. */
+const WRITE_CHUNK = 5_000;
 
 function range(options: { start?: Date; end?: Date }) {
   if (!options.start && !options.end) return {};
@@ -176,7 +197,32 @@ function limitOf(limit: number | undefined, fallback: number): number {
 }
 
 const keyFilter = (keyId: string | undefined) =>
-  keyId === undefined ? Prisma.empty : Prisma.sql`AND u."apiKeyId" = ${keyId}::uuid`;
+  keyId === undefined ? Prisma.empty : Prisma.sql`AND r."apiKeyId" = ${keyId}::uuid`;
+
+/** A histogram from SQL arrays (int[] buckets, bigint[] counts) and the observed min / max. */
+function histogram(r: Record<string, unknown>): LatencyHistogram {
+  const list = (v: unknown): number[] => (Array.isArray(v) ? v.map((x) => Number(x)) : []);
+  return {
+    buckets: list(r.buckets),
+    counts: list(r.counts),
+    min: r.lat_min === null || r.lat_min === undefined ? null : num(r.lat_min),
+    max: r.lat_max === null || r.lat_max === undefined ? null : num(r.lat_max),
+  };
+}
+
+/** Mean latency from a sum and a count, null without requests. */
+const mean = (sum: unknown, n: unknown): number | null => (num(n) > 0 ? num(sum) / num(n) : null);
+
+/** The per-bucket histogram sums of a `src` CTE, grouped by `by`, as sorted arrays. */
+function histogramCte(by: string): Prisma.Sql {
+  const cols = Prisma.raw(by);
+  return Prisma.sql`SELECT ${cols}, array_agg(x.b ORDER BY x.b) AS buckets,
+      array_agg(x.n ORDER BY x.b) AS counts
+    FROM (SELECT ${cols}, t.b, sum(t.n)::bigint AS n
+          FROM src CROSS JOIN LATERAL unnest(src."latencyBuckets", src."latencyCounts") AS t(b, n)
+          GROUP BY ${cols}, t.b) AS x
+    GROUP BY ${cols}`;
+}
 
 const empty = <T>(): Page<T> => ({ items: [], nextCursor: null });
 
@@ -188,21 +234,31 @@ function monthBounds(year: number, month: number): { start: Date; end: Date } {
 }
 
 export const usageRepository = {
+  /** One record, written through the same statement as batches (rollups included). */
   async create(db: Tx, input: UsageInput): Promise<UsageRecord> {
     scopeId(input.organizationId, "organizationId");
     scopeId(input.apiKeyId, "apiKeyId");
-    return toUsageRecord(await db.apiKeyUsage.create({ data: toData(input) }));
+    const row = toRow(input);
+    await usageRollupRepository.insertBatch(db, [row]);
+    return toUsageRecord(await db.apiKeyUsage.findUniqueOrThrow({ where: { id: row.id } }));
   },
 
-  /** One batched insert (Prisma splits very large batches itself). Returns rows written. */
+  /**
+   * Batched insert, 5,000 rows per statement, each statement also updating the rollups and the
+   * keys' lastUsedAt / requestCount. Returns rows written.
+   */
   async createMany(db: Tx, inputs: UsageInput[]): Promise<number> {
     if (inputs.length === 0) return 0;
     for (const i of inputs) {
       scopeId(i.organizationId, "organizationId");
       scopeId(i.apiKeyId, "apiKeyId");
     }
-    const { count } = await db.apiKeyUsage.createMany({ data: inputs.map(toData) });
-    return count;
+    let written = 0;
+    for (let i = 0; i < inputs.length; i += WRITE_CHUNK) {
+      const rows = inputs.slice(i, i + WRITE_CHUNK).map(toRow);
+      written += await usageRollupRepository.insertBatch(db, rows);
+    }
+    return written;
   },
 
   /** One key's records, newest first; another organization's key yields an empty page. */
@@ -274,32 +330,35 @@ export const usageRepository = {
       activeKeys: 0,
     };
     if (!scopeId(organizationId, "organizationId")) return base;
+    const parts = rangeParts(start, end);
     const [r] = await db.$queryRaw<Record<string, unknown>[]>`
-      SELECT COUNT(*) AS requests,
-             COUNT(*) FILTER (WHERE u."statusCode" < 400) AS successful,
-             COUNT(*) FILTER (WHERE u."statusCode" >= 400) AS errors,
-             COALESCE(SUM(u.tokens), 0) AS tokens,
-             COALESCE(SUM(u."costUsd"), 0)::numeric(20, 6)::text AS cost,
-             AVG(u."responseTimeMs")::float8 AS avg,
-             COUNT(DISTINCT u."apiKeyId") AS keys
-      FROM "ApiKeyUsage" u
-      WHERE u."organizationId" = ${organizationId}::uuid
-        AND u."createdAt" >= ${ts(start)} AND u."createdAt" < ${ts(end)}`;
+      SELECT COALESCE(SUM(r.requests), 0) AS requests,
+             COALESCE(SUM(r.errors), 0) AS errors,
+             COALESCE(SUM(r.tokens), 0) AS tokens,
+             COALESCE(SUM(r."costUsd"), 0)::numeric(20, 6)::text AS cost,
+             COALESCE(SUM(r."latencySumMs"), 0) AS lat_sum,
+             (SELECT COUNT(DISTINCT k."apiKeyId") FROM "UsageRollup" k
+               WHERE ${rollupWhere("k", organizationId, "KEY", parts)} AND k.requests > 0) AS keys
+      FROM "UsageRollup" r
+      WHERE ${rollupWhere("r", organizationId, "ORGANIZATION", parts)}`;
+    const requests = num(r.requests);
+    const errors = num(r.errors);
     return {
       ...base,
-      requests: num(r.requests),
-      successful: num(r.successful),
-      errors: num(r.errors),
+      requests,
+      successful: requests - errors,
+      errors,
       tokens: num(r.tokens),
       costUsd: String(r.cost),
-      avgResponseTimeMs: r.avg === null ? null : num(r.avg),
+      avgResponseTimeMs: mean(r.lat_sum, requests),
       activeKeys: num(r.keys),
     };
   },
 
   /**
    * One row per UTC day from `start`'s day to the day before `end` (exclusive), days without
-   * traffic included as zeros. Percentiles are continuous (interpolated), over response times.
+   * traffic included as zeros. Percentiles follow percentile_cont (interpolated) and are read
+   * from merged histograms: within LATENCY_RELATIVE_ERROR of the exact value.
    */
   async getDailyStats(
     db: Tx,
@@ -314,52 +373,52 @@ export const usageRepository = {
     if (end.getTime() - start.getTime() > MAX_DAYS * DAY_MS) {
       throw new RangeError(`getDailyStats covers at most ${MAX_DAYS} days`);
     }
+    const level: RollupLevel = options.keyId === undefined ? "ORGANIZATION" : "KEY";
     const rows = await db.$queryRaw<Record<string, unknown>[]>`
-      WITH agg AS (
-        SELECT date_trunc('day', u."createdAt") AS day,
-               COUNT(*) AS requests,
-               COUNT(*) FILTER (WHERE u."statusCode" BETWEEN 200 AND 299) AS s2,
-               COUNT(*) FILTER (WHERE u."statusCode" BETWEEN 300 AND 399) AS s3,
-               COUNT(*) FILTER (WHERE u."statusCode" BETWEEN 400 AND 499) AS s4,
-               COUNT(*) FILTER (WHERE u."statusCode" BETWEEN 500 AND 599) AS s5,
-               COUNT(*) FILTER (WHERE u."statusCode" >= 400) AS errors,
-               percentile_cont(0.5) WITHIN GROUP (ORDER BY u."responseTimeMs") AS p50,
-               percentile_cont(0.95) WITHIN GROUP (ORDER BY u."responseTimeMs") AS p95,
-               AVG(u."responseTimeMs")::float8 AS avg,
-               COALESCE(SUM(u.tokens), 0) AS tokens,
-               COALESCE(SUM(u."costUsd"), 0)::numeric(20, 6)::text AS cost
-        FROM "ApiKeyUsage" u
-        WHERE u."organizationId" = ${organizationId}::uuid
-          AND u."createdAt" >= ${ts(start)} AND u."createdAt" < ${ts(end)}
+      WITH src AS (
+        SELECT date_trunc('day', r."bucketStart") AS day, r.*
+        FROM "UsageRollup" r
+        WHERE ${rollupWhere("r", organizationId, level, rangeParts(start, end))}
           ${keyFilter(options.keyId)}
-        GROUP BY 1
-      )
+      ), agg AS (
+        SELECT day, SUM(requests) AS requests, SUM(status2xx) AS s2, SUM(status3xx) AS s3,
+               SUM(status4xx) AS s4, SUM(status5xx) AS s5, SUM(errors) AS errors,
+               SUM("latencySumMs") AS lat_sum, MIN("latencyMinMs") AS lat_min,
+               MAX("latencyMaxMs") AS lat_max, SUM(tokens) AS tokens,
+               SUM("costUsd")::numeric(20, 6)::text AS cost
+        FROM src GROUP BY day
+      ), hist AS (${histogramCte("day")})
       SELECT to_char(d.day, 'YYYY-MM-DD') AS date,
              COALESCE(a.requests, 0) AS requests, COALESCE(a.s2, 0) AS s2,
              COALESCE(a.s3, 0) AS s3, COALESCE(a.s4, 0) AS s4, COALESCE(a.s5, 0) AS s5,
-             COALESCE(a.errors, 0) AS errors, a.p50, a.p95, a.avg,
-             COALESCE(a.tokens, 0) AS tokens, COALESCE(a.cost, '0.000000') AS cost
+             COALESCE(a.errors, 0) AS errors, a.lat_sum, a.lat_min, a.lat_max,
+             COALESCE(a.tokens, 0) AS tokens, COALESCE(a.cost, '0.000000') AS cost,
+             h.buckets, h.counts
       FROM generate_series(
              date_trunc('day', ${ts(start)}),
              date_trunc('day', ${ts(end)} - interval '1 millisecond'),
              interval '1 day'
            ) AS d(day)
       LEFT JOIN agg a ON a.day = d.day
+      LEFT JOIN hist h ON h.day = d.day
       ORDER BY d.day`;
-    return rows.map((r) => ({
-      date: String(r.date),
-      requests: num(r.requests),
-      status2xx: num(r.s2),
-      status3xx: num(r.s3),
-      status4xx: num(r.s4),
-      status5xx: num(r.s5),
-      errors: num(r.errors),
-      p50LatencyMs: r.p50 === null ? null : num(r.p50),
-      p95LatencyMs: r.p95 === null ? null : num(r.p95),
-      avgLatencyMs: r.avg === null ? null : num(r.avg),
-      tokens: num(r.tokens),
-      costUsd: String(r.cost),
-    }));
+    return rows.map((r) => {
+      const h = histogram(r);
+      return {
+        date: String(r.date),
+        requests: num(r.requests),
+        status2xx: num(r.s2),
+        status3xx: num(r.s3),
+        status4xx: num(r.s4),
+        status5xx: num(r.s5),
+        errors: num(r.errors),
+        p50LatencyMs: percentile(h, 0.5),
+        p95LatencyMs: percentile(h, 0.95),
+        avgLatencyMs: mean(r.lat_sum, r.requests),
+        tokens: num(r.tokens),
+        costUsd: String(r.cost),
+      };
+    });
   },
 
   /** Per endpoint and method, busiest first (at most `limit`, default 20, max 100). */
@@ -372,32 +431,43 @@ export const usageRepository = {
   ): Promise<EndpointStat[]> {
     if (!scopeId(organizationId, "organizationId")) return [];
     if (options.keyId !== undefined && !scopeId(options.keyId, "keyId")) return [];
+    const level: RollupLevel = options.keyId === undefined ? "ENDPOINT" : "KEY_ENDPOINT";
     const rows = await db.$queryRaw<Record<string, unknown>[]>`
-      SELECT u.endpoint, u.method, COUNT(*) AS requests,
-             COUNT(*) FILTER (WHERE u."statusCode" >= 400) AS errors,
-             AVG(u."responseTimeMs")::float8 AS avg,
-             percentile_cont(0.5) WITHIN GROUP (ORDER BY u."responseTimeMs") AS p50,
-             percentile_cont(0.95) WITHIN GROUP (ORDER BY u."responseTimeMs") AS p95,
-             COALESCE(SUM(u.tokens), 0) AS tokens,
-             COALESCE(SUM(u."costUsd"), 0)::numeric(20, 6)::text AS cost
-      FROM "ApiKeyUsage" u
-      WHERE u."organizationId" = ${organizationId}::uuid
-        AND u."createdAt" >= ${ts(start)} AND u."createdAt" < ${ts(end)}
-        ${keyFilter(options.keyId)}
-      GROUP BY u.endpoint, u.method
-      ORDER BY requests DESC, u.endpoint, u.method
-      LIMIT ${limitOf(options.limit, 20)}`;
-    return rows.map((r) => ({
-      endpoint: String(r.endpoint),
-      method: String(r.method),
-      requests: num(r.requests),
-      errors: num(r.errors),
-      avgLatencyMs: r.avg === null ? null : num(r.avg),
-      p50LatencyMs: r.p50 === null ? null : num(r.p50),
-      p95LatencyMs: r.p95 === null ? null : num(r.p95),
-      tokens: num(r.tokens),
-      costUsd: String(r.cost),
-    }));
+      WITH agg AS (
+        SELECT r.endpoint, r.method, SUM(r.requests) AS requests, SUM(r.errors) AS errors,
+               SUM(r."latencySumMs") AS lat_sum, MIN(r."latencyMinMs") AS lat_min,
+               MAX(r."latencyMaxMs") AS lat_max, SUM(r.tokens) AS tokens,
+               SUM(r."costUsd")::numeric(20, 6)::text AS cost
+        FROM "UsageRollup" r
+        WHERE ${rollupWhere("r", organizationId, level, rangeParts(start, end))}
+          ${keyFilter(options.keyId)}
+        GROUP BY r.endpoint, r.method
+        ORDER BY requests DESC, r.endpoint, r.method
+        LIMIT ${limitOf(options.limit, 20)}
+      ), src AS (
+        SELECT r.endpoint, r.method, r."latencyBuckets", r."latencyCounts"
+        FROM "UsageRollup" r
+        JOIN agg a ON a.endpoint = r.endpoint AND a.method = r.method
+        WHERE ${rollupWhere("r", organizationId, level, rangeParts(start, end))}
+          ${keyFilter(options.keyId)}
+      ), hist AS (${histogramCte("endpoint, method")})
+      SELECT a.*, h.buckets, h.counts
+      FROM agg a LEFT JOIN hist h ON h.endpoint = a.endpoint AND h.method = a.method
+      ORDER BY a.requests DESC, a.endpoint, a.method`;
+    return rows.map((r) => {
+      const h = histogram(r);
+      return {
+        endpoint: String(r.endpoint),
+        method: String(r.method),
+        requests: num(r.requests),
+        errors: num(r.errors),
+        avgLatencyMs: mean(r.lat_sum, r.requests),
+        p50LatencyMs: percentile(h, 0.5),
+        p95LatencyMs: percentile(h, 0.95),
+        tokens: num(r.tokens),
+        costUsd: String(r.cost),
+      };
+    });
   },
 
   /** Error totals and breakdowns (status 400 and above) in the range. */
@@ -417,22 +487,24 @@ export const usageRepository = {
     };
     if (!scopeId(organizationId, "organizationId")) return result;
     if (options.keyId !== undefined && !scopeId(options.keyId, "keyId")) return result;
-    const where = Prisma.sql`u."organizationId" = ${organizationId}::uuid
-      AND u."createdAt" >= ${ts(start)} AND u."createdAt" < ${ts(end)}
-      ${keyFilter(options.keyId)}`;
+    const parts = rangeParts(start, end);
+    const level: RollupLevel = options.keyId === undefined ? "ORGANIZATION" : "KEY";
+    const errWhere = Prisma.sql`r."organizationId" = ${organizationId}::uuid
+      AND ${rangeFilter("r", parts)} ${keyFilter(options.keyId)}`;
     const limit = limitOf(options.limit, 20);
     // Sequential on purpose: inside a transaction the queries share one connection anyway.
     const [totals] = await db.$queryRaw<Record<string, unknown>[]>`
-      SELECT COUNT(*) AS requests, COUNT(*) FILTER (WHERE u."statusCode" >= 400) AS errors
-      FROM "ApiKeyUsage" u WHERE ${where}`;
+      SELECT COALESCE(SUM(r.requests), 0) AS requests, COALESCE(SUM(r.errors), 0) AS errors
+      FROM "UsageRollup" r
+      WHERE ${rollupWhere("r", organizationId, level, parts)} ${keyFilter(options.keyId)}`;
     const byStatus = await db.$queryRaw<Record<string, unknown>[]>`
-      SELECT u."statusCode" AS code, COUNT(*) AS n
-      FROM "ApiKeyUsage" u WHERE ${where} AND u."statusCode" >= 400
-      GROUP BY u."statusCode" ORDER BY n DESC, code LIMIT ${limit}`;
+      SELECT r."statusCode" AS code, SUM(r.count) AS n
+      FROM "UsageErrorRollup" r WHERE ${errWhere}
+      GROUP BY r."statusCode" ORDER BY n DESC, code LIMIT ${limit}`;
     const byCode = await db.$queryRaw<Record<string, unknown>[]>`
-      SELECT u."errorCode" AS code, COUNT(*) AS n, MAX(u."createdAt") AS last
-      FROM "ApiKeyUsage" u WHERE ${where} AND u."statusCode" >= 400
-      GROUP BY u."errorCode" ORDER BY n DESC, code NULLS LAST LIMIT ${limit}`;
+      SELECT NULLIF(r."errorCode", '') AS code, SUM(r.count) AS n, MAX(r."lastSeenAt") AS last
+      FROM "UsageErrorRollup" r WHERE ${errWhere}
+      GROUP BY NULLIF(r."errorCode", '') ORDER BY n DESC, code NULLS LAST LIMIT ${limit}`;
     result.requests = num(totals.requests);
     result.errors = num(totals.errors);
     result.errorRate = result.requests ? result.errors / result.requests : 0;
@@ -449,15 +521,18 @@ export const usageRepository = {
   async getMonthlyUsage(db: Tx, organizationId: string, now: Date = new Date()): Promise<number> {
     if (!scopeId(organizationId, "organizationId")) return 0;
     const { start, end } = monthBounds(now.getUTCFullYear(), now.getUTCMonth() + 1);
-    return db.apiKeyUsage.count({
-      where: { organizationId, createdAt: { gte: start, lt: end } },
-    });
+    const [r] = await db.$queryRaw<Record<string, unknown>[]>`
+      SELECT COALESCE(SUM(r.requests), 0) AS requests FROM "UsageRollup" r
+      WHERE ${rollupWhere("r", organizationId, "ORGANIZATION", rangeParts(start, end))}`;
+    return num(r?.requests);
   },
 
   /**
-   * Deletes records past retention, `batchSize` rows per statement so no single statement holds
-   * locks for long. With `days`, one cutoff for everyone; without, each organization's own
-   * `usageRetentionDays`. Returns the number of rows deleted.
+   * Deletes raw records past retention, `batchSize` rows per statement (default 5,000) so no
+   * statement holds locks for long, organization by organization along the
+   * (organizationId, createdAt) index. With `days`, one cutoff for everyone; without, each
+   * organization's own `usageRetentionDays`. Rollups are not touched (usage-retention.ts prunes
+   * them on their own, longer, schedule). Returns the number of rows deleted.
    */
   async deleteOldRecords(
     db: Tx,
@@ -466,34 +541,52 @@ export const usageRepository = {
     const now = options.now ?? new Date();
     const batch = Math.max(1, Math.trunc(options.batchSize ?? 5_000));
     if (options.organizationId !== undefined && !scopeId(options.organizationId)) return 0;
-    const orgFilter =
-      options.organizationId === undefined
-        ? Prisma.empty
-        : Prisma.sql`AND u."organizationId" = ${options.organizationId}::uuid`;
     if (options.days !== undefined && (!Number.isFinite(options.days) || options.days < 0)) {
       throw new RangeError("days must be a non-negative number");
     }
-    const cutoff =
-      options.days === undefined
-        ? Prisma.sql`${ts(now)} - make_interval(days => o."usageRetentionDays")`
-        : ts(new Date(now.getTime() - options.days * DAY_MS));
-    let total = 0;
-    for (;;) {
-      const n = await db.$executeRaw`
-        DELETE FROM "ApiKeyUsage" WHERE id IN (
-          SELECT u.id FROM "ApiKeyUsage" u
-          JOIN "Organization" o ON o.id = u."organizationId"
-          WHERE u."createdAt" < ${cutoff} ${orgFilter}
-          LIMIT ${batch}
-        )`;
-      total += n;
-      if (n < batch) return total;
+    const deleteBefore = async (organizationId: string | null, cutoff: Date) => {
+      const orgFilter =
+        organizationId === null
+          ? Prisma.empty
+          : Prisma.sql`AND u."organizationId" = ${organizationId}::uuid`;
+      let total = 0;
+      for (;;) {
+        const n = await db.$executeRaw`
+          DELETE FROM "ApiKeyUsage" WHERE id IN (
+            SELECT u.id FROM "ApiKeyUsage" u
+            WHERE u."createdAt" < ${ts(cutoff)} ${orgFilter}
+            LIMIT ${batch}
+          )`;
+        total += n;
+        if (n < batch) return total;
+      }
+    };
+    if (options.days !== undefined) {
+      const cutoff = new Date(now.getTime() - options.days * DAY_MS);
+      return deleteBefore(options.organizationId ?? null, cutoff);
     }
+    const orgFilter =
+      options.organizationId === undefined
+        ? Prisma.empty
+        : Prisma.sql`AND o.id = ${options.organizationId}::uuid`;
+    // Only organizations that have something to delete (one index probe each).
+    const orgs = await db.$queryRaw<{ id: string; days: number }[]>`
+      SELECT o.id, o."usageRetentionDays" AS days FROM "Organization" o
+      WHERE EXISTS (SELECT 1 FROM "ApiKeyUsage" u WHERE u."organizationId" = o.id
+        AND u."createdAt" < ${ts(now)} - make_interval(days => o."usageRetentionDays"))
+        ${orgFilter}
+      ORDER BY o.id`;
+    let total = 0;
+    for (const o of orgs) {
+      total += await deleteBefore(o.id, new Date(now.getTime() - num(o.days) * DAY_MS));
+    }
+    return total;
   },
 
   /**
    * Hour or day buckets (UTC) from `from` to `to`, empty buckets included, with optional key,
-   * endpoint and environment filters. Aggregated in SQL.
+   * endpoint and environment filters. Read from the rollup level that has just the dimensions
+   * the filters need.
    */
   async getTimeSeries(
     db: Tx,
@@ -511,31 +604,38 @@ export const usageRepository = {
       throw new RangeError(`getTimeSeries returns at most ${MAX_BUCKETS} buckets`);
     }
     const unit = q.granularity;
+    const perKey = q.keyId !== undefined || q.environment !== undefined;
+    const level: RollupLevel =
+      q.endpoint !== undefined
+        ? perKey
+          ? "KEY_ENDPOINT"
+          : "ENDPOINT"
+        : perKey
+          ? "KEY"
+          : "ORGANIZATION";
     const endpointFilter =
-      q.endpoint === undefined ? Prisma.empty : Prisma.sql`AND u.endpoint = ${q.endpoint}`;
+      q.endpoint === undefined ? Prisma.empty : Prisma.sql`AND r.endpoint = ${q.endpoint}`;
     const envFilter =
       q.environment === undefined
         ? Prisma.empty
-        : Prisma.sql`AND EXISTS (SELECT 1 FROM "ApiKey" k WHERE k.id = u."apiKeyId"
+        : Prisma.sql`AND EXISTS (SELECT 1 FROM "ApiKey" k WHERE k.id = r."apiKeyId"
             AND k."organizationId" = ${organizationId}::uuid
             AND k.environment::text = ${q.environment})`;
+    const parts = rangeParts(q.from, q.to, unit === "hour");
     const rows = await db.$queryRaw<Record<string, unknown>[]>`
       WITH agg AS (
-        SELECT date_trunc(${unit}, u."createdAt") AS bucket,
-               COUNT(*) AS requests,
-               COUNT(*) FILTER (WHERE u."statusCode" >= 400) AS errors,
-               COALESCE(SUM(u.tokens), 0) AS tokens,
-               COALESCE(SUM(u."costUsd"), 0)::numeric(20, 6)::text AS cost,
-               AVG(u."responseTimeMs")::float8 AS avg
-        FROM "ApiKeyUsage" u
-        WHERE u."organizationId" = ${organizationId}::uuid
-          AND u."createdAt" >= ${ts(q.from)} AND u."createdAt" < ${ts(q.to)}
+        SELECT date_trunc(${unit}, r."bucketStart") AS bucket,
+               SUM(r.requests) AS requests, SUM(r.errors) AS errors,
+               SUM(r.tokens) AS tokens, SUM(r."costUsd")::numeric(20, 6)::text AS cost,
+               SUM(r."latencySumMs") AS lat_sum
+        FROM "UsageRollup" r
+        WHERE ${rollupWhere("r", organizationId, level, parts)}
           ${keyFilter(q.keyId)} ${endpointFilter} ${envFilter}
         GROUP BY 1
       )
       SELECT to_char(d.bucket, 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS bucket,
              COALESCE(a.requests, 0) AS requests, COALESCE(a.errors, 0) AS errors,
-             COALESCE(a.tokens, 0) AS tokens, COALESCE(a.cost, '0.000000') AS cost, a.avg
+             COALESCE(a.tokens, 0) AS tokens, COALESCE(a.cost, '0.000000') AS cost, a.lat_sum
       FROM generate_series(
              date_trunc(${unit}, ${ts(q.from)}),
              date_trunc(${unit}, ${ts(q.to)} - interval '1 millisecond'),
@@ -543,14 +643,17 @@ export const usageRepository = {
            ) AS d(bucket)
       LEFT JOIN agg a ON a.bucket = d.bucket
       ORDER BY d.bucket`;
-    return rows.map((r) => ({
-      bucket: String(r.bucket),
-      requests: num(r.requests),
-      errors: num(r.errors),
-      tokens: num(r.tokens),
-      costUsd: String(r.cost),
-      avgResponseTimeMs: r.avg === null ? 0 : Math.round(num(r.avg) * 100) / 100,
-    }));
+    return rows.map((r) => {
+      const avg = mean(r.lat_sum, r.requests);
+      return {
+        bucket: String(r.bucket),
+        requests: num(r.requests),
+        errors: num(r.errors),
+        tokens: num(r.tokens),
+        costUsd: String(r.cost),
+        avgResponseTimeMs: avg === null ? 0 : Math.round(avg * 100) / 100,
+      };
+    });
   },
 
   /** The organization's keys with the most requests in the range. */
@@ -564,19 +667,17 @@ export const usageRepository = {
     if (!scopeId(organizationId, "organizationId")) return [];
     const rows = await db.$queryRaw<Record<string, unknown>[]>`
       SELECT k.id, k.name, k.prefix, k.hint, k.environment::text AS environment,
-             k.status::text AS status, a.requests, a.errors, a.tokens, a.cost, a.avg
+             k.status::text AS status, a.requests, a.errors, a.tokens, a.cost, a.lat_sum
       FROM (
-        SELECT u."apiKeyId", COUNT(*) AS requests,
-               COUNT(*) FILTER (WHERE u."statusCode" >= 400) AS errors,
-               COALESCE(SUM(u.tokens), 0) AS tokens,
-               COALESCE(SUM(u."costUsd"), 0)::numeric(20, 6)::text AS cost,
-               AVG(u."responseTimeMs")::float8 AS avg
-        FROM "ApiKeyUsage" u
-        WHERE u."organizationId" = ${organizationId}::uuid
-          AND u."createdAt" >= ${ts(start)} AND u."createdAt" < ${ts(end)}
-        GROUP BY u."apiKeyId"
+        SELECT r."apiKeyId", SUM(r.requests) AS requests, SUM(r.errors) AS errors,
+               SUM(r.tokens) AS tokens, SUM(r."costUsd")::numeric(20, 6)::text AS cost,
+               SUM(r."latencySumMs") AS lat_sum
+        FROM "UsageRollup" r
+        WHERE ${rollupWhere("r", organizationId, "KEY", rangeParts(start, end))}
+        GROUP BY r."apiKeyId"
       ) AS a
       JOIN "ApiKey" k ON k.id = a."apiKeyId" AND k."organizationId" = ${organizationId}::uuid
+      WHERE a.requests > 0
       ORDER BY a.requests DESC, k.id
       LIMIT ${limitOf(limit, 10)}`;
     return rows.map((r) => ({
@@ -590,7 +691,7 @@ export const usageRepository = {
       errors: num(r.errors),
       tokens: num(r.tokens),
       costUsd: String(r.cost),
-      avgLatencyMs: r.avg === null ? null : num(r.avg),
+      avgLatencyMs: mean(r.lat_sum, r.requests),
     }));
   },
 };

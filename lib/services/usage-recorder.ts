@@ -1,7 +1,8 @@
 // Metering off the request's hot path. record() only validates and pushes into a
 // bounded in-memory buffer; a timer (every second) or a full batch (500 events) writes
 // what is buffered, one statement per batch: it inserts the batch into ApiKeyUsage and,
-// from the rows it inserted, moves each key's lastUsedAt (max) and requestCount (sum),
+// from the rows it inserted, adds them to the usage rollups (hour and day, see
+// usage-rollup-repository.ts) and moves each key's lastUsedAt (max) and requestCount (sum),
 // so a key is written at most once per batch, never once per request.
 //
 // Why one INSERT ... SELECT FROM unnest(arrays) and not prisma.createMany: measured
@@ -27,6 +28,7 @@
 import { randomUUID } from "node:crypto";
 import { type Db, getDb } from "@/lib/db";
 import { onShutdown } from "@/lib/lifecycle";
+import { type UsageRow, usageRollupRepository } from "@/lib/repositories/usage-rollup-repository";
 
 export interface UsageEvent {
   apiKeyId: string;
@@ -76,22 +78,7 @@ export interface UsageRecorderStats {
   lastError?: string;
 }
 
-interface Row {
-  id: string;
-  apiKeyId: string;
-  organizationId: string;
-  endpoint: string;
-  method: string;
-  statusCode: number;
-  responseTimeMs: number;
-  tokens: number;
-  costUsd: string;
-  ipAddress: string | null;
-  userAgent: string | null;
-  errorCode: string | null;
-  errorMessage: string | null;
-  createdAt: Date;
-}
+type Row = UsageRow;
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 // Decimal(14,6): at most 8 integer digits; more fractional digits are rounded by PostgreSQL.
@@ -323,38 +310,12 @@ export class UsageRecorder {
     this.counters.batches++;
   }
 
-  /** One statement: insert the batch, then move each key's counters by what was inserted. */
-  private async writeBatch(db: UsageDb, rows: Row[]): Promise<number> {
-    const col = <T>(f: (r: Row) => T): T[] => rows.map(f);
-    const result = await db.$queryRaw<{ inserted: bigint | number }[]>`
-      WITH ins AS (
-        INSERT INTO "ApiKeyUsage" ("id", "apiKeyId", "organizationId", "endpoint", "method",
-          "statusCode", "responseTimeMs", "tokens", "costUsd", "ipAddress", "userAgent",
-          "errorCode", "errorMessage", "createdAt")
-        SELECT u.id, u.k, u.o, u.e, u.m, u.s, u.r, u.t, u.c, u.ip, u.ua, u.ec, u.em,
-          'epoch'::timestamp + u.at * interval '1 millisecond'
-        FROM unnest(
-          ${col((r) => r.id)}::uuid[], ${col((r) => r.apiKeyId)}::uuid[],
-          ${col((r) => r.organizationId)}::uuid[], ${col((r) => r.endpoint)}::text[],
-          ${col((r) => r.method)}::text[], ${col((r) => r.statusCode)}::int[],
-          ${col((r) => r.responseTimeMs)}::int[], ${col((r) => r.tokens)}::int[],
-          ${col((r) => r.costUsd)}::numeric[], ${col((r) => r.ipAddress)}::text[],
-          ${col((r) => r.userAgent)}::text[], ${col((r) => r.errorCode)}::text[],
-          ${col((r) => r.errorMessage)}::text[], ${col((r) => r.createdAt.getTime())}::bigint[]
-        ) AS u(id, k, o, e, m, s, r, t, c, ip, ua, ec, em, at)
-        ON CONFLICT ("id") DO NOTHING
-        RETURNING "apiKeyId", "createdAt"
-      ), upd AS (
-        UPDATE "ApiKey" AS k
-        SET "lastUsedAt" = GREATEST(k."lastUsedAt", v.last),
-            "requestCount" = k."requestCount" + v.n
-        FROM (SELECT "apiKeyId" AS id, max("createdAt") AS last, count(*) AS n
-              FROM ins GROUP BY "apiKeyId") AS v
-        WHERE k.id = v.id
-        RETURNING 1
-      )
-      SELECT (SELECT count(*) FROM ins) AS inserted`;
-    return Number(result[0]?.inserted ?? 0);
+  /**
+   * One statement (usageRollupRepository.insertBatch): insert the batch, add it to the rollups
+   * and move each key's counters, all from the rows actually inserted.
+   */
+  private writeBatch(db: UsageDb, rows: Row[]): Promise<number> {
+    return usageRollupRepository.insertBatch(db, rows);
   }
 }
 
