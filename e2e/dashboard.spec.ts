@@ -105,6 +105,19 @@ async function createKey(
   return { key, id };
 }
 
+/**
+ * A whole-page screenshot taken at a viewport as tall as the page: Playwright's fullPage capture
+ * resizes the page mid-capture, and the charts (ResizeObserver) redraw half-way through it.
+ */
+async function pageShot(page: Page, name: string) {
+  const size = page.viewportSize() ?? { width: 1280, height: 800 };
+  const height = await page.evaluate(() => document.documentElement.scrollHeight);
+  await page.setViewportSize({ width: size.width, height: Math.max(size.height, height) });
+  await page.waitForTimeout(700);
+  await page.screenshot({ path: path.join(SHOTS, name) });
+  await page.setViewportSize(size);
+}
+
 async function me(request: APIRequestContext, key: string) {
   return request.get("/api/v1/me", { headers: { Authorization: `Bearer ${key}` } });
 }
@@ -409,7 +422,7 @@ test("screenshots at 1280 and 390 pixels", async () => {
     await page.setViewportSize({ width, height: width === 390 ? 844 : 800 });
     await page.goto(`/${state.slugA}/keys`);
     await expect(page.getByTestId("keys-table")).toBeVisible();
-    await page.screenshot({ path: path.join(SHOTS, `keys-${width}.png`), fullPage: true });
+    await pageShot(page, `keys-${width}.png`);
 
     const id = await page
       .getByTestId("key-row")
@@ -418,15 +431,13 @@ test("screenshots at 1280 and 390 pixels", async () => {
       .getAttribute("data-key-id");
     await page.goto(`/${state.slugA}/keys/${id}?range=30d`);
     await expect(page.getByTestId("stat-tiles")).toBeVisible();
-    await page.waitForTimeout(500);
-    await page.screenshot({ path: path.join(SHOTS, `key-detail-${width}.png`), fullPage: true });
+    await pageShot(page, `key-detail-${width}.png`);
 
     await page.goto(`/${state.slugA}/usage?range=30d`);
     await expect(
       page.getByTestId("chart-requests").locator(".recharts-bar-rectangle").first(),
     ).toBeVisible();
-    await page.waitForTimeout(500);
-    await page.screenshot({ path: path.join(SHOTS, `usage-${width}.png`), fullPage: true });
+    await pageShot(page, `usage-${width}.png`);
 
     await page.goto(`/${state.slugA}/keys`);
     const dialog = await openCreateDialog(page);

@@ -42,7 +42,7 @@ export function KeyFilters({
               id="key-env"
               name="env"
               defaultValue={environment ?? ""}
-              className="w-full sm:w-40"
+              className="w-full sm:w-44"
             >
               <option value="">All environments</option>
               <option value="live">Live</option>
@@ -57,7 +57,7 @@ export function KeyFilters({
               id="key-status"
               name="status"
               defaultValue={status ?? ""}
-              className="w-full sm:w-40"
+              className="w-full sm:w-44"
             >
               <option value="">All statuses</option>
               <option value="active">Active</option>

@@ -108,7 +108,7 @@ function KeyFacts({ apiKey: k, slug }: { apiKey: KeyView; slug: string }) {
   return (
     <Card>
       <CardContent className="pt-4">
-        <dl className="grid gap-x-6 gap-y-3 sm:grid-cols-2 lg:grid-cols-4">
+        <dl className="grid grid-cols-2 gap-x-6 gap-y-3 lg:grid-cols-4">
           {facts.map(([label, value]) => (
             <div key={label} className="min-w-0">
               <dt className="text-xs text-muted-foreground">{label}</dt>

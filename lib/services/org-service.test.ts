@@ -1,0 +1,160 @@
+// Sign-up and membership rules against a real database: one transaction with audit rows, a taken
+// email refused, roles enforced, and the last owner never removed or demoted.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createTestDatabase, type TestDatabase, testDbKinds } from "@/tests/helpers/db";
+import {
+  addMember,
+  changeMemberRole,
+  createOrganization,
+  getMembershipBySlug,
+  listMembers,
+  removeMember,
+} from "./org-service";
+import { authenticateWithPassword, signUp } from "./user-service";
+
+const actor = { type: "user" as const, id: undefined, ip: "127.0.0.1" };
+
+describe.each(testDbKinds)("org and user services (%s)", (kind) => {
+  let t: TestDatabase;
+  beforeAll(async () => {
+    t = await createTestDatabase(kind);
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it("signs up a user with an organization they own, audited, and refuses the email twice", async () => {
+    const { user, organization } = await signUp(
+      t.prisma,
+      {
+        name: "Ada",
+        email: "Ada@Example.test",
+        password: "a long passphrase",
+        organizationName: "Acme",
+      },
+      actor,
+    );
+    expect(user.email).toBe("ada@example.test");
+    expect(organization.slug).toBe("acme");
+    expect((await getMembershipBySlug(t.prisma, user.id, "acme"))?.role).toBe("OWNER");
+    const audit = await t.prisma.auditLog.findMany({ where: { organizationId: organization.id } });
+    expect(audit.map((a) => a.action).sort()).toEqual(["member.added", "org.created"]);
+    expect(audit.every((a) => a.actorId === user.id)).toBe(true);
+    expect(JSON.stringify(audit)).not.toContain("a long passphrase");
+
+    expect(
+      await authenticateWithPassword(t.prisma, "ada@example.test", "a long passphrase"),
+    ).not.toBeNull();
+    expect(await authenticateWithPassword(t.prisma, "ada@example.test", "wrong")).toBeNull();
+    expect(await authenticateWithPassword(t.prisma, "nobody@example.test", "x")).toBeNull();
+
+    await expect(
+      signUp(
+        t.prisma,
+        {
+          name: "A2",
+          email: "ada@example.test",
+          password: "another passphrase",
+          organizationName: "Other",
+        },
+        actor,
+      ),
+    ).rejects.toMatchObject({ code: "CONFLICT" });
+  });
+
+  it("keeps reserved words out of slugs", async () => {
+    const org = await createOrganization(
+      t.prisma,
+      { name: "Dashboard", email: "d@example.test" },
+      actor,
+    );
+    expect(org.slug).toBe("dashboard-org");
+  });
+
+  it("enforces roles and never loses the last owner", async () => {
+    const { user: owner, organization } = await signUp(
+      t.prisma,
+      {
+        name: "O",
+        email: "owner@roles.test",
+        password: "a long passphrase",
+        organizationName: "Roles",
+      },
+      actor,
+    );
+    const { user: other } = await signUp(
+      t.prisma,
+      {
+        name: "V",
+        email: "viewer@roles.test",
+        password: "a long passphrase",
+        organizationName: "Viewer Co",
+      },
+      actor,
+    );
+    const ownerActor = { type: "user" as const, id: owner.id };
+    const orgId = organization.id;
+
+    await expect(
+      addMember(
+        t.prisma,
+        orgId,
+        { email: "nobody@roles.test", role: "VIEWER" },
+        ownerActor,
+        "OWNER",
+      ),
+    ).rejects.toMatchObject({ issues: [{ path: "email" }] });
+    await addMember(t.prisma, orgId, { email: other.email, role: "VIEWER" }, ownerActor, "OWNER");
+    await expect(
+      addMember(t.prisma, orgId, { email: other.email, role: "VIEWER" }, ownerActor, "OWNER"),
+    ).rejects.toMatchObject({ code: "CONFLICT" });
+
+    // A viewer changes nothing; an admin cannot touch owners.
+    await expect(
+      changeMemberRole(
+        t.prisma,
+        orgId,
+        other.id,
+        "ADMIN",
+        { type: "user", id: other.id },
+        "VIEWER",
+      ),
+    ).rejects.toMatchObject({ code: "FORBIDDEN" });
+    await changeMemberRole(t.prisma, orgId, other.id, "ADMIN", ownerActor, "OWNER");
+    await expect(
+      changeMemberRole(
+        t.prisma,
+        orgId,
+        owner.id,
+        "VIEWER",
+        { type: "user", id: other.id },
+        "ADMIN",
+      ),
+    ).rejects.toMatchObject({ code: "FORBIDDEN" });
+    await expect(
+      removeMember(t.prisma, orgId, owner.id, { type: "user", id: other.id }, "ADMIN"),
+    ).rejects.toMatchObject({ code: "FORBIDDEN" });
+
+    // The only owner can neither demote nor remove themself.
+    await expect(
+      changeMemberRole(t.prisma, orgId, owner.id, "ADMIN", ownerActor, "OWNER"),
+    ).rejects.toMatchObject({ code: "CONFLICT" });
+    await expect(
+      removeMember(t.prisma, orgId, owner.id, ownerActor, "OWNER"),
+    ).rejects.toMatchObject({
+      code: "CONFLICT",
+    });
+
+    // With a second owner, the first may step down.
+    await changeMemberRole(t.prisma, orgId, other.id, "OWNER", ownerActor, "OWNER");
+    await changeMemberRole(t.prisma, orgId, owner.id, "VIEWER", ownerActor, "OWNER");
+    const roles = Object.fromEntries(
+      (await listMembers(t.prisma, orgId)).map((m) => [m.user.email, m.role]),
+    );
+    expect(roles).toEqual({ "owner@roles.test": "VIEWER", "viewer@roles.test": "OWNER" });
+    const actions = (await t.prisma.auditLog.findMany({ where: { organizationId: orgId } })).map(
+      (a) => a.action,
+    );
+    expect(actions.filter((a) => a === "member.role_changed")).toHaveLength(3);
+  });
+});
