@@ -205,7 +205,7 @@ test("a new key is shown once, works against the API, and never appears again", 
 
   const check = async () => {
     expect(await page.content()).not.toContain(key);
-    expect(await page.locator("body").innerText()).not.toContain(key);
+    expect(await page.locator("body").textContent()).not.toContain(key);
     expect(page.url()).not.toContain(key);
     const cookies = await page.context().cookies();
     expect(JSON.stringify(cookies)).not.toContain(key);
@@ -301,7 +301,7 @@ test("the usage page charts usage reported through the API", async ({ request })
       async () => {
         await page.goto(`/${state.slugA}/usage?range=30d`);
         return (await page.getByTestId("endpoint-table").count())
-          ? page.getByTestId("endpoint-table").innerText()
+          ? page.getByTestId("endpoint-table").textContent()
           : "";
       },
       { timeout: 30_000, intervals: [1000, 2000, 3000] },
