@@ -536,7 +536,14 @@ export const usageRepository = {
    */
   async deleteOldRecords(
     db: Tx,
-    options: { days?: number; organizationId?: string; now?: Date; batchSize?: number } = {},
+    options: {
+      days?: number;
+      organizationId?: string;
+      now?: Date;
+      batchSize?: number;
+      /** Stops between statements (what was deleted stays deleted). */
+      signal?: AbortSignal;
+    } = {},
   ): Promise<number> {
     const now = options.now ?? new Date();
     const batch = Math.max(1, Math.trunc(options.batchSize ?? 5_000));
@@ -558,7 +565,7 @@ export const usageRepository = {
             LIMIT ${batch}
           )`;
         total += n;
-        if (n < batch) return total;
+        if (n < batch || options.signal?.aborted) return total;
       }
     };
     if (options.days !== undefined) {
@@ -578,6 +585,7 @@ export const usageRepository = {
       ORDER BY o.id`;
     let total = 0;
     for (const o of orgs) {
+      if (options.signal?.aborted) break;
       total += await deleteBefore(o.id, new Date(now.getTime() - num(o.days) * DAY_MS));
     }
     return total;

@@ -234,6 +234,30 @@ export const usageRollupRepository = {
   },
 
   /**
+   * Organizations that have rollups past retention (probed on their ORGANIZATION-level rows,
+   * which exist for every hour and day that has any rollup), with their raw retention.
+   */
+  async organizationsWithExpired(
+    db: Pick<Tx, "$queryRaw">,
+    options: { now: Date; hourDays?: number; dayDays?: number },
+  ): Promise<{ id: string; usageRetentionDays: number }[]> {
+    const now = options.now.getTime();
+    const hourCutoff = new Date(now - (options.hourDays ?? HOUR_ROLLUP_RETENTION_DAYS) * DAY_MS);
+    const dayDays = options.dayDays ?? DAY_ROLLUP_RETENTION_DAYS;
+    const rows = await db.$queryRaw<{ id: string; days: number }[]>`
+      SELECT o.id, o."usageRetentionDays" AS days FROM "Organization" o
+      WHERE EXISTS (SELECT 1 FROM "UsageRollup" r WHERE r."organizationId" = o.id
+              AND r.granularity = 'HOUR' AND r.level = 'ORGANIZATION'
+              AND r."bucketStart" < ${hourCutoff}::timestamp(3))
+         OR EXISTS (SELECT 1 FROM "UsageRollup" r WHERE r."organizationId" = o.id
+              AND r.granularity = 'DAY' AND r.level = 'ORGANIZATION'
+              AND r."bucketStart" < ${options.now}::timestamp(3)
+                - make_interval(days => GREATEST(${dayDays}::int, o."usageRetentionDays")))
+      ORDER BY o.id`;
+    return rows.map((r) => ({ id: r.id, usageRetentionDays: Number(r.days) }));
+  },
+
+  /**
    * Deletes rollups whose bucket started before the cutoff, at most `batchSize` rows per
    * statement, looping: hour rollups older than `hourDays`, day rollups older than `dayDays`
    * or the organization's raw retention, whichever is longer. Returns rows deleted.
@@ -241,7 +265,13 @@ export const usageRollupRepository = {
   async deleteExpired(
     db: Pick<Tx, "$executeRaw">,
     organization: { id: string; usageRetentionDays: number },
-    options: { now: Date; hourDays?: number; dayDays?: number; batchSize?: number },
+    options: {
+      now: Date;
+      hourDays?: number;
+      dayDays?: number;
+      batchSize?: number;
+      signal?: AbortSignal;
+    },
   ): Promise<number> {
     const batch = Math.max(1, Math.trunc(options.batchSize ?? 5_000));
     const hourDays = options.hourDays ?? HOUR_ROLLUP_RETENTION_DAYS;
@@ -270,7 +300,7 @@ export const usageRollupRepository = {
             AND r.level = x.level AND r."bucketStart" = x."bucketStart"
             AND r."apiKeyId" = x."apiKeyId" AND r.endpoint = x.endpoint AND r.method = x.method`;
         total += n;
-        if (n < batch) break;
+        if (n < batch || options.signal?.aborted) break;
       }
       for (;;) {
         const n = await db.$executeRaw`
@@ -283,7 +313,7 @@ export const usageRollupRepository = {
             AND r."bucketStart" = x."bucketStart" AND r."apiKeyId" = x."apiKeyId"
             AND r."statusCode" = x."statusCode" AND r."errorCode" = x."errorCode"`;
         total += n;
-        if (n < batch) break;
+        if (n < batch || options.signal?.aborted) break;
       }
     }
     return total;
