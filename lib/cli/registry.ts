@@ -47,8 +47,8 @@ export const COMMANDS = {
       slug: z.string().optional(),
     }),
     async run(input, { db }) {
-      const { createOrganizationForOperator } = await import("@/lib/services/operator-service");
-      const org = await createOrganizationForOperator(db, input, cliActor());
+      const { createOrganization } = await import("@/lib/services/org-service");
+      const org = await createOrganization(db, input, cliActor());
       return {
         text: `created organization ${org.slug} (${org.id}), plan ${org.plan}`,
         json: org,
@@ -70,7 +70,7 @@ export const COMMANDS = {
       name: z.string().optional(),
     }),
     async run(input, { db }) {
-      const { createUserInOrganization } = await import("@/lib/services/operator-service");
+      const { createUserInOrganization } = await import("@/lib/services/user-service");
       const { user, membership } = await createUserInOrganization(db, input, cliActor());
       return {
         text: `created user ${user.email} (${user.id}) as ${membership.role} of ${input.org}`,
@@ -127,7 +127,7 @@ export const COMMANDS = {
       "rate-limit": z.coerce.number().int().positive().max(1_000_000).optional(),
     }),
     async run(input, { db }) {
-      const { getOrganizationBySlug } = await import("@/lib/services/operator-service");
+      const { getOrganizationBySlug } = await import("@/lib/services/org-service");
       const { createKey } = await import("@/lib/services/api-key-service");
       const org = await getOrganizationBySlug(db, input.org);
       const created = await createKey(
@@ -160,7 +160,7 @@ export const COMMANDS = {
       limit: z.coerce.number().int().min(1).max(100_000).default(100),
     }),
     async run(input, { db }) {
-      const { getOrganizationBySlug } = await import("@/lib/services/operator-service");
+      const { getOrganizationBySlug } = await import("@/lib/services/org-service");
       const { listKeys } = await import("@/lib/services/api-key-service");
       const org = await getOrganizationBySlug(db, input.org);
 // The repository pages at most 200 at a time: follow the cursor up to --limit.

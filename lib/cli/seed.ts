@@ -59,8 +59,10 @@ export async function seedDemo(
   db: Db,
   opts: { force?: boolean; days?: number } = {},
 ): Promise<SeedResult> {
-  const { createOrganizationForOperator, createUserInOrganization, getOrganizationBySlugOrNull } =
-    await import("@/lib/services/operator-service");
+  const { createOrganization, getOrganizationBySlugOrNull } = await import(
+    "@/lib/services/org-service"
+  );
+  const { createUserInOrganization } = await import("@/lib/services/user-service");
   const { createKey, revokeKey } = await import("@/lib/services/api-key-service");
   const { usageRepository } = await import("@/lib/repositories/usage-repository");
 
@@ -69,7 +71,7 @@ export async function seedDemo(
 
   const actor: Actor = { type: "system", id: "seed" };
   const suffix = existing ? `-${randomBytes(3).toString("hex")}` : "";
-  const org = await createOrganizationForOperator(
+  const org = await createOrganization(
     db,
     {
       name: `Demo Inc${suffix ? ` ${suffix.slice(1)}` : ""}`,
@@ -193,7 +195,7 @@ export async function seedDemo(
 
 /** On first start of an empty database: seed the demo. Returns what was created, or null. */
 export async function seedDemoIfEmpty(db: Db): Promise<SeedResult | null> {
-  const { countOrganizations } = await import("@/lib/services/operator-service");
+  const { countOrganizations } = await import("@/lib/services/org-service");
   if ((await countOrganizations(db)) > 0) return null;
   const r = await seedDemo(db);
   return r.created ? r : null;
