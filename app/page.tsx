@@ -28,9 +28,15 @@ export default async function HomePage() {
           </dd>
         </div>
       </dl>
-      <div className="flex gap-4 text-sm">
+      <div className="flex flex-wrap gap-4 text-sm">
+        <Link className="font-medium underline" href="/dashboard">
+          Open the dashboard
+        </Link>
         <Link className="font-medium underline" href="/login">
           Sign in
+        </Link>
+        <Link className="font-medium underline" href="/signup">
+          Create an account
         </Link>
         <Link className="font-medium underline" href="/docs">
           API reference
