@@ -30,6 +30,8 @@ export interface StartOptions {
   /** Resolve once the process has exited instead of waiting for "ready" (for refusal tests). */
   expectExit?: boolean;
   readyTimeoutMs?: number;
+  /** Extra node flags for the server process (e.g. `--cpu-prof`, which NODE_OPTIONS refuses). */
+  nodeArgs?: string[];
 }
 
 export async function freePort(): Promise<number> {
@@ -72,11 +74,15 @@ export async function startServer(opts: StartOptions = {}): Promise<TestServer> 
     ...opts.env,
   };
   for (const k of Object.keys(env)) if (env[k] === undefined) delete env[k];
-  const proc = spawn(process.execPath, ["--import", "tsx", "scripts/start.ts"], {
-    cwd: root,
-    env: env as NodeJS.ProcessEnv,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  const proc = spawn(
+    process.execPath,
+    [...(opts.nodeArgs ?? []), "--import", "tsx", "scripts/start.ts"],
+    {
+      cwd: root,
+      env: env as NodeJS.ProcessEnv,
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
   let out = "";
   proc.stdout?.on("data", (d) => {
     out += d;
