@@ -41,6 +41,10 @@ async function main() {
     }
   }
 
+  // Raw usage events past each organization's retention are deleted hourly, in batches.
+  const { startRetentionTimer } = await import("@/lib/services/usage-retention");
+  startRetentionTimer({ log: (m) => console.log(`keyward: ${m}`) });
+
   const app = next({ dev: false, dir: process.cwd(), hostname, port });
   await app.prepare();
   const handle = app.getRequestHandler();
