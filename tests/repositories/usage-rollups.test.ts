@@ -228,6 +228,27 @@ describe.each(testDbKinds)("usage rollups (%s)", (kind) => {
       0,
     );
     expect(await expectRollupsMatchRaw(t.prisma, org)).toBe(200);
+
+    // Half of a batch already there: the rollups are computed from the rows inserted (in SQL).
+    const more = rows.map((r) => ({ ...r, id: randomUUID() }));
+    expect(await rollups.insertBatch(t.prisma, more.slice(0, 80))).toBe(80);
+    expect(await rollups.insertBatch(t.prisma, more)).toBe(120);
+    // Values the batch-side computation does not mirror (exponent notation) go the SQL way too.
+    const odd = rows.slice(0, 30).map((r, i) => ({
+      ...r,
+      id: randomUUID(),
+      costUsd: i % 2 ? "1e-6" : "0.0000015",
+    }));
+    expect(await rollups.insertBatch(t.prisma, odd)).toBe(30);
+    // Seven decimals round half away from zero, as numeric(14,6) does (batch-side path).
+    const sevenths = ["0.0000015", "0.0000025", "-0.0000015", "12.3456784", "0.9999995"];
+    const rounded = rows.slice(0, 5).map((r, i) => ({
+      ...r,
+      id: randomUUID(),
+      costUsd: sevenths[i],
+    }));
+    expect(await rollups.insertBatch(t.prisma, rounded)).toBe(5);
+    expect(await expectRollupsMatchRaw(t.prisma, org)).toBe(435);
   });
 
   it("concurrent writers to the same rollups neither deadlock nor lose counts", async () => {

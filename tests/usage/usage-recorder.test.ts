@@ -146,6 +146,43 @@ describe.each(testDbKinds)("usage recorder (%s)", (kind) => {
     await recorder.close();
   });
 
+  it("with two writers: two batches in flight, every event written once, failures kept", async () => {
+    const key = await freshKey();
+    let inFlight = 0;
+    let most = 0;
+    let failOn = 3; // the third statement fails once
+    const watched: UsageDb = {
+      apiKey: db.prisma.apiKey,
+      $queryRaw: (async (...args: Parameters<UsageDb["$queryRaw"]>) => {
+        inFlight++;
+        most = Math.max(most, inFlight);
+        try {
+          if (--failOn === 0) throw new Error("Connection terminated unexpectedly");
+          await new Promise((r) => setTimeout(r, 5));
+          return await db.prisma.$queryRaw(...args);
+        } finally {
+          inFlight--;
+        }
+      }) as UsageDb["$queryRaw"],
+    };
+    const recorder = new UsageRecorder({
+      db: watched,
+      flushIntervalMs: 0,
+      batchSize: 100,
+      writers: 2,
+      log: () => {},
+    });
+    for (let i = 0; i < 1_000; i++) recorder.record(event(key, i));
+    await expect(recorder.flush()).rejects.toThrow(/Connection terminated/);
+    expect(recorder.stats().pending).toBeGreaterThan(0);
+    await recorder.flush();
+    expect(recorder.stats()).toMatchObject({ pending: 0, written: 1_000, failedFlushes: 1 });
+    expect(most).toBe(2);
+    expect(await db.prisma.apiKeyUsage.count({ where: { apiKeyId: key } })).toBe(1_000);
+    expect((await db.prisma.apiKey.findUnique({ where: { id: key } }))?.requestCount).toBe(1_000n);
+    await recorder.close();
+  });
+
   it("a batch retried after a lost commit answer is counted once", async () => {
     const key = await freshKey();
     let lose = true;
