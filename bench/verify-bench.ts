@@ -10,12 +10,13 @@
 // route handler returning fixed JSON (bench/plain-app), a bare node:http server returning the same
 // JSON; then the two verify rows again on PostgreSQL + Redis (two instances sharing one database
 // and one Redis); then the lean lane for --memory-duration seconds with the server's RSS sampled
-// every second. DATABASE_URL here is the server to create a fresh database on (dropped at the
+// every second. A fifth reference row, the plain route reading its body, shows what reading a
+// POST body costs in a route handler (verify must read it). DATABASE_URL here is the server to create a fresh database on (dropped at the
 // end); without DATABASE_URL or REDIS_URL the PostgreSQL rows are skipped.
 // --rounds N repeats the rows in that order N times and reports medians (a shared machine is
 // noisy); before each round it waits up to --max-wait seconds for the 1-minute load average to
-// fall under --max-load. --cpu-prof writes a V8 CPU profile of the lean-lane server (embedded) to
-// bench/results/prof/ when it stops.
+// fall under --max-load. --cpu-prof writes V8 CPU profiles of the two embedded servers to
+// bench/results/prof/{lean,route}/ when they stop.
 // Results: a markdown table on stdout and bench/results/verify-<time>.{md,json}.
 import { execSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -230,6 +231,14 @@ function ratios(byId: Map<string, Row>): Ratio[] {
   };
   add("lean lane / bare node:http, requests/s", "lean", "bare", "rps", 0.4, "min");
   add("route handler / plain route handler, requests/s", "route", "plain", "rps", 0.9, "min");
+  add(
+    "route handler / plain route handler reading the body, requests/s",
+    "route",
+    "plain-read",
+    "rps",
+    0.9,
+    "min",
+  );
   add("verify (lean lane) / plain route handler, requests/s", "lean", "plain", "rps", 0.9, "min");
   add("verify (lean lane) / plain route handler, p99", "lean", "plain", "p99", 2, "max");
   add("verify (route handler) / plain route handler, p99", "route", "plain", "p99", 2, "max");
@@ -274,9 +283,11 @@ function ratioTable(rs: Ratio[]): string {
 
 function memoryTable(m: RssSummary): string {
   return [
-    "| samples | start MB | min MB | max MB | end MB | slope MB/min (all) | slope MB/min (second half) |",
-    "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
-    `| ${m.samples} | ${m.startMb.toFixed(1)} | ${m.minMb.toFixed(1)} | ${m.maxMb.toFixed(1)} | ${m.endMb.toFixed(1)} | ${m.slopeMbPerMin.toFixed(2)} | ${m.lateSlopeMbPerMin.toFixed(2)} |`,
+    "| samples | start MB | min MB | max MB | end MB | slope MB/min (all) | slope MB/min (second half) | lowest RSS per quarter, MB |",
+    "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+    `| ${m.samples} | ${m.startMb.toFixed(1)} | ${m.minMb.toFixed(1)} | ${m.maxMb.toFixed(1)} | ${m.endMb.toFixed(1)} | ${m.slopeMbPerMin.toFixed(2)} | ${m.lateSlopeMbPerMin.toFixed(2)} | ${m.quarterFloorsMb.map((f) => f.toFixed(0)).join(", ")} |`,
+    "",
+    `RSS each second, MB: ${m.series.map((p) => p.mb.toFixed(0)).join(" ")}`,
   ].join("\n");
 }
 
@@ -304,10 +315,13 @@ async function main() {
     log("starting servers ...");
     const lean = await startKeyward(embedded, {
       lean: true,
-      nodeArgs: args["cpu-prof"] ? ["--cpu-prof", `--cpu-prof-dir=${profDir}`] : undefined,
+      nodeArgs: args["cpu-prof"] ? ["--cpu-prof", `--cpu-prof-dir=${profDir}/lean`] : undefined,
     });
     stops.push(() => lean.server.stop());
-    const route = await startKeyward(embedded, { lean: false });
+    const route = await startKeyward(embedded, {
+      lean: false,
+      nodeArgs: args["cpu-prof"] ? ["--cpu-prof", `--cpu-prof-dir=${profDir}/route`] : undefined,
+    });
     stops.push(() => route.server.stop());
     const plain = await startPlainApp();
     stops.push(() => plain.stop());
@@ -339,6 +353,11 @@ async function main() {
         "plain",
         "plain Next route handler, fixed JSON",
         await refRun(r("plain route handler"), plain, "/plain"),
+      );
+      record(
+        "plain-read",
+        "plain Next route handler, reads the body, fixed JSON",
+        await refRun(r("plain route handler reading the body"), plain, "/plain-read"),
       );
       record("bare", "bare node:http, fixed JSON", await refRun(r("bare node:http"), bare, "/"));
       if (leanPg && routePg) {

@@ -4,6 +4,8 @@
 //   npx tsx bench/lib/profile-summary.ts bench/results/prof/CPU....cpuprofile [--skip 10]
 //     [--min-busy 0.8] [--top 40]
 //
+// Also prints total (inclusive) time by function: the share of busy samples with that function
+// anywhere on the stack; --match REGEX limits that list to matching names/files.
 // --skip drops the first seconds (start-up: opening and migrating the database); a second
 // counts as "under load" when at least --min-busy of it was not idle.
 import { readFileSync } from "node:fs";
@@ -18,6 +20,7 @@ interface CallFrame {
 interface ProfileNode {
   id: number;
   callFrame: CallFrame;
+  children?: number[];
 }
 interface Profile {
   nodes: ProfileNode[];
@@ -32,6 +35,7 @@ const { values, positionals } = parseArgs({
     skip: { type: "string", default: "10" },
     "min-busy": { type: "string", default: "0.8" },
     top: { type: "string", default: "40" },
+    match: { type: "string" },
   },
 });
 const file = positionals[0];
@@ -72,6 +76,11 @@ function label(cf: CallFrame): { group: string; fn: string } {
   return { group, fn: `${cf.functionName || "(anonymous)"} ${where}`.trim() };
 }
 
+const parent = new Map<number, number>();
+for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+const byFnTotal = new Map<string, number>();
+const byGroupTotal = new Map<string, number>();
+
 const byGroup = new Map<string, number>();
 const byFn = new Map<string, number>();
 let busy = 0;
@@ -84,6 +93,18 @@ for (let i = 0; i < profile.samples.length; i++) {
   const { group, fn } = label(n.callFrame);
   byGroup.set(group, (byGroup.get(group) ?? 0) + d);
   byFn.set(fn, (byFn.get(fn) ?? 0) + d);
+  const seen = new Set<string>();
+  for (let id: number | undefined = n.id; id !== undefined; id = parent.get(id)) {
+    const l = label(nodes.get(id)!.callFrame);
+    for (const [key, map] of [
+      [l.fn, byFnTotal],
+      [`file ${l.group}`, byGroupTotal],
+    ] as const) {
+      if (seen.has(key)) continue;
+      seen.add(key);
+      map.set(key.replace(/^file /, ""), (map.get(key.replace(/^file /, "")) ?? 0) + d);
+    }
+  }
 }
 
 const top = Number(values.top);
@@ -97,4 +118,9 @@ console.log(
   `${loaded.size} seconds under load, ${(busy / 1e6).toFixed(1)} s busy CPU in them (${((busy / 1e6 / Math.max(1, loaded.size)) * 100).toFixed(0)} % of one core)\n`,
 );
 console.log(`by package / file:\n${show(byGroup)}\n`);
-console.log(`by function (self time):\n${show(byFn)}`);
+console.log(`by function (self time):\n${show(byFn)}\n`);
+const match = values.match ? new RegExp(values.match) : null;
+const totals = new Map([...byFnTotal].filter(([k]) => !match || match.test(k)));
+console.log(`by function (total time, callees included):\n${show(totals)}\n`);
+const groupTotals = new Map([...byGroupTotal].filter(([k]) => !match || match.test(k)));
+console.log(`by package / file (total time, callees included):\n${show(groupTotals)}`);

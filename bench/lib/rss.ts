@@ -20,6 +20,11 @@ export interface RssSummary {
   slopeMbPerMin: number;
   /** The same over the second half of the run (after the heap has settled). */
   lateSlopeMbPerMin: number;
+  /**
+   * The lowest RSS in each quarter of the run. Under load V8 lets old space grow until a full
+   * collection, so RSS saws up and down; a leak shows as floors that keep rising.
+   */
+  quarterFloorsMb: number[];
   series: Array<{ t: number; mb: number }>;
 }
 
@@ -60,6 +65,13 @@ export function sampleRss(pid: number, periodMs = 1000): { stop(): RssSummary } 
         endMb: mbs[mbs.length - 1] ?? 0,
         slopeMbPerMin: slope(series),
         lateSlopeMbPerMin: slope(series.slice(Math.floor(series.length / 2))),
+        quarterFloorsMb: [0, 1, 2, 3].map((q) => {
+          const part = series.slice(
+            Math.floor((q * series.length) / 4),
+            Math.floor(((q + 1) * series.length) / 4),
+          );
+          return part.length ? Math.min(...part.map((p) => p.mb)) : Number.NaN;
+        }),
         series,
       };
     },
