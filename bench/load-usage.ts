@@ -7,7 +7,8 @@
 //     npx tsx bench/load-usage.ts --target postgres --events 1000000
 //   npx tsx bench/load-usage.ts --target pglite --events 1000000 [--dir /tmp/keyward-bench-pglite]
 //
-// Options: --days 30, --keys 50, --batch 5000, --seed 42. Prints one JSON line at the end.
+// Options: --days 30, --keys 50, --batch 5000, --writers 2 (postgres; 1 on pglite), --seed 42.
+// Prints one JSON line at the end.
 import { type UsageRow, usageRollupRepository } from "@/lib/repositories/usage-rollup-repository";
 import { createBenchOrg, DAY_MS, EventGenerator, openBenchDb, parseArgs } from "./usage-generator";
 
@@ -16,6 +17,7 @@ async function main() {
   const total = Number(args.events ?? 1_000_000);
   const days = Number(args.days ?? 30);
   const batchSize = Number(args.batch ?? 5_000);
+  const writers = Number(args.writers ?? (args.target === "postgres" ? 2 : 1));
   const db = await openBenchDb(args);
   try {
     const org = await createBenchOrg(db.prisma, Number(args.keys ?? 50));
@@ -44,13 +46,20 @@ async function main() {
         events.push(gen.event(at, d === incidentDay));
       }
       events.sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime());
+      // Up to `writers` statements at once (PGlite runs them one after another anyway).
+      const inFlight = new Set<Promise<void>>();
       for (let i = 0; i < events.length; i += batchSize) {
-        written += await usageRollupRepository.insertBatch(
-          db.prisma,
-          events.slice(i, i + batchSize),
-        );
-        statements++;
+        const p: Promise<void> = usageRollupRepository
+          .insertBatch(db.prisma, events.slice(i, i + batchSize))
+          .then((n) => {
+            written += n;
+            statements++;
+            inFlight.delete(p);
+          });
+        inFlight.add(p);
+        if (inFlight.size >= writers) await Promise.race(inFlight);
       }
+      await Promise.all(inFlight);
       const t = performance.now();
       if (t - lastReport > 5_000 || d === days - 1) {
         lastReport = t;
@@ -79,6 +88,7 @@ async function main() {
         rollupRows: rollups,
         statements,
         batchSize,
+        writers,
         seconds: Math.round(seconds * 10) / 10,
         eventsPerSecond: Math.round(written / seconds),
       }),
