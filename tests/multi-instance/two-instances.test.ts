@@ -138,6 +138,11 @@ describe.skipIf(!enabled)("two instances sharing PostgreSQL and Redis", () => {
     console.log(
       `rate limit across instances: ${admitted.length} admitted (a ${admitted.filter((r) => r.on === "a").length}, b ${admitted.filter((r) => r.on === "b").length}), ${limited.length} RATE_LIMITED`,
     );
+    if (admitted.length !== 100) {
+      // A limiter that failed open (e.g. a Redis timeout on a loaded machine) says so in the log.
+      const lines = [a, b].flatMap((s) => s.logs().split("\n")).filter((l) => /ratelimit/.test(l));
+      console.log(`server log lines about the limiter:\n${lines.join("\n") || "(none)"}`);
+    }
     expect(admitted).toHaveLength(100);
     expect(limited).toHaveLength(100);
     // And it stays shut on both.
