@@ -215,7 +215,10 @@ export class UsageRecorder {
   /** Like record(), but when the buffer is full waits for a flush to make room. */
   async recordAsync(event: UsageEvent): Promise<boolean> {
     if (!this.closed && this.pending >= this.maxBuffer) {
-      await this.flush().catch(() => {});
+      // While batches are being written, the next one to finish makes room; waiting for the
+      // whole buffer to drain instead would leave the writers idle while it refills.
+      if (this.writing > 0) await new Promise<void>((resolve) => this.batchDone.push(resolve));
+      else await this.flush().catch(() => {});
     }
     return this.record(event);
   }
