@@ -536,6 +536,30 @@ export const usageRepository = {
   },
 
   /**
+   * Requests in [from, to) (resolved to whole hours, see rangeParts) from rollups, leaving out
+   * the given status codes: e.g. the monthly quota counts requests not turned away
+   * (`excludeStatusCodes: [401, 403, 429]`). Works for any past month, raw rows kept or not.
+   */
+  async countRequests(
+    db: Tx,
+    organizationId: string,
+    from: Date,
+    to: Date,
+    options: { excludeStatusCodes?: number[] } = {},
+  ): Promise<number> {
+    if (!scopeId(organizationId, "organizationId")) return 0;
+    const parts = rangeParts(from, to);
+    const excluded = (options.excludeStatusCodes ?? []).filter((c) => Number.isInteger(c));
+    const [r] = await db.$queryRaw<Record<string, unknown>[]>`
+      SELECT COALESCE((SELECT SUM(r.requests) FROM "UsageRollup" r
+               WHERE ${rollupWhere("r", organizationId, "ORGANIZATION", parts)}), 0)
+           - COALESCE((SELECT SUM(r.count) FROM "UsageErrorRollup" r
+               WHERE r."organizationId" = ${organizationId}::uuid AND ${rangeFilter("r", parts)}
+                 AND r."statusCode" = ANY(${excluded}::int[])), 0) AS n`;
+    return num(r?.n);
+  },
+
+  /**
    * Deletes raw records past retention, `batchSize` rows per statement (default 5,000) so no
    * statement holds locks for long, organization by organization along the
    * (organizationId, createdAt) index. With `days`, one cutoff for everyone; without, each

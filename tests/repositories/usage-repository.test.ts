@@ -244,6 +244,18 @@ describe.each(testDbKinds)("usageRepository (%s)", (kind) => {
     expect(await usage.getMonthlyUsage(t.prisma, OTHER_UUID)).toBe(0);
   });
 
+  it("counts requests from rollups, leaving out chosen status codes", async () => {
+    const march = at("2026-04-01T00:00:00Z");
+    expect(await usage.countRequests(t.prisma, orgA, at("2026-03-01T00:00:00Z"), march)).toBe(19);
+    // 404 and 500 left out (one each in March).
+    expect(
+      await usage.countRequests(t.prisma, orgA, at("2026-03-01T00:00:00Z"), march, {
+        excludeStatusCodes: [404, 500, 429],
+      }),
+    ).toBe(17);
+    expect(await usage.countRequests(t.prisma, OTHER_UUID, start, end)).toBe(0);
+  });
+
   it("endpoint stats, busiest first", async () => {
     const stats = await usage.getEndpointStats(t.prisma, orgA, start, end);
     expect(stats.map((s) => [s.endpoint, s.method, s.requests])).toEqual([
