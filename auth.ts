@@ -7,8 +7,8 @@ import GitHub from "next-auth/providers/github";
 import Google from "next-auth/providers/google";
 import { z } from "zod";
 import { clientAddress } from "@/lib/auth/client-address";
-import { getDb } from "@/lib/db";
 import { signInThrottle } from "@/lib/auth/sign-in-throttle";
+import { getDb } from "@/lib/db";
 import { authenticateWithPassword, findOrCreateOAuthUser } from "@/lib/services/user-service";
 
 declare module "next-auth" {

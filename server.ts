@@ -4,11 +4,11 @@
 // Started by `npm start` (scripts/start.mjs) as `node --import tsx server.ts`.
 import http from "node:http";
 import next from "next";
+import { seedDemoIfEmpty } from "@/lib/cli/seed";
 import { getDatabase } from "@/lib/db";
 import { DatabaseOwnedError } from "@/lib/db/owner-lock";
 import { isShuttingDown, onShutdown, shutdown } from "@/lib/lifecycle";
 import { startOperatorSocket } from "@/lib/owner/operator-socket";
-import { seedDemoIfEmpty } from "@/lib/cli/seed";
 
 const port = Number.parseInt(process.env.PORT || "3000", 10);
 const hostname = process.env.HOST || "127.0.0.1";
@@ -140,8 +140,11 @@ async function leanRoutes() {
       const q = url.indexOf("?");
       return table.get(`${req.method} ${q < 0 ? url : url.slice(0, q)}`);
     },
-    serve: (route: typeof verifyRoute | typeof meRoute, req: http.IncomingMessage, res: http.ServerResponse) =>
-      handleNode(route, req, res),
+    serve: (
+      route: typeof verifyRoute | typeof meRoute,
+      req: http.IncomingMessage,
+      res: http.ServerResponse,
+    ) => handleNode(route, req, res),
   };
 }
 

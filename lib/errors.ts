@@ -61,8 +61,10 @@ export const notFound = (what = "resource") =>
   new KeywardError("NOT_FOUND", `The ${what} does not exist.`);
 export const badRequest = (message: string, issues?: FieldIssue[]) =>
   new KeywardError("BAD_REQUEST", message, { issues });
-export const validationFailed = (issues: FieldIssue[], message = "The request has invalid fields.") =>
-  new KeywardError("VALIDATION_FAILED", message, { issues });
+export const validationFailed = (
+  issues: FieldIssue[],
+  message = "The request has invalid fields.",
+) => new KeywardError("VALIDATION_FAILED", message, { issues });
 export const conflict = (message: string) => new KeywardError("CONFLICT", message);
 export const forbidden = (message = "You do not have permission to do that.") =>
   new KeywardError("FORBIDDEN", message);

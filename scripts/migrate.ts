@@ -3,8 +3,9 @@
 //   npm run db:migrate                      apply to DATABASE_URL, or the embedded folder
 //   npm run db:migration:status             what is applied, what is pending
 //   tsx scripts/migrate.ts check            exit 1 when schema.prisma and migrations disagree
-import { databaseTarget } from "@/lib/db/config";
+
 import { PrismaPg } from "@prisma/adapter-pg";
+import { databaseTarget } from "@/lib/db/config";
 import { createMigration, migrationStatus, pendingSchemaDiff } from "@/lib/db/schema-engine";
 
 async function main() {

@@ -1,7 +1,7 @@
 "use server";
+import { headers } from "next/headers";
 // Sign-in, sign-up and sign-out. Credentials travel only in POST bodies.
 import { AuthError, CredentialsSignin } from "next-auth";
-import { headers } from "next/headers";
 import { z } from "zod";
 import { signIn, signOut } from "@/auth";
 import { clientAddress } from "@/lib/auth/client-address";

@@ -2,9 +2,9 @@ import Link from "next/link";
 import { Badge } from "@/components/ui/badge";
 import { Table, TBody, TD, TH, THead, TR } from "@/components/ui/table";
 import type { KeyView } from "@/lib/services/dashboard-keys";
+import { formatDate, formatDateTime, formatNumber, formatRelative, maskedKey } from "./format";
 import { KeyActions } from "./key-actions";
 import { EnvironmentBadge, StatusBadge } from "./key-badges";
-import { formatDate, formatDateTime, formatNumber, formatRelative, maskedKey } from "./format";
 
 /** Soon (under two days, e.g. the end of a rotation's grace period): with the time. */
 function expiresText(expiresAt: string | null): string {

@@ -1,5 +1,4 @@
 import Link from "next/link";
-import { EnvironmentBadge } from "@/components/keys/key-badges";
 import {
   formatMs,
   formatNumber,
@@ -7,6 +6,7 @@ import {
   formatUsd,
   maskedKey,
 } from "@/components/keys/format";
+import { EnvironmentBadge } from "@/components/keys/key-badges";
 import { Table, TBody, TD, TH, THead, TR } from "@/components/ui/table";
 
 interface EndpointRow {

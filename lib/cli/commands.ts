@@ -7,8 +7,8 @@ import { z } from "zod";
 import { getDatabase } from "@/lib/db";
 import { DatabaseOwnedError } from "@/lib/db/owner-lock";
 import { isKeywardError } from "@/lib/errors";
-import type { CommandResult } from "./types";
 import { COMMANDS, type CommandContext, type CommandSpec } from "./registry";
+import type { CommandResult } from "./types";
 
 export type { CommandContext } from "./registry";
 

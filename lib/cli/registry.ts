@@ -163,7 +163,7 @@ export const COMMANDS = {
       const { getOrganizationBySlug } = await import("@/lib/services/org-service");
       const { listKeys } = await import("@/lib/services/api-key-service");
       const org = await getOrganizationBySlug(db, input.org);
-// The repository pages at most 200 at a time: follow the cursor up to --limit.
+      // The repository pages at most 200 at a time: follow the cursor up to --limit.
       const keys: Awaited<ReturnType<typeof listKeys>>["items"] = [];
       let cursor: string | null = null;
       do {

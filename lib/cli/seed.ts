@@ -135,7 +135,13 @@ export async function seedDemo(
     for (let i = 0; i < perDay; i++) {
       const at = new Date(dayStart.getTime() + Math.floor(random() * 86_400_000));
       if (at.getTime() > now) continue;
-      const ep = ENDPOINTS[pick(ENDPOINTS.map((e) => e.weight / totalWeight), random())];
+      const ep =
+        ENDPOINTS[
+          pick(
+            ENDPOINTS.map((e) => e.weight / totalWeight),
+            random(),
+          )
+        ];
       const key = keys[pick(keyWeights, random())];
       const roll = random();
       const errRate = incident ? 0.18 : 0.03;

@@ -1,7 +1,8 @@
 // Drives Prisma's wasm schema engine: create, apply and check migrations without
 // the native engine binary (which cannot be downloaded on our machines).
-import { readdir, readFile, mkdir, writeFile } from "node:fs/promises";
+
 import { existsSync } from "node:fs";
+import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { pathToFileURL } from "node:url";

@@ -9,14 +9,6 @@ import { Prisma, type Tx } from "@/lib/db";
 import type { ApiKeyUsage, Environment, KeyStatus } from "@/lib/db/generated/client";
 import { type LatencyHistogram, percentile } from "@/lib/usage/histogram";
 import {
-  type RollupLevel,
-  rangeFilter,
-  rangeParts,
-  rollupWhere,
-  type UsageRow,
-  usageRollupRepository,
-} from "./usage-rollup-repository";
-import {
   afterCursor,
   money,
   newestFirst,
@@ -28,6 +20,14 @@ import {
   toPage,
   ts,
 } from "./shared";
+import {
+  type RollupLevel,
+  rangeFilter,
+  rangeParts,
+  rollupWhere,
+  type UsageRow,
+  usageRollupRepository,
+} from "./usage-rollup-repository";
 
 export { LATENCY_RELATIVE_ERROR } from "@/lib/usage/histogram";
 

@@ -87,6 +87,7 @@ function sumMoney(values: string[]): string {
   const abs = neg ? -micros : micros;
   return `${neg ? "-" : ""}${abs / 1_000_000n}.${(abs % 1_000_000n).toString().padStart(6, "0")}`;
 }
+
 export { sumMoney };
 
 /** One key's usage in a range: daily series, endpoints and totals, from SQL aggregates. */

@@ -11,12 +11,12 @@
 // run in progress is asked to stop between statements and awaited before the database closes.
 import { type Db, getDb, type Tx } from "@/lib/db";
 import { onShutdown } from "@/lib/lifecycle";
+import { usageRepository } from "@/lib/repositories/usage-repository";
 import {
   DAY_ROLLUP_RETENTION_DAYS,
   HOUR_ROLLUP_RETENTION_DAYS,
   usageRollupRepository,
 } from "@/lib/repositories/usage-rollup-repository";
-import { usageRepository } from "@/lib/repositories/usage-repository";
 
 export interface PruneOptions {
   /** Rows per DELETE statement (default 5,000). */

@@ -1,13 +1,13 @@
 // Dashboard users: password sign-in, sign-up (a user and a first organization in one
 // transaction), and OAuth users tied to a local user by verified email.
 import { hashPassword, verifyPassword } from "@/lib/auth/password";
-import type { Db } from "@/lib/db";
 import type { Role } from "@/lib/auth/roles";
+import type { Db } from "@/lib/db";
 import { conflict, notFound } from "@/lib/errors";
 import { auditRepository } from "@/lib/repositories/audit-repository";
 import { membershipRepository } from "@/lib/repositories/membership-repository";
-import { organizationRepository } from "@/lib/repositories/organization-repository";
 import type { Organization } from "@/lib/repositories/organization-repository";
+import { organizationRepository } from "@/lib/repositories/organization-repository";
 import { isUniqueViolation } from "@/lib/repositories/shared";
 import { type PublicUser, userRepository } from "@/lib/repositories/user-repository";
 import type { Actor } from "./actor";

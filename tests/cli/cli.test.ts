@@ -3,7 +3,7 @@
 // and changes nothing. Runs against PostgreSQL too when DATABASE_URL is set.
 import { createHash } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { openDatabase, type OpenDatabase } from "@/lib/db";
+import { type OpenDatabase, openDatabase } from "@/lib/db";
 import { createPostgresDatabase } from "../helpers/db";
 import { runCli, tempDataDir } from "../helpers/server";
 

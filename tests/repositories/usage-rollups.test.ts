@@ -4,16 +4,16 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
-  ALL_KEYS,
-  rangeParts,
-  type UsageRow,
-  usageRollupRepository as rollups,
-} from "@/lib/repositories/usage-rollup-repository";
-import {
   LATENCY_RELATIVE_ERROR,
   type UsageInput,
   usageRepository as usage,
 } from "@/lib/repositories/usage-repository";
+import {
+  ALL_KEYS,
+  rangeParts,
+  usageRollupRepository as rollups,
+  type UsageRow,
+} from "@/lib/repositories/usage-rollup-repository";
 import { UsageRecorder } from "@/lib/services/usage-recorder";
 import { histogramOf } from "@/lib/usage/histogram";
 import { createTestDatabase, type TestDatabase, testDbKinds } from "@/tests/helpers/db";

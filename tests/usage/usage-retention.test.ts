@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { usageRepository as usage, type UsageInput } from "@/lib/repositories/usage-repository";
+import { type UsageInput, usageRepository as usage } from "@/lib/repositories/usage-repository";
 import { pruneUsage, startRetentionTimer } from "@/lib/services/usage-retention";
 import { createTestDatabase, type TestDatabase, testDbKinds } from "@/tests/helpers/db";
 import { makeKey, makeOrg } from "@/tests/repositories/fixtures";

@@ -15,14 +15,14 @@ import {
 } from "@/components/keys/format";
 import { KeyActions } from "@/components/keys/key-actions";
 import { EnvironmentBadge, StatusBadge } from "@/components/keys/key-badges";
-import { RangePicker } from "@/components/usage/range-picker";
-import { StatTiles } from "@/components/usage/stat-tiles";
-import { UsageCharts } from "@/components/usage/usage-charts";
-import { EndpointTable } from "@/components/usage/usage-tables";
 import { Badge } from "@/components/ui/badge";
 import { Card, CardContent } from "@/components/ui/card";
 import { EmptyState } from "@/components/ui/empty-state";
 import { Skeleton } from "@/components/ui/skeleton";
+import { RangePicker } from "@/components/usage/range-picker";
+import { StatTiles } from "@/components/usage/stat-tiles";
+import { UsageCharts } from "@/components/usage/usage-charts";
+import { EndpointTable } from "@/components/usage/usage-tables";
 import { canManage } from "@/lib/auth/roles";
 import { findOrganizationKey, getKeyUsage, type KeyView } from "@/lib/services/dashboard-keys";
 import { type DateRange, parseDateRange } from "@/lib/services/dashboard-range";
