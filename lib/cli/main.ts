@@ -34,7 +34,11 @@ async function run(argv: string[]): Promise<CommandResult> {
 
 export async function runCli(argv: string[]): Promise<number> {
   const result = await run(argv);
-  if (result.stdout) process.stdout.write(result.stdout);
-  if (result.stderr) process.stderr.write(result.stderr);
+  // Writes to a pipe are asynchronous: wait for them, or process.exit() cuts a large
+  // --json answer short.
+  const write = (stream: NodeJS.WriteStream, text: string) =>
+    new Promise<void>((resolve) => (text ? stream.write(text, () => resolve()) : resolve()));
+  await write(process.stdout, result.stdout);
+  await write(process.stderr, result.stderr);
   return result.code;
 }
