@@ -6,16 +6,18 @@
 // - redis: INCRBY on a key per organization and month, inside a Lua script so the
 //   check and the spend are one atomic round trip across instances; the key expires
 //   a day after the month ends.
-// - postgres: there is no counter table. The month's count is computed from
-//   ApiKeyUsage (the metered requests) and cached per organization with an in-process
-//   delta of what was admitted since. Every `refreshMs` the base is recounted and the
-//   cache becomes max(recount, base + delta): the usage recorder writes with about a
-//   second of delay, so a recount alone would forget admitted-but-unflushed requests;
-//   the max keeps this instance's own count monotonic and still picks up other writers.
-//   Exact for one instance; approximate (by the other instances' last refresh) for several.
+// - postgres: there is no counter table. The month's count is computed from the usage
+//   rollups (the metered requests; see countMeteredRequests) and cached per organization
+//   with an in-process delta of what was admitted since. Every `refreshMs` the base is
+//   recounted and the cache becomes max(recount, base + delta): the usage recorder writes
+//   with about a second of delay, so a recount alone would forget admitted-but-unflushed
+//   requests; the max keeps this instance's own count monotonic and still picks up other
+//   writers. Exact for one instance; approximate (by the other instances' last refresh) for
+//   several.
 
 import { Redis } from "ioredis";
 import type { Tx } from "@/lib/db";
+import { usageRepository } from "@/lib/repositories/usage-repository";
 import { fastFailRedisOptions, luaScript, runScript } from "./redis-store";
 import type { Clock } from "./types";
 
@@ -156,14 +158,17 @@ export type UsageCounter = (
   to: Date,
 ) => Promise<number>;
 
-// 401/403/429 are answers to requests the key check refused before quota was spent.
-export const countMeteredRequests: UsageCounter = async (db, organizationId, from, to) =>
-  db.apiKeyUsage.count({
-    where: {
-      organizationId,
-      createdAt: { gte: from, lt: to },
-      statusCode: { notIn: [401, 403, 429] },
-    },
+/** 401/403/429 answer requests the key check refused before quota was spent. */
+export const UNMETERED_STATUS_CODES: readonly number[] = [401, 403, 429];
+
+// Counted from the rollups, not the raw ApiKeyUsage rows: raw rows are deleted after the
+// organization's retention (usage-retention.ts; FREE keeps 30 days, shorter than some months),
+// rollups are written in the same statement as the raw rows and kept far longer, so the count
+// is the same while both exist and stays right after the raw rows are gone. A month's bounds are
+// whole UTC days, which is the rollups' resolution.
+export const countMeteredRequests: UsageCounter = (db, organizationId, from, to) =>
+  usageRepository.countRequests(db, organizationId, from, to, {
+    excludeStatusCodes: [...UNMETERED_STATUS_CODES],
   });
 
 interface PgEntry {

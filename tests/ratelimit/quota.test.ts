@@ -8,6 +8,8 @@ import {
   type QuotaCounter,
   RedisQuotaCounter,
 } from "@/lib/ratelimit/quota";
+import { usageRepository } from "@/lib/repositories/usage-repository";
+import { pruneUsage } from "@/lib/services/usage-retention";
 import { createTestDatabase, testDbKinds } from "@/tests/helpers/db";
 import { createApiKeyRow, createOrganization } from "./fixtures";
 import { TestClock } from "./store-suite";
@@ -112,46 +114,92 @@ for (const kind of testDbKinds) {
 }
 
 describe.each(testDbKinds)("postgres quota from recorded usage (%s)", (kind) => {
+  // Usage goes in through the real write path (raw rows and rollups in one statement).
+  const usageOf =
+    (apiKeyId: string, organizationId: string) =>
+    (createdAt: number, statusCode = 200) => ({
+      apiKeyId,
+      organizationId,
+      endpoint: "/api/v1/verify",
+      method: "POST",
+      statusCode,
+      responseTimeMs: 3,
+      createdAt: new Date(createdAt),
+    });
+
   it("starts from the month's metered requests and picks up other writers on refresh", async () => {
     const db = await createTestDatabase(kind);
     try {
       const clock = new TestClock(NOV_15);
       const orgId = await createOrganization(db.prisma);
       const apiKeyId = await createApiKeyRow(db.prisma, orgId);
-      const row = (createdAt: number, statusCode = 200) => ({
-        apiKeyId,
-        organizationId: orgId,
-        endpoint: "/api/v1/verify",
-        method: "POST",
-        statusCode,
-        responseTimeMs: 3,
-        createdAt: new Date(createdAt),
-      });
-      await db.prisma.apiKeyUsage.createMany({
-        data: [
-          ...Array.from({ length: 7 }, () => row(NOV_15 - 1000)),
-          row(NOV_15, 429), // refused by the limiter: used no quota
-          row(NOV_15, 403),
-          row(Date.UTC(2026, 9, 31)), // last month
-        ],
-      });
+      const row = usageOf(apiKeyId, orgId);
+      await usageRepository.createMany(db.prisma, [
+        ...Array.from({ length: 7 }, () => row(NOV_15 - 1000)),
+        row(NOV_15, 429), // refused by the limiter: used no quota
+        row(NOV_15, 403),
+        row(NOV_15, 401),
+        row(NOV_15, 404), // a key that passed every check, then a 404: metered
+        row(NOV_15, 500), // likewise
+        row(Date.UTC(2026, 9, 31, 23, 59)), // last month
+        row(DEC_1), // next month
+      ]);
       const counter = new PostgresQuotaCounter({
         db: db.prisma,
         now: clock.now,
         refreshMs: 60_000,
       });
-      expect((await counter.consume(orgId, 10)).used).toBe(8);
-      expect((await counter.consume(orgId, 10)).used).toBe(9);
+      expect((await counter.consume(orgId, 12)).used).toBe(10);
+      expect((await counter.consume(orgId, 12)).used).toBe(11);
       // Usage not yet flushed must not be forgotten at the next recount...
       clock.advance(60_000);
-      expect((await counter.consume(orgId, 10)).used).toBe(10);
+      expect((await counter.consume(orgId, 12)).used).toBe(12);
       // ...and requests recorded by others are picked up at the next one.
-      await db.prisma.apiKeyUsage.createMany({
-        data: Array.from({ length: 12 }, () => row(NOV_15 + 1)),
-      });
-      expect((await counter.consume(orgId, 100)).used).toBe(11); // cached: not yet seen
+      await usageRepository.createMany(
+        db.prisma,
+        Array.from({ length: 12 }, () => row(NOV_15 + 1)),
+      );
+      expect((await counter.consume(orgId, 100)).used).toBe(13); // cached: not yet seen
       clock.advance(60_000);
-      expect((await counter.consume(orgId, 100)).used).toBe(20); // 7 + 12 recorded, +1
+      expect((await counter.consume(orgId, 100)).used).toBe(22); // 9 + 12 recorded, +1
+    } finally {
+      await db.close();
+    }
+  });
+
+  it("counts the month right after retention deleted the raw rows of earlier days", async () => {
+    const db = await createTestDatabase(kind);
+    try {
+      const clock = new TestClock(NOV_15);
+      const orgId = await createOrganization(db.prisma);
+      await db.prisma.organization.update({
+        where: { id: orgId },
+        data: { usageRetentionDays: 1 },
+      });
+      const apiKeyId = await createApiKeyRow(db.prisma, orgId);
+      const row = usageOf(apiKeyId, orgId);
+      await usageRepository.createMany(db.prisma, [
+        ...Array.from({ length: 5 }, () => row(Date.UTC(2026, 10, 1, 0, 0, 1))), // first day
+        ...Array.from({ length: 4 }, () => row(Date.UTC(2026, 10, 9, 17))),
+        row(Date.UTC(2026, 10, 9, 17), 429),
+        ...Array.from({ length: 3 }, () => row(NOV_15 - 60_000)), // kept: within a day
+        row(NOV_15 - 60_000, 401),
+      ]);
+      const before = await new PostgresQuotaCounter({ db: db.prisma, now: clock.now }).peek(
+        orgId,
+        100,
+      );
+      expect(before.used).toBe(12);
+
+      const pruned = await pruneUsage(db.prisma, new Date(NOV_15));
+      expect(pruned.rawDeleted).toBe(10);
+      expect(await db.prisma.apiKeyUsage.count({ where: { organizationId: orgId } })).toBe(4);
+
+      // A fresh counter (a restarted process) recounts from the rollups, which stay.
+      const counter = new PostgresQuotaCounter({ db: db.prisma, now: clock.now });
+      expect(await counter.peek(orgId, 100)).toMatchObject({ used: 12, remaining: 88 });
+      expect((await counter.consume(orgId, 13)).used).toBe(13);
+      expect((await counter.consume(orgId, 13)).allowed).toBe(false);
     } finally {
       await db.close();
     }
