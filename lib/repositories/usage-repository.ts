@@ -148,6 +148,31 @@ export interface TopConsumer {
   avgLatencyMs: number | null;
 }
 
+/** Filters of a range read: the rollup level is the coarsest that has the filtered dimensions. */
+export interface UsageFilters {
+  keyId?: string;
+  endpoint?: string;
+  environment?: Environment;
+}
+
+/** Totals over a whole range, percentiles from the range's merged latency histogram. */
+export interface RangeStats {
+  requests: number;
+  /** Status 400 and above. */
+  errors: number;
+  /** errors / requests, 0 when there were no requests. */
+  errorRate: number;
+  /**
+   * percentile_cont over every request in the range (within LATENCY_RELATIVE_ERROR), from the
+   * sum of all the range's histograms: not an average of daily percentiles.
+   */
+  p50LatencyMs: number | null;
+  p95LatencyMs: number | null;
+  avgLatencyMs: number | null;
+  tokens: number;
+  costUsd: string;
+}
+
 const MAX_STATS_ROWS = 100;
 const MAX_DAYS = 1_000;
 const MAX_BUCKETS = 10_000;
@@ -198,6 +223,26 @@ function limitOf(limit: number | undefined, fallback: number): number {
 
 const keyFilter = (keyId: string | undefined) =>
   keyId === undefined ? Prisma.empty : Prisma.sql`AND r."apiKeyId" = ${keyId}::uuid`;
+
+/** The rollup level that has just the dimensions the filters need. */
+function levelFor(f: UsageFilters): RollupLevel {
+  const perKey = f.keyId !== undefined || f.environment !== undefined;
+  if (f.endpoint !== undefined) return perKey ? "KEY_ENDPOINT" : "ENDPOINT";
+  return perKey ? "KEY" : "ORGANIZATION";
+}
+
+/** The SQL filters of `r` rows (after rollupWhere) for a key, an endpoint and an environment. */
+function usageFilters(organizationId: string, f: UsageFilters): Prisma.Sql {
+  const endpoint =
+    f.endpoint === undefined ? Prisma.empty : Prisma.sql`AND r.endpoint = ${f.endpoint}`;
+  const environment =
+    f.environment === undefined
+      ? Prisma.empty
+      : Prisma.sql`AND EXISTS (SELECT 1 FROM "ApiKey" k WHERE k.id = r."apiKeyId"
+          AND k."organizationId" = ${organizationId}::uuid
+          AND k.environment::text = ${f.environment})`;
+  return Prisma.sql`${keyFilter(f.keyId)} ${endpoint} ${environment}`;
+}
 
 /** A histogram from SQL arrays (int[] buckets, bigint[] counts) and the observed min / max. */
 function histogram(r: Record<string, unknown>): LatencyHistogram {
@@ -427,6 +472,61 @@ export const usageRepository = {
     });
   },
 
+  /**
+   * Totals for the whole range [start, end) (resolved to whole hours, see rangeParts), with
+   * optional key, endpoint and environment filters. p50 / p95 come from the sum of every rollup
+   * histogram in the range, merged in SQL like the daily and endpoint reads: percentile_cont
+   * over all the range's requests within LATENCY_RELATIVE_ERROR, whatever the traffic per day.
+   */
+  async getRangeStats(
+    db: Tx,
+    organizationId: string,
+    start: Date,
+    end: Date,
+    filters: UsageFilters = {},
+  ): Promise<RangeStats> {
+    const none: RangeStats = {
+      requests: 0,
+      errors: 0,
+      errorRate: 0,
+      p50LatencyMs: null,
+      p95LatencyMs: null,
+      avgLatencyMs: null,
+      tokens: 0,
+      costUsd: "0.000000",
+    };
+    if (!scopeId(organizationId, "organizationId")) return none;
+    if (filters.keyId !== undefined && !scopeId(filters.keyId, "keyId")) return none;
+    if (end.getTime() <= start.getTime()) return none;
+    const [r] = await db.$queryRaw<Record<string, unknown>[]>`
+      WITH src AS (
+        SELECT 0 AS g, r.requests, r.errors, r."latencySumMs", r."latencyMinMs",
+               r."latencyMaxMs", r.tokens, r."costUsd", r."latencyBuckets", r."latencyCounts"
+        FROM "UsageRollup" r
+        WHERE ${rollupWhere("r", organizationId, levelFor(filters), rangeParts(start, end))}
+          ${usageFilters(organizationId, filters)}
+      ), hist AS (${histogramCte("g")})
+      SELECT COALESCE(SUM(s.requests), 0) AS requests, COALESCE(SUM(s.errors), 0) AS errors,
+             SUM(s."latencySumMs") AS lat_sum, MIN(s."latencyMinMs") AS lat_min,
+             MAX(s."latencyMaxMs") AS lat_max, COALESCE(SUM(s.tokens), 0) AS tokens,
+             COALESCE(SUM(s."costUsd"), 0)::numeric(20, 6)::text AS cost,
+             (SELECT h.buckets FROM hist h) AS buckets, (SELECT h.counts FROM hist h) AS counts
+      FROM src s`;
+    const h = histogram(r);
+    const requests = num(r.requests);
+    const errors = num(r.errors);
+    return {
+      requests,
+      errors,
+      errorRate: requests ? errors / requests : 0,
+      p50LatencyMs: percentile(h, 0.5),
+      p95LatencyMs: percentile(h, 0.95),
+      avgLatencyMs: mean(r.lat_sum, requests),
+      tokens: num(r.tokens),
+      costUsd: String(r.cost),
+    };
+  },
+
   /** Per endpoint and method, busiest first (at most `limit`, default 20, max 100). */
   async getEndpointStats(
     db: Tx,
@@ -644,23 +744,7 @@ export const usageRepository = {
       throw new RangeError(`getTimeSeries returns at most ${MAX_BUCKETS} buckets`);
     }
     const unit = q.granularity;
-    const perKey = q.keyId !== undefined || q.environment !== undefined;
-    const level: RollupLevel =
-      q.endpoint !== undefined
-        ? perKey
-          ? "KEY_ENDPOINT"
-          : "ENDPOINT"
-        : perKey
-          ? "KEY"
-          : "ORGANIZATION";
-    const endpointFilter =
-      q.endpoint === undefined ? Prisma.empty : Prisma.sql`AND r.endpoint = ${q.endpoint}`;
-    const envFilter =
-      q.environment === undefined
-        ? Prisma.empty
-        : Prisma.sql`AND EXISTS (SELECT 1 FROM "ApiKey" k WHERE k.id = r."apiKeyId"
-            AND k."organizationId" = ${organizationId}::uuid
-            AND k.environment::text = ${q.environment})`;
+    const level = levelFor(q);
     const parts = rangeParts(q.from, q.to, unit === "hour");
     const rows = await db.$queryRaw<Record<string, unknown>[]>`
       WITH agg AS (
@@ -669,8 +753,7 @@ export const usageRepository = {
                SUM(r.tokens) AS tokens, SUM(r."costUsd")::numeric(20, 6)::text AS cost,
                SUM(r."latencySumMs") AS lat_sum
         FROM "UsageRollup" r
-        WHERE ${rollupWhere("r", organizationId, level, parts)}
-          ${keyFilter(q.keyId)} ${endpointFilter} ${envFilter}
+        WHERE ${rollupWhere("r", organizationId, level, parts)} ${usageFilters(organizationId, q)}
         GROUP BY 1
       )
       SELECT to_char(d.bucket, 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS bucket,

@@ -1,30 +1,34 @@
-// The usage page's reads: SQL aggregates from the usage repository for one organization and range.
-import { getDb } from "@/lib/db";
+// The usage page's reads: SQL aggregates over rollups from the usage repository, for one
+// organization and range. Nothing here reads raw ApiKeyUsage rows.
+import { getDb, type Tx } from "@/lib/db";
 import { usageRepository } from "@/lib/repositories/usage-repository";
-import { totalsOf } from "./dashboard-keys";
 import type { DateRange } from "./dashboard-range";
 
-export async function getUsageOverview(organizationId: string, range: DateRange) {
-  const db = await getDb();
+/**
+ * Daily series, endpoint and top-key tables, and range totals. The totals' p50 / p95 come from
+ * the range's merged latency histogram (getRangeStats), not from the daily percentiles.
+ * `db` is for tests; pages use the process's database.
+ */
+export async function getUsageOverview(organizationId: string, range: DateRange, db?: Tx) {
+  const conn = db ?? (await getDb());
   // Sequential: on the embedded database the queries share one connection anyway.
-  const daily = await usageRepository.getDailyStats(db, organizationId, range.start, range.end);
+  const daily = await usageRepository.getDailyStats(conn, organizationId, range.start, range.end);
   const endpoints = await usageRepository.getEndpointStats(
-    db,
+    conn,
     organizationId,
     range.start,
     range.end,
-    {
-      limit: 20,
-    },
+    { limit: 20 },
   );
   const topKeys = await usageRepository.getTopConsumers(
-    db,
+    conn,
     organizationId,
     range.start,
     range.end,
     10,
   );
-  return { daily, endpoints, topKeys, totals: totalsOf(daily) };
+  const totals = await usageRepository.getRangeStats(conn, organizationId, range.start, range.end);
+  return { daily, endpoints, topKeys, totals };
 }
 
 export type UsageOverview = Awaited<ReturnType<typeof getUsageOverview>>;

@@ -151,12 +151,12 @@ async function KeyUsage({
           {
             label: "p50 latency",
             value: formatMs(t.p50LatencyMs),
-            hint: "Request-weighted mean of daily p50",
+            hint: "Over every request in the range (merged latency histograms, within 2%)",
           },
           {
             label: "p95 latency",
             value: formatMs(t.p95LatencyMs),
-            hint: "Request-weighted mean of daily p95",
+            hint: "Over every request in the range (merged latency histograms, within 2%)",
           },
           { label: "Tokens", value: formatNumber(t.tokens) },
           { label: "Cost", value: formatUsd(t.costUsd) },
