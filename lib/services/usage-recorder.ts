@@ -1,6 +1,7 @@
 // Metering off the request's hot path. record() only validates and pushes into a
-// bounded in-memory buffer; a timer (every second) or a full batch (500 events; 5,000 on
-// PostgreSQL) writes what is buffered, one statement per batch: it inserts the batch into ApiKeyUsage and,
+// bounded in-memory buffer. A full batch (500 events; 5,000 on PostgreSQL) starts writing full
+// batches; the timer (every second), flush() and close() write everything, the last batch
+// partial. One statement per batch: it inserts the batch into ApiKeyUsage and,
 // from the rows it inserted, adds them to the usage rollups (hour and day, see
 // usage-rollup-repository.ts) and moves each key's lastUsedAt (max) and requestCount (sum),
 // so a key is written at most once per batch, never once per request.
@@ -154,6 +155,8 @@ export class UsageRecorder {
   private inFlight = 0;
   private writing = 0;
   private drainFailed = false;
+  /** Whether the running drain writes partial batches too (flush, timer, close) or only full. */
+  private drainAll = true;
   private batchDone: (() => void)[] = [];
   private flushing?: Promise<void>;
   private readonly timer?: NodeJS.Timeout;
@@ -207,7 +210,9 @@ export class UsageRecorder {
     this.buffer.push(row);
     this.counters.recorded++;
     if (this.buffer.length >= this.batchSize && !this.flushing && Date.now() >= this.retryAt) {
-      void this.flush().catch(() => {});
+      // Full batches only: what is left over waits for the timer (or for the next full batch),
+      // so steady load is written in batches of batchSize, never in many small ones.
+      void this.startDrain(false).catch(() => {});
     }
     return true;
   }
@@ -225,7 +230,18 @@ export class UsageRecorder {
 
   /** Writes everything buffered, batch by batch; rejects (keeping the events) on failure. */
   flush(): Promise<void> {
+    if (this.flushing && !this.drainAll) {
+      // A drain of full batches is running: let its writers take the rest too, then make sure
+      // nothing recorded before this call is left (the drain may have ended just now).
+      this.drainAll = true;
+      return this.flushing.then(() => (this.buffer.length > 0 ? this.flush() : undefined));
+    }
+    return this.startDrain(true);
+  }
+
+  private startDrain(all: boolean): Promise<void> {
     if (!this.flushing) {
+      this.drainAll = all;
       this.flushing = this.drain().finally(() => {
         this.flushing = undefined;
       });
@@ -278,9 +294,11 @@ export class UsageRecorder {
   }
 
   /**
-   * Writes until the buffer is empty, with up to `writers` batches in flight. A writer takes a
-   * partial batch only when no other is writing (so concurrency never splits the stream into
-   * small batches); otherwise it waits for the next batch to finish. The first failure stops
+   * Writes until the buffer is empty (a drain started by flush, the timer or close) or holds
+   * less than a full batch (a drain started by a full batch), with up to `writers` batches in
+   * flight. A writer takes a partial batch only in the first kind and only when no other is
+   * writing (so concurrency never splits the stream into small batches); otherwise it waits for
+   * the next batch to finish. The first failure stops
    * every writer (its batch goes back to the front of the buffer) and rejects the drain.
    */
   private async drain(): Promise<void> {
@@ -293,7 +311,10 @@ export class UsageRecorder {
   }
 
   private async writer(): Promise<void> {
-    while ((this.buffer.length > 0 || this.writing > 0) && !this.drainFailed) {
+    while (
+      (this.buffer.length >= (this.drainAll ? 1 : this.batchSize) || this.writing > 0) &&
+      !this.drainFailed
+    ) {
       if (this.writing > 0 && this.buffer.length < this.batchSize) {
         await new Promise<void>((resolve) => this.batchDone.push(resolve));
         continue;

@@ -89,6 +89,33 @@ describe.each(testDbKinds)("usage recorder (%s)", (kind) => {
     await recorder.close();
   });
 
+  it("under steady load writes only full batches; the rest waits for the timer or flush", async () => {
+    const key = await freshKey();
+    const recorder = new UsageRecorder({ db: db.prisma, flushIntervalMs: 0, batchSize: 50 });
+    // Events keep arriving while the first batch is written, as they do under load.
+    for (let i = 0; i < 50; i++) recorder.record(event(key, i));
+    for (let i = 50; i < 175; i++) {
+      recorder.record(event(key, i));
+      if (i % 10 === 0) await new Promise((r) => setImmediate(r));
+    }
+    await vi.waitFor(() => expect(recorder.stats().written).toBe(150), { timeout: 5_000 });
+    await new Promise((r) => setTimeout(r, 100));
+    // Three full batches; the 25 left over are not written as a small batch of their own.
+    expect(recorder.stats()).toMatchObject({ written: 150, batches: 3, pending: 25 });
+    await recorder.flush();
+    expect(recorder.stats()).toMatchObject({ written: 175, batches: 4, pending: 0 });
+    await recorder.close();
+  });
+
+  it("flush() during a drain of full batches also writes the partial rest", async () => {
+    const key = await freshKey();
+    const recorder = new UsageRecorder({ db: db.prisma, flushIntervalMs: 0, batchSize: 50 });
+    for (let i = 0; i < 60; i++) recorder.record(event(key, i)); // a full-batch drain starts
+    await recorder.flush();
+    expect(recorder.stats()).toMatchObject({ written: 60, pending: 0 });
+    await recorder.close();
+  });
+
   it("flushes on the timer", async () => {
     const key = await freshKey();
     const recorder = new UsageRecorder({ db: db.prisma, flushIntervalMs: 20 });
