@@ -220,6 +220,55 @@ function batchDeltas(rows: UsageRow[]): Delta[] | null {
   return list;
 }
 
+interface ErrorDelta {
+  o: string;
+  g: "HOUR" | "DAY";
+  at: number;
+  k: string;
+  s: number;
+  ec: string;
+  n: number;
+  /** Latest createdAt, unix ms. */
+  last: number;
+}
+
+/**
+ * The UsageErrorRollup deltas of a batch (rows with status >= 400), computed here for the same
+ * reason as batchDeltas: the SQL branch would otherwise scan every inserted row of the batch
+ * (date_trunc twice per row) to find the few errors. Used only together with batchDeltas.
+ */
+function errorDeltas(rows: UsageRow[]): ErrorDelta[] {
+  const out = new Map<string, ErrorDelta>();
+  for (const r of rows) {
+    if (r.statusCode < 400) continue;
+    const t = r.createdAt.getTime();
+    const ec = r.errorCode ?? "";
+    for (const [g, at] of [
+      ["HOUR", floorTo(t, HOUR_MS)],
+      ["DAY", floorTo(t, DAY_MS)],
+    ] as const) {
+      const id = `${r.organizationId}|${g}|${at}|${r.apiKeyId}|${r.statusCode}|${ec}`;
+      const d = out.get(id);
+      if (d) {
+        d.n++;
+        if (t > d.last) d.last = t;
+      } else {
+        out.set(id, {
+          o: r.organizationId,
+          g,
+          at,
+          k: r.apiKeyId,
+          s: r.statusCode,
+          ec,
+          n: 1,
+          last: t,
+        });
+      }
+    }
+  }
+  return [...out.values()];
+}
+
 /**
  * The write statement for a batch (see the top of this file); its one result row holds the
  * number of rows inserted (`inserted`).
@@ -228,6 +277,10 @@ export function insertBatchSql(rows: UsageRow[]): Prisma.Sql {
   const col = <T>(f: (r: UsageRow) => T): T[] => rows.map(f);
   const deltas = batchDeltas(rows);
   const dcol = <T>(f: (d: Delta) => T): T[] => (deltas ?? []).map(f);
+  const errs = deltas ? errorDeltas(rows) : [];
+  const ecol = <T>(f: (d: ErrorDelta) => T): T[] => errs.map(f);
+  // The caller's deltas hold when every row of the batch was inserted (see `deltas` below).
+  const whole = deltas ? rows.length : -1;
   return Prisma.sql`
       WITH ins AS (
         INSERT INTO "ApiKeyUsage" ("id", "apiKeyId", "organizationId", "endpoint", "method",
@@ -302,7 +355,7 @@ export function insertBatchSql(rows: UsageRow[]): Prisma.Sql {
           ${dcol((d) => `{${[...d.hist.values()].join(",")}}`)}::text[]
         ) AS j(o, g, at, lvl, k, e, m, n, s2, s3, s4, s5, errs, lat_sum, lat_min, lat_max,
                tokens, cost, hb, hc)
-        WHERE (SELECT count(*) FROM ins) = ${deltas ? rows.length : -1}
+        WHERE (SELECT count(*) FROM ins) = ${whole}
         UNION ALL
         SELECT p.o, p.g, p.bucket, p.lvl, p.k, p.e, p.m,
                sum(p.n)::bigint, sum(p.s2)::bigint, sum(p.s3)::bigint, sum(p.s4)::bigint,
@@ -311,7 +364,7 @@ export function insertBatchSql(rows: UsageRow[]): Prisma.Sql {
                array_agg(p.b ORDER BY p.b), array_agg(p.n ORDER BY p.b),
                sum(p.tokens)::bigint, sum(p.cost)
         FROM per_bucket p
-        WHERE (SELECT count(*) FROM ins) <> ${deltas ? rows.length : -1}
+        WHERE (SELECT count(*) FROM ins) <> ${whole}
         GROUP BY p.o, p.g, p.bucket, p.lvl, p.k, p.e, p.m
       ), rollups AS (
         INSERT INTO "UsageRollup" AS r ("organizationId", "granularity", "level", "bucketStart",
@@ -348,11 +401,23 @@ export function insertBatchSql(rows: UsageRow[]): Prisma.Sql {
       ), errors AS (
         INSERT INTO "UsageErrorRollup" AS r ("organizationId", "granularity", "bucketStart",
           "apiKeyId", "statusCode", "errorCode", "count", "lastSeenAt")
-        SELECT ev.o, (CASE WHEN GROUPING(ev.h) = 0 THEN 'HOUR' ELSE 'DAY' END)::"UsageGranularity",
-               COALESCE(ev.h, ev.d), ev.k, ev.s, ev.ec, count(*), max(ev.at)
-        FROM ev
-        WHERE ev.s >= 400
-        GROUP BY ev.o, ev.k, ev.s, ev.ec, GROUPING SETS ((ev.h), (ev.d))
+        SELECT x.o, x.g::"UsageGranularity", x.bucket, x.k, x.s, x.ec, x.n, x.last
+        FROM (
+          SELECT j.o, j.g, 'epoch'::timestamp + j.at * interval '1 millisecond' AS bucket, j.k,
+                 j.s, j.ec, j.n, 'epoch'::timestamp + j.last * interval '1 millisecond' AS last
+          FROM unnest(
+            ${ecol((d) => d.o)}::uuid[], ${ecol((d) => d.g)}::text[], ${ecol((d) => d.at)}::bigint[],
+            ${ecol((d) => d.k)}::uuid[], ${ecol((d) => d.s)}::int[], ${ecol((d) => d.ec)}::text[],
+            ${ecol((d) => d.n)}::bigint[], ${ecol((d) => d.last)}::bigint[]
+          ) AS j(o, g, at, k, s, ec, n, last)
+          WHERE (SELECT count(*) FROM ins) = ${whole}
+          UNION ALL
+          SELECT ev.o, CASE WHEN GROUPING(ev.h) = 0 THEN 'HOUR' ELSE 'DAY' END,
+                 COALESCE(ev.h, ev.d), ev.k, ev.s, ev.ec, count(*), max(ev.at)
+          FROM ev
+          WHERE ev.s >= 400 AND (SELECT count(*) FROM ins) <> ${whole}
+          GROUP BY ev.o, ev.k, ev.s, ev.ec, GROUPING SETS ((ev.h), (ev.d))
+        ) AS x
         ORDER BY 1, 2, 3, 4, 5, 6
         ON CONFLICT ("organizationId", "granularity", "bucketStart", "apiKeyId", "statusCode",
           "errorCode")
