@@ -3,12 +3,12 @@ import type { Metadata } from "next";
 import Link from "next/link";
 import { Suspense } from "react";
 import { PageHeader } from "@/components/dashboard/page-header";
-import { formatMs, formatNumber, formatPercent, formatUsd } from "@/components/keys/format";
+import { formatNumber } from "@/components/keys/format";
 import { buttonClasses } from "@/components/ui/button";
 import { EmptyState } from "@/components/ui/empty-state";
 import { Skeleton } from "@/components/ui/skeleton";
 import { RangePicker } from "@/components/usage/range-picker";
-import { StatTiles } from "@/components/usage/stat-tiles";
+import { UsageStatTiles } from "@/components/usage/stat-tiles";
 import { UsageCharts } from "@/components/usage/usage-charts";
 import { EndpointTable, TopKeysTable } from "@/components/usage/usage-tables";
 import { type DateRange, parseDateRange, rangeQuery } from "@/lib/services/dashboard-range";
@@ -94,28 +94,12 @@ async function UsageBody({
   }
   return (
     <div className="space-y-6">
-      <StatTiles
-        items={[
-          { label: "Requests", value: formatNumber(t.requests) },
-          { label: "Errors", value: formatNumber(t.errors) },
-          { label: "Error rate", value: formatPercent(t.errorRate) },
-          {
-            label: "p50 latency",
-            value: formatMs(t.p50LatencyMs),
-            hint: "Over every request in the range (merged latency histograms, within 2%)",
-          },
-          {
-            label: "p95 latency",
-            value: formatMs(t.p95LatencyMs),
-            hint: "Over every request in the range (merged latency histograms, within 2%)",
-          },
-          { label: "Tokens", value: formatNumber(t.tokens) },
-          { label: "Cost", value: formatUsd(t.costUsd) },
-          {
-            label: "Requests / day",
-            value: formatNumber(Math.round(t.requests / Math.max(1, usage.daily.length))),
-          },
-        ]}
+      <UsageStatTiles
+        totals={t}
+        last={{
+          label: "Requests / day",
+          value: formatNumber(Math.round(t.requests / Math.max(1, usage.daily.length))),
+        }}
       />
       <UsageCharts daily={usage.daily} />
       <section className="grid gap-6 2xl:grid-cols-2">

@@ -4,15 +4,7 @@ import Link from "next/link";
 import { notFound } from "next/navigation";
 import { Suspense } from "react";
 import { PageHeader } from "@/components/dashboard/page-header";
-import {
-  formatDateTime,
-  formatMs,
-  formatNumber,
-  formatPercent,
-  formatRelative,
-  formatUsd,
-  maskedKey,
-} from "@/components/keys/format";
+import { formatDateTime, formatNumber, formatRelative, maskedKey } from "@/components/keys/format";
 import { KeyActions } from "@/components/keys/key-actions";
 import { EnvironmentBadge, StatusBadge } from "@/components/keys/key-badges";
 import { Badge } from "@/components/ui/badge";
@@ -20,7 +12,7 @@ import { Card, CardContent } from "@/components/ui/card";
 import { EmptyState } from "@/components/ui/empty-state";
 import { Skeleton } from "@/components/ui/skeleton";
 import { RangePicker } from "@/components/usage/range-picker";
-import { StatTiles } from "@/components/usage/stat-tiles";
+import { UsageStatTiles } from "@/components/usage/stat-tiles";
 import { UsageCharts } from "@/components/usage/usage-charts";
 import { EndpointTable } from "@/components/usage/usage-tables";
 import { canManage } from "@/lib/auth/roles";
@@ -143,25 +135,12 @@ async function KeyUsage({
   const t = usage.totals;
   return (
     <div className="space-y-6">
-      <StatTiles
-        items={[
-          { label: "Requests", value: formatNumber(t.requests) },
-          { label: "Errors", value: formatNumber(t.errors) },
-          { label: "Error rate", value: formatPercent(t.errorRate) },
-          {
-            label: "p50 latency",
-            value: formatMs(t.p50LatencyMs),
-            hint: "Over every request in the range (merged latency histograms, within 2%)",
-          },
-          {
-            label: "p95 latency",
-            value: formatMs(t.p95LatencyMs),
-            hint: "Over every request in the range (merged latency histograms, within 2%)",
-          },
-          { label: "Tokens", value: formatNumber(t.tokens) },
-          { label: "Cost", value: formatUsd(t.costUsd) },
-          { label: "Last used", value: formatRelative(apiKey.lastUsedAt, Date.now(), "narrow") },
-        ]}
+      <UsageStatTiles
+        totals={t}
+        last={{
+          label: "Last used",
+          value: formatRelative(apiKey.lastUsedAt, Date.now(), "narrow"),
+        }}
       />
       {t.requests === 0 ? (
         <EmptyState
