@@ -56,6 +56,31 @@ export async function requireMember(
   return { user, organization: found.organization, role: found.role };
 }
 
+export type SearchParams = Record<string, string | string[] | undefined>;
+
+/** What Next.js gives an organization page: its route params and its search params. */
+export interface OrgPageProps<P extends { org: string } = { org: string }> {
+  params: Promise<P>;
+  searchParams: Promise<SearchParams>;
+}
+
+/**
+ * For pages with search params: `requireMember` for the page's organization, plus the resolved
+ * route params and search params.
+ */
+export async function requireMemberPage<P extends { org: string }>(
+  props: OrgPageProps<P>,
+  minRole: Role = "VIEWER",
+): Promise<MemberContext & { params: P; searchParams: SearchParams }> {
+  const [params, searchParams] = await Promise.all([props.params, props.searchParams]);
+  return { ...(await requireMember(params.org, minRole)), params, searchParams };
+}
+
+/** A search param's first value (a repeated param yields an array). */
+export function firstParam(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
 export type Denied = { ok: false; message: string };
 
 /**

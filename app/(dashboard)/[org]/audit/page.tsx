@@ -9,27 +9,17 @@ import { EmptyState } from "@/components/ui/empty-state";
 import { Select } from "@/components/ui/select";
 import { Table, TBody, TD, TH, THead, TR } from "@/components/ui/table";
 import { AUDIT_ACTIONS, listAuditEntries } from "@/lib/services/dashboard-audit";
-import { requireMember } from "../../_lib/access";
+import { firstParam, type OrgPageProps, requireMemberPage } from "../../_lib/access";
 
 export const metadata: Metadata = { title: "Audit log · Keyward" };
 
-const one = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v);
-
-export default async function AuditPage({
-  params,
-  searchParams,
-}: {
-  params: Promise<{ org: string }>;
-  searchParams: Promise<Record<string, string | string[] | undefined>>;
-}) {
-  const { org } = await params;
-  const sp = await searchParams;
-  const { organization } = await requireMember(org);
-  const actionParam = one(sp.action);
+export default async function AuditPage(props: OrgPageProps) {
+  const { organization, searchParams: sp } = await requireMemberPage(props);
+  const actionParam = firstParam(sp.action);
   const action = (AUDIT_ACTIONS as readonly string[]).includes(actionParam ?? "")
     ? actionParam
     : undefined;
-  const cursor = one(sp.cursor) || undefined;
+  const cursor = firstParam(sp.cursor) || undefined;
   let page: Awaited<ReturnType<typeof listAuditEntries>>;
   try {
     page = await listAuditEntries(organization.id, organization.slug, { action, cursor });

@@ -11,34 +11,22 @@ import { EmptyState } from "@/components/ui/empty-state";
 import { Skeleton } from "@/components/ui/skeleton";
 import { canManage } from "@/lib/auth/roles";
 import { listOrganizationKeys } from "@/lib/services/dashboard-keys";
-import { requireMember } from "../../_lib/access";
+import { firstParam, type OrgPageProps, requireMemberPage } from "../../_lib/access";
 
 export const metadata: Metadata = { title: "Keys · Keyward" };
 
 type Search = { env?: string; status?: string; q?: string; cursor?: string };
 
-function one(v: string | string[] | undefined): string | undefined {
-  return Array.isArray(v) ? v[0] : v;
-}
-
-export default async function KeysPage({
-  params,
-  searchParams,
-}: {
-  params: Promise<{ org: string }>;
-  searchParams: Promise<Record<string, string | string[] | undefined>>;
-}) {
-  const { org } = await params;
-  const sp = await searchParams;
-  const { organization, role } = await requireMember(org);
-  const env = one(sp.env);
-  const status = one(sp.status);
+export default async function KeysPage(props: OrgPageProps) {
+  const { organization, role, searchParams: sp } = await requireMemberPage(props);
+  const env = firstParam(sp.env);
+  const status = firstParam(sp.status);
   const filters: Search = {
     env: env === "live" || env === "test" ? env : undefined,
     status:
       status === "active" || status === "revoked" || status === "expired" ? status : undefined,
-    q: one(sp.q)?.slice(0, 100) || undefined,
-    cursor: one(sp.cursor) || undefined,
+    q: firstParam(sp.q)?.slice(0, 100) || undefined,
+    cursor: firstParam(sp.cursor) || undefined,
   };
   const manage = canManage(role);
   return (

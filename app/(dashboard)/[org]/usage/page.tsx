@@ -13,20 +13,12 @@ import { UsageCharts } from "@/components/usage/usage-charts";
 import { EndpointTable, TopKeysTable } from "@/components/usage/usage-tables";
 import { type DateRange, parseDateRange, rangeQuery } from "@/lib/services/dashboard-range";
 import { getUsageOverview } from "@/lib/services/dashboard-usage";
-import { requireMember } from "../../_lib/access";
+import { type OrgPageProps, requireMemberPage } from "../../_lib/access";
 
 export const metadata: Metadata = { title: "Usage · Keyward" };
 
-export default async function UsagePage({
-  params,
-  searchParams,
-}: {
-  params: Promise<{ org: string }>;
-  searchParams: Promise<Record<string, string | string[] | undefined>>;
-}) {
-  const { org } = await params;
-  const sp = await searchParams;
-  const { organization } = await requireMember(org);
+export default async function UsagePage(props: OrgPageProps) {
+  const { organization, searchParams: sp } = await requireMemberPage(props);
   const range = parseDateRange({ range: sp.range, from: sp.from, to: sp.to });
   const exportHref = `/${organization.slug}/usage/export?${new URLSearchParams(rangeQuery(range))}`;
   return (

@@ -18,21 +18,13 @@ import { EndpointTable } from "@/components/usage/usage-tables";
 import { canManage } from "@/lib/auth/roles";
 import { findOrganizationKey, getKeyUsage, type KeyView } from "@/lib/services/dashboard-keys";
 import { type DateRange, parseDateRange } from "@/lib/services/dashboard-range";
-import { requireMember } from "../../../_lib/access";
+import { type OrgPageProps, requireMemberPage } from "../../../_lib/access";
 
 export const metadata: Metadata = { title: "Key · Keyward" };
 
-export default async function KeyDetailPage({
-  params,
-  searchParams,
-}: {
-  params: Promise<{ org: string; id: string }>;
-  searchParams: Promise<Record<string, string | string[] | undefined>>;
-}) {
-  const { org, id } = await params;
-  const sp = await searchParams;
-  const { organization, role } = await requireMember(org);
-  const key = await findOrganizationKey(organization.id, id);
+export default async function KeyDetailPage(props: OrgPageProps<{ org: string; id: string }>) {
+  const { organization, role, params, searchParams: sp } = await requireMemberPage(props);
+  const key = await findOrganizationKey(organization.id, params.id);
   if (!key) notFound();
   const range = parseDateRange({ range: sp.range, from: sp.from, to: sp.to });
   const slug = organization.slug;
