@@ -17,9 +17,11 @@ export function rejectKeyInUrl(url: URL): void {
   try {
     path = decodeURIComponent(path);
   } catch {}
-  const inQuery = [...url.searchParams].some(
-    ([k, v]) => KEY_PARAMS.has(k.toLowerCase()) || KEY_LIKE.test(v) || KEY_LIKE.test(k),
-  );
+  const inQuery =
+    url.search !== "" &&
+    [...url.searchParams].some(
+      ([k, v]) => KEY_PARAMS.has(k.toLowerCase()) || KEY_LIKE.test(v) || KEY_LIKE.test(k),
+    );
   if (inQuery || KEY_LIKE.test(path)) {
     throw new KeywardError(
       "BAD_REQUEST",
