@@ -4,9 +4,8 @@ import {
   createOrganizationAction,
   type NewOrgState,
 } from "@/app/(dashboard)/organizations/actions";
-import { Button } from "@/components/ui/button";
-import { errorProps, Field } from "@/components/ui/field";
-import { Input } from "@/components/ui/input";
+import { SubmitButton } from "@/components/ui/button";
+import { FormMessage, TextField } from "@/components/ui/field";
 
 export function NewOrganizationForm({ defaultEmail }: { defaultEmail: string }) {
   const [state, action, pending] = useActionState<NewOrgState, FormData>(createOrganizationAction, {
@@ -15,34 +14,28 @@ export function NewOrganizationForm({ defaultEmail }: { defaultEmail: string }) 
   const errors = state.fieldErrors ?? {};
   return (
     <form action={action} className="space-y-4" noValidate>
-      <Field id="name" label="Name" error={errors.name}>
-        <Input
-          id="name"
-          name="name"
-          required
-          defaultValue={state.values?.name}
-          {...errorProps("name", errors.name)}
-        />
-      </Field>
-      <Field
+      <TextField
+        id="name"
+        name="name"
+        label="Name"
+        required
+        defaultValue={state.values?.name}
+        error={errors.name}
+      />
+      <TextField
         id="email"
+        name="email"
         label="Contact email"
+        type="email"
+        required
+        defaultValue={state.values?.email ?? defaultEmail}
         error={errors.email}
         hint="One organization per email."
-      >
-        <Input
-          id="email"
-          name="email"
-          type="email"
-          required
-          defaultValue={state.values?.email ?? defaultEmail}
-          {...errorProps("email", errors.email)}
-        />
-      </Field>
-      {state.message ? <p className="text-sm text-danger">{state.message}</p> : null}
-      <Button type="submit" className="w-full" disabled={pending}>
-        {pending ? "Creating…" : "Create organization"}
-      </Button>
+      />
+      <FormMessage>{state.message}</FormMessage>
+      <SubmitButton className="w-full" pending={pending} pendingLabel="Creating…">
+        Create organization
+      </SubmitButton>
     </form>
   );
 }

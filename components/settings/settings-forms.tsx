@@ -9,8 +9,7 @@ import {
   type SettingsState,
 } from "@/app/(dashboard)/[org]/settings/actions";
 import { Button } from "@/components/ui/button";
-import { errorProps, Field } from "@/components/ui/field";
-import { Input } from "@/components/ui/input";
+import { Field, TextField } from "@/components/ui/field";
 import { Select } from "@/components/ui/select";
 
 function useToasts(state: SettingsState) {
@@ -42,16 +41,15 @@ export function RenameForm({
     <form action={action} className="flex flex-col gap-3 sm:flex-row sm:items-end" noValidate>
       <input type="hidden" name="org" value={slug} />
       <div className="flex-1">
-        <Field id="org-name" label="Name" error={errors.name}>
-          <Input
-            id="org-name"
-            name="name"
-            defaultValue={state.values?.name ?? name}
-            disabled={disabled}
-            required
-            {...errorProps("org-name", errors.name)}
-          />
-        </Field>
+        <TextField
+          id="org-name"
+          name="name"
+          label="Name"
+          defaultValue={state.values?.name ?? name}
+          disabled={disabled}
+          required
+          error={errors.name}
+        />
       </div>
       {disabled ? null : (
         <Button type="submit" disabled={pending} variant="secondary">
@@ -80,21 +78,16 @@ export function AddMemberForm({ slug, canGrantOwner }: { slug: string; canGrantO
       noValidate
     >
       <input type="hidden" name="org" value={slug} />
-      <Field
+      <TextField
         id="member-email"
+        name="email"
         label="Email"
+        type="email"
+        required
+        defaultValue={state.ok ? "" : state.values?.email}
         error={errors.email}
         hint="They need a Keyward account."
-      >
-        <Input
-          id="member-email"
-          name="email"
-          type="email"
-          required
-          defaultValue={state.ok ? "" : state.values?.email}
-          {...errorProps("member-email", errors.email)}
-        />
-      </Field>
+      />
       <Field id="member-role" label="Role" error={errors.role}>
         <Select id="member-role" name="role" defaultValue={state.values?.role ?? "VIEWER"}>
           <option value="VIEWER">Viewer</option>

@@ -1,4 +1,4 @@
-import type { ButtonHTMLAttributes } from "react";
+import type { ButtonHTMLAttributes, ReactNode } from "react";
 import { cn } from "./cn";
 
 export type ButtonVariant = "primary" | "secondary" | "ghost" | "danger" | "outline";
@@ -34,4 +34,19 @@ export interface ButtonProps extends ButtonHTMLAttributes<HTMLButtonElement> {
 
 export function Button({ variant, size, className, type = "button", ...props }: ButtonProps) {
   return <button type={type} className={cn(buttonClasses(variant, size), className)} {...props} />;
+}
+
+/** A form's submit button, disabled and relabelled while the action runs. */
+export function SubmitButton({
+  pending,
+  pendingLabel,
+  children,
+  disabled,
+  ...props
+}: Omit<ButtonProps, "type"> & { pending: boolean; pendingLabel: ReactNode }) {
+  return (
+    <Button type="submit" disabled={pending || disabled} {...props}>
+      {pending ? pendingLabel : children}
+    </Button>
+  );
 }

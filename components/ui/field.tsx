@@ -1,5 +1,9 @@
-import type { ReactNode } from "react";
+import type { InputHTMLAttributes, ReactNode } from "react";
+import { Input } from "./input";
 import { Label } from "./label";
+
+/** A field's error: zod's list of messages (the first is shown) or one message. */
+export type FieldError = string[] | string | undefined;
 
 /** A label, a control and the field's error message (tied with aria-describedby by the caller). */
 export function Field({
@@ -11,7 +15,7 @@ export function Field({
 }: {
   id: string;
   label: ReactNode;
-  error?: string[] | string;
+  error?: FieldError;
   hint?: ReactNode;
   children: ReactNode;
 }) {
@@ -31,7 +35,37 @@ export function Field({
 }
 
 /** Props that connect a control to its Field's error. */
-export function errorProps(id: string, error?: string[] | string) {
+export function errorProps(id: string, error?: FieldError) {
   const has = Array.isArray(error) ? error.length > 0 : Boolean(error);
   return has ? { "aria-invalid": true, "aria-describedby": `${id}-error` } : {};
+}
+
+export type TextFieldProps = Omit<InputHTMLAttributes<HTMLInputElement>, "id"> & {
+  id: string;
+  label: ReactNode;
+  error?: FieldError;
+  hint?: ReactNode;
+};
+
+/** A labelled input with its hint and error: Field, Input and errorProps wired together. */
+export function TextField({ id, label, error, hint, ...input }: TextFieldProps) {
+  return (
+    <Field id={id} label={label} error={error} hint={hint}>
+      <Input id={id} {...input} {...errorProps(id, error)} />
+    </Field>
+  );
+}
+
+/** A message about the whole form (not one field), e.g. "Wrong email or password." */
+export function FormMessage({ children }: { children?: ReactNode }) {
+  if (!children) return null;
+  return (
+    <p
+      data-testid="form-message"
+      role="status"
+      className="rounded-md bg-red-50 px-3 py-2 text-sm text-danger dark:bg-red-950/40"
+    >
+      {children}
+    </p>
+  );
 }
