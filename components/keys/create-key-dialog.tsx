@@ -1,15 +1,14 @@
 "use client";
 import { Plus } from "lucide-react";
-import { useActionState, useEffect, useRef, useState } from "react";
+import { useActionState, useState } from "react";
 import { toast } from "sonner";
 import { createKeyAction, type KeyActionState } from "@/app/(dashboard)/[org]/keys/actions";
 import { Button } from "@/components/ui/button";
 import { Checkbox } from "@/components/ui/checkbox";
-import { Dialog } from "@/components/ui/dialog";
-import { errorProps, Field } from "@/components/ui/field";
-import { Input } from "@/components/ui/input";
+import { Dialog, DialogFormFooter } from "@/components/ui/dialog";
+import { errorProps, Field, FormMessage, TextField } from "@/components/ui/field";
 import { Select } from "@/components/ui/select";
-import { confirmDiscardKey, KeySecret } from "./key-secret";
+import { confirmDiscardKey, KeyShownStep, useCopyOnceDialog, useOnSuccess } from "./key-secret";
 
 const SCOPES = [
   { value: "keys:read", description: "List and read keys" },
@@ -18,20 +17,43 @@ const SCOPES = [
   { value: "usage:write", description: "Report usage events" },
 ] as const;
 
+/** The built-in scopes as checkboxes named `scopes`, for the create and edit forms. */
+export function ScopeCheckboxes({ chosen, error }: { chosen: string[]; error?: string[] }) {
+  return (
+    <fieldset className="space-y-2">
+      <legend className="mb-1.5 text-sm font-medium">Scopes</legend>
+      <div className="grid gap-2 sm:grid-cols-2">
+        {SCOPES.map((s) => (
+          <Checkbox
+            key={s.value}
+            id={`scope-${s.value}`}
+            name="scopes"
+            value={s.value}
+            defaultChecked={chosen.includes(s.value)}
+            label={<code className="font-mono text-xs">{s.value}</code>}
+            description={s.description}
+          />
+        ))}
+      </div>
+      {error?.length ? (
+        <p data-testid="key-scopes-error" className="text-xs text-danger">
+          {error[0]}
+        </p>
+      ) : null}
+    </fieldset>
+  );
+}
+
 export function CreateKeyButton({ slug }: { slug: string }) {
   const [open, setOpen] = useState(false);
   // A new form (and a fresh action state) each time the dialog opens; closing drops the key.
-  const [generation, setGeneration] = useState(0);
-  const [copied, setCopied] = useState(false);
-  const [shown, setShown] = useState(false);
+  const once = useCopyOnceDialog();
   return (
     <>
       <Button
         data-testid="create-key"
         onClick={() => {
-          setGeneration((g) => g + 1);
-          setCopied(false);
-          setShown(false);
+          once.reset();
           setOpen(true);
         }}
       >
@@ -40,21 +62,21 @@ export function CreateKeyButton({ slug }: { slug: string }) {
       <Dialog
         open={open}
         onOpenChange={setOpen}
-        title={shown ? "Your new key" : "Create a key"}
+        title={once.shown ? "Your new key" : "Create a key"}
         description={
-          shown ? undefined : "Keys authenticate your services. You choose what each may do."
+          once.shown ? undefined : "Keys authenticate your services. You choose what each may do."
         }
-        confirmClose={() => !shown || confirmDiscardKey(copied)}
+        confirmClose={once.confirmClose}
         testId="create-key-dialog"
       >
         <CreateKeyForm
-          key={generation}
+          key={once.generation}
           slug={slug}
-          copied={copied}
-          onCopied={() => setCopied(true)}
-          onCreated={() => setShown(true)}
+          copied={once.copied}
+          onCopied={once.markCopied}
+          onCreated={once.markShown}
           onDone={() => {
-            if (confirmDiscardKey(copied)) setOpen(false);
+            if (confirmDiscardKey(once.copied)) setOpen(false);
           }}
           onCancel={() => setOpen(false)}
         />
@@ -81,29 +103,19 @@ function CreateKeyForm({
   const [state, action, pending] = useActionState<KeyActionState, FormData>(createKeyAction, {
     ok: false,
   });
-  const handled = useRef<KeyActionState | null>(null);
-  useEffect(() => {
-    if (state.ok && handled.current !== state) {
-      handled.current = state;
-      onCreated();
-      toast.success(state.message);
-    }
-  }, [state, onCreated]);
+  useOnSuccess(state, (created) => {
+    onCreated();
+    toast.success(created.message);
+  });
 
   if (state.ok && state.key) {
     return (
-      <div className="space-y-4">
+      <KeyShownStep secret={state.key} copied={copied} onCopied={onCopied} onDone={onDone}>
         <p className="text-sm">
           <span className="font-medium">{state.apiKey.name}</span> ({state.apiKey.environment}) is
           ready.
         </p>
-        <KeySecret secret={state.key} copied={copied} onCopied={onCopied} />
-        <div className="flex justify-end">
-          <Button variant={copied ? "primary" : "outline"} onClick={onDone} data-testid="key-done">
-            {copied ? "Done" : "I have stored it, close"}
-          </Button>
-        </div>
-      </div>
+      </KeyShownStep>
     );
   }
 
@@ -114,22 +126,17 @@ function CreateKeyForm({
   return (
     <form action={action} className="space-y-4" noValidate>
       <input type="hidden" name="org" value={slug} />
-      <Field
+      <TextField
         id="key-name"
+        name="name"
         label="Name"
+        required
+        maxLength={100}
+        autoComplete="off"
+        defaultValue={typeof values.name === "string" ? values.name : ""}
         error={errors.name}
         hint="Where it is used, e.g. billing-service."
-      >
-        <Input
-          id="key-name"
-          name="name"
-          required
-          maxLength={100}
-          autoComplete="off"
-          defaultValue={typeof values.name === "string" ? values.name : ""}
-          {...errorProps("key-name", errors.name)}
-        />
-      </Field>
+      />
       <Field id="key-environment" label="Environment" error={errors.environment}>
         <Select
           id="key-environment"
@@ -141,55 +148,25 @@ function CreateKeyForm({
           <option value="test">Test (pk_test_…)</option>
         </Select>
       </Field>
-      <fieldset className="space-y-2">
-        <legend className="mb-1.5 text-sm font-medium">Scopes</legend>
-        <div className="grid gap-2 sm:grid-cols-2">
-          {SCOPES.map((s) => (
-            <Checkbox
-              key={s.value}
-              id={`scope-${s.value}`}
-              name="scopes"
-              value={s.value}
-              defaultChecked={chosenScopes.includes(s.value)}
-              label={<code className="font-mono text-xs">{s.value}</code>}
-              description={s.description}
-            />
-          ))}
-        </div>
-        {errors.scopes ? (
-          <p data-testid="key-scopes-error" className="text-xs text-danger">
-            {errors.scopes[0]}
-          </p>
-        ) : null}
-      </fieldset>
-      <Field
+      <ScopeCheckboxes chosen={chosenScopes} error={errors.scopes} />
+      <TextField
         id="key-expires"
+        name="expiresAt"
         label="Expires (optional)"
+        type="date"
+        min={minDate}
+        defaultValue={typeof values.expiresAt === "string" ? values.expiresAt : ""}
         error={errors.expiresAt}
         hint="End of that day, UTC. Leave empty for no expiry."
-      >
-        <Input
-          id="key-expires"
-          name="expiresAt"
-          type="date"
-          min={minDate}
-          defaultValue={typeof values.expiresAt === "string" ? values.expiresAt : ""}
-          {...errorProps("key-expires", errors.expiresAt)}
-        />
-      </Field>
-      {!state.ok && state.message && !state.fieldErrors ? (
-        <p data-testid="form-message" className="text-sm text-danger">
-          {state.message}
-        </p>
-      ) : null}
-      <div className="flex justify-end gap-2">
-        <Button variant="ghost" onClick={onCancel}>
-          Cancel
-        </Button>
-        <Button type="submit" disabled={pending} data-testid="create-key-submit">
-          {pending ? "Creating…" : "Create key"}
-        </Button>
-      </div>
+      />
+      <FormMessage>{!state.ok && !state.fieldErrors ? state.message : null}</FormMessage>
+      <DialogFormFooter
+        onCancel={onCancel}
+        pending={pending}
+        submitLabel="Create key"
+        pendingLabel="Creating…"
+        submitTestId="create-key-submit"
+      />
     </form>
   );
 }

@@ -2,7 +2,7 @@
 // Rotate and revoke for one key: each a dialog with its own form; rotation shows the new key once
 // in the same dialog, with the same copy-once component as creation.
 import { RefreshCw, Trash2 } from "lucide-react";
-import { useActionState, useEffect, useRef, useState } from "react";
+import { useActionState, useState } from "react";
 import { toast } from "sonner";
 import {
   type KeyActionState,
@@ -11,29 +11,16 @@ import {
 } from "@/app/(dashboard)/[org]/keys/actions";
 import { Button } from "@/components/ui/button";
 import { Checkbox } from "@/components/ui/checkbox";
-import { Dialog } from "@/components/ui/dialog";
-import { errorProps, Field } from "@/components/ui/field";
+import { Dialog, DialogFormFooter } from "@/components/ui/dialog";
+import { errorProps, Field, FormMessage } from "@/components/ui/field";
 import { fieldClasses } from "@/components/ui/input";
-import { confirmDiscardKey, KeySecret } from "./key-secret";
+import { confirmDiscardKey, KeyShownStep, useCopyOnceDialog, useOnSuccess } from "./key-secret";
 
 interface KeyRef {
   id: string;
   name: string;
   prefix: string;
   hint: string;
-}
-
-function useOnSuccess(
-  state: KeyActionState,
-  run: (s: Extract<KeyActionState, { ok: true }>) => void,
-) {
-  const handled = useRef<KeyActionState | null>(null);
-  useEffect(() => {
-    if (state.ok && handled.current !== state) {
-      handled.current = state;
-      run(state);
-    }
-  }, [state, run]);
 }
 
 export function KeyActions({
@@ -48,13 +35,9 @@ export function KeyActions({
   compact?: boolean;
 }) {
   const [dialog, setDialog] = useState<"rotate" | "revoke" | null>(null);
-  const [generation, setGeneration] = useState(0);
-  const [copied, setCopied] = useState(false);
-  const [shown, setShown] = useState(false);
+  const once = useCopyOnceDialog();
   const open = (d: "rotate" | "revoke") => {
-    setGeneration((g) => g + 1);
-    setCopied(false);
-    setShown(false);
+    once.reset();
     setDialog(d);
   };
   const size = compact ? "sm" : "md";
@@ -89,24 +72,24 @@ export function KeyActions({
       <Dialog
         open={dialog === "rotate"}
         onOpenChange={(o) => setDialog(o ? "rotate" : null)}
-        title={shown ? "Your new key" : `Rotate ${apiKey.name}`}
+        title={once.shown ? "Your new key" : `Rotate ${apiKey.name}`}
         description={
-          shown
+          once.shown
             ? undefined
             : "A new key replaces this one. The old key keeps working for the grace period you choose, so your services can switch over."
         }
-        confirmClose={() => !shown || confirmDiscardKey(copied)}
+        confirmClose={once.confirmClose}
         testId="rotate-key-dialog"
       >
         <RotateForm
-          key={generation}
+          key={once.generation}
           slug={slug}
           apiKey={apiKey}
-          copied={copied}
-          onCopied={() => setCopied(true)}
-          onRotated={() => setShown(true)}
+          copied={once.copied}
+          onCopied={once.markCopied}
+          onRotated={once.markShown}
           onClose={(force) => {
-            if (force || confirmDiscardKey(copied)) setDialog(null);
+            if (force || confirmDiscardKey(once.copied)) setDialog(null);
           }}
         />
       </Dialog>
@@ -118,7 +101,12 @@ export function KeyActions({
         description={`${apiKey.prefix}…${apiKey.hint} stops working at once, everywhere. This cannot be undone.`}
         testId="revoke-key-dialog"
       >
-        <RevokeForm key={generation} slug={slug} apiKey={apiKey} onClose={() => setDialog(null)} />
+        <RevokeForm
+          key={once.generation}
+          slug={slug}
+          apiKey={apiKey}
+          onClose={() => setDialog(null)}
+        />
       </Dialog>
     </div>
   );
@@ -155,18 +143,12 @@ function RotateForm({
   });
   if (state.ok && state.key) {
     return (
-      <div className="space-y-4">
-        <KeySecret secret={state.key} copied={copied} onCopied={onCopied} />
-        <div className="flex justify-end">
-          <Button
-            variant={copied ? "primary" : "outline"}
-            onClick={() => onClose()}
-            data-testid="key-done"
-          >
-            {copied ? "Done" : "I have stored it, close"}
-          </Button>
-        </div>
-      </div>
+      <KeyShownStep
+        secret={state.key}
+        copied={copied}
+        onCopied={onCopied}
+        onDone={() => onClose()}
+      />
     );
   }
   const errors = state.ok ? {} : (state.fieldErrors ?? {});
@@ -200,19 +182,14 @@ function RotateForm({
           <p className="mt-1 text-xs text-danger">{errors.gracePeriod[0]}</p>
         ) : null}
       </fieldset>
-      {!state.ok && state.message ? (
-        <p data-testid="form-message" className="text-sm text-danger">
-          {state.message}
-        </p>
-      ) : null}
-      <div className="flex justify-end gap-2">
-        <Button variant="ghost" onClick={() => onClose(true)}>
-          Cancel
-        </Button>
-        <Button type="submit" disabled={pending} data-testid="rotate-submit">
-          {pending ? "Rotating…" : "Rotate key"}
-        </Button>
-      </div>
+      <FormMessage>{state.ok ? null : state.message}</FormMessage>
+      <DialogFormFooter
+        onCancel={() => onClose(true)}
+        pending={pending}
+        submitLabel="Rotate key"
+        pendingLabel="Rotating…"
+        submitTestId="rotate-submit"
+      />
     </form>
   );
 }
@@ -263,19 +240,15 @@ function RevokeForm({
           </p>
         ) : null}
       </div>
-      {!state.ok && state.message && !state.fieldErrors ? (
-        <p data-testid="form-message" className="text-sm text-danger">
-          {state.message}
-        </p>
-      ) : null}
-      <div className="flex justify-end gap-2">
-        <Button variant="ghost" onClick={onClose}>
-          Cancel
-        </Button>
-        <Button type="submit" variant="danger" disabled={pending} data-testid="revoke-submit">
-          {pending ? "Revoking…" : "Revoke key"}
-        </Button>
-      </div>
+      <FormMessage>{!state.ok && !state.fieldErrors ? state.message : null}</FormMessage>
+      <DialogFormFooter
+        onCancel={onClose}
+        pending={pending}
+        submitLabel="Revoke key"
+        pendingLabel="Revoking…"
+        submitTestId="revoke-submit"
+        variant="danger"
+      />
     </form>
   );
 }

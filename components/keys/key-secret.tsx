@@ -1,8 +1,9 @@
 "use client";
 // The one time a key is shown: full key, copy button, and a plain warning. Used by both the
-// create and the rotate dialogs. The parent asks before closing while `copied` is false.
+// create and the rotate dialogs. The parent asks before closing while `copied` is false; the
+// helpers below hold that state and the step that shows the key.
 import { Check, Copy, TriangleAlert } from "lucide-react";
-import { useState } from "react";
+import { type ReactNode, useCallback, useEffect, useRef, useState } from "react";
 import { Button } from "@/components/ui/button";
 
 export function KeySecret({
@@ -76,4 +77,65 @@ export function KeySecret({
 export function confirmDiscardKey(copied: boolean): boolean {
   if (copied) return true;
   return window.confirm("You have not copied the key. It will not be shown again. Close anyway?");
+}
+
+/**
+ * The state of a dialog that may show a key once: a fresh form (and action state) each time it
+ * opens, whether the key is shown, and whether it was copied; `confirmClose` asks before closing
+ * on an uncopied key.
+ */
+export function useCopyOnceDialog() {
+  const [generation, setGeneration] = useState(0);
+  const [copied, setCopied] = useState(false);
+  const [shown, setShown] = useState(false);
+  const markCopied = useCallback(() => setCopied(true), []);
+  const markShown = useCallback(() => setShown(true), []);
+  const reset = useCallback(() => {
+    setGeneration((g) => g + 1);
+    setCopied(false);
+    setShown(false);
+  }, []);
+  const confirmClose = () => !shown || confirmDiscardKey(copied);
+  return { generation, copied, shown, markCopied, markShown, reset, confirmClose };
+}
+
+/** Runs `run` once for each successful action state (not again on a re-render). */
+export function useOnSuccess<S extends { ok: boolean }>(
+  state: S,
+  run: (s: Extract<S, { ok: true }>) => void,
+) {
+  const handled = useRef<S | null>(null);
+  useEffect(() => {
+    if (state.ok && handled.current !== state) {
+      handled.current = state;
+      run(state as Extract<S, { ok: true }>);
+    }
+  }, [state, run]);
+}
+
+/** The step after a create or a rotate: the key, once, and a close button. */
+export function KeyShownStep({
+  secret,
+  copied,
+  onCopied,
+  onDone,
+  children,
+}: {
+  secret: string;
+  copied: boolean;
+  onCopied: () => void;
+  onDone: () => void;
+  children?: ReactNode;
+}) {
+  return (
+    <div className="space-y-4">
+      {children}
+      <KeySecret secret={secret} copied={copied} onCopied={onCopied} />
+      <div className="flex justify-end">
+        <Button variant={copied ? "primary" : "outline"} onClick={onDone} data-testid="key-done">
+          {copied ? "Done" : "I have stored it, close"}
+        </Button>
+      </div>
+    </div>
+  );
 }

@@ -4,6 +4,7 @@
 // `confirmClose` lets a caller refuse or confirm closing (the copy-once key dialog does).
 import { X } from "lucide-react";
 import { type ReactNode, useCallback, useEffect, useId, useRef } from "react";
+import { Button, SubmitButton } from "./button";
 import { cn } from "./cn";
 
 export interface DialogProps {
@@ -101,5 +102,38 @@ export function Dialog({
         </div>
       ) : null}
     </dialog>
+  );
+}
+
+/** A dialog form's buttons: Cancel, and the submit button (disabled and relabelled while pending). */
+export function DialogFormFooter({
+  onCancel,
+  pending,
+  submitLabel,
+  pendingLabel,
+  submitTestId,
+  variant = "primary",
+}: {
+  onCancel: () => void;
+  pending: boolean;
+  submitLabel: ReactNode;
+  pendingLabel: ReactNode;
+  submitTestId?: string;
+  variant?: "primary" | "danger";
+}) {
+  return (
+    <div className="flex justify-end gap-2">
+      <Button variant="ghost" onClick={onCancel}>
+        Cancel
+      </Button>
+      <SubmitButton
+        variant={variant}
+        pending={pending}
+        pendingLabel={pendingLabel}
+        data-testid={submitTestId}
+      >
+        {submitLabel}
+      </SubmitButton>
+    </div>
   );
 }
