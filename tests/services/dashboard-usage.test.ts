@@ -2,6 +2,7 @@
 // latency histogram, so they match percentile_cont over the raw rows within the documented 2%,
 // however unevenly the traffic falls on the days. A request-weighted mean of daily percentiles
 // (what the tiles used to show) does not; the first test checks it would have failed.
+import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Prisma } from "@/lib/db";
 import {
@@ -19,18 +20,6 @@ import { makeKey, makeOrg } from "@/tests/repositories/fixtures";
 const DAY = 86_400_000;
 const HOUR = 3_600_000;
 const T0 = Date.UTC(2026, 2, 2); // 2026-03-02, a Monday, long before "now" in any run
-
-/** Deterministic pseudo-random numbers (mulberry32). */
-function rng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const day = (t: number) => new Date(t).toISOString().slice(0, 10);
 
@@ -146,26 +135,39 @@ describe.each(testDbKinds)("dashboard range percentiles (%s)", (kind) => {
     const test = (await makeKey(t.prisma, org.id, { environment: "TEST" })).key.id;
     const other = await makeOrg(t.prisma);
     const otherKey = (await makeKey(t.prisma, other.id)).key.id;
-    const random = rng(42);
     const endpoints = ["/v1/a", "/v1/b", "/v1/c"];
-    const events: UsageInput[] = [];
-    for (let i = 0; i < 3_000; i++) {
-      // Uneven: most traffic on the first day, the slow endpoint mostly later.
-      const d = random() < 0.8 ? 0 : 1 + Math.floor(random() * 4);
-      const endpoint = endpoints[Math.floor(random() * endpoints.length)];
-      const base = endpoint === "/v1/c" ? (d > 0 ? 1_500 : 60) : d > 0 ? 200 : 12;
-      events.push({
-        apiKeyId: random() < 0.7 ? live : test,
+    // Uneven: most traffic on the first day, the slow endpoint mostly later. Seeded, so the
+    // same events every run.
+    const draws = fc.sample(
+      fc.record({
+        day: fc.oneof(
+          { weight: 4, arbitrary: fc.constant(0) },
+          { weight: 1, arbitrary: fc.integer({ min: 1, max: 4 }) },
+        ),
+        at: fc.integer({ min: 0, max: DAY - 1 }),
+        endpoint: fc.constantFrom(...endpoints),
+        live: fc.integer({ min: 0, max: 9 }).map((n) => n < 7),
+        failed: fc.integer({ min: 0, max: 19 }).map((n) => n === 0),
+        spread: fc.double({ min: -0.75, max: 0.75, noNaN: true }),
+        tokens: fc.integer({ min: 0, max: 9 }),
+        micros: fc.integer({ min: 0, max: 499 }),
+      }),
+      { seed: 42, numRuns: 3_000 },
+    );
+    const events: UsageInput[] = draws.map((d) => {
+      const base = d.endpoint === "/v1/c" ? (d.day > 0 ? 1_500 : 60) : d.day > 0 ? 200 : 12;
+      return {
+        apiKeyId: d.live ? live : test,
         organizationId: org.id,
-        endpoint,
+        endpoint: d.endpoint,
         method: "GET",
-        statusCode: random() < 0.05 ? 503 : 200,
-        responseTimeMs: Math.round(base * Math.exp((random() - 0.5) * 1.5)),
-        tokens: Math.floor(random() * 10),
-        costUsd: (Math.floor(random() * 500) / 1_000_000).toFixed(6),
-        createdAt: new Date(T0 + d * DAY + Math.floor(random() * DAY)),
-      });
-    }
+        statusCode: d.failed ? 503 : 200,
+        responseTimeMs: Math.round(base * Math.exp(d.spread)),
+        tokens: d.tokens,
+        costUsd: (d.micros / 1_000_000).toFixed(6),
+        createdAt: new Date(T0 + d.day * DAY + d.at),
+      };
+    });
     // Another organization's slow traffic must not count.
     for (let i = 0; i < 200; i++) {
       events.push({
