@@ -14,6 +14,7 @@
 
 import { KeywardError } from "@/lib/errors";
 import { getRateLimiter, type RateLimiter } from "./index";
+import { MemoryRateLimitStore } from "./memory-store";
 import { monthOf, type QuotaResult } from "./quota";
 import type { RateLimitResult } from "./types";
 
@@ -88,11 +89,15 @@ export async function limit(
   const cost = options.cost ?? 1;
   const key = policyKey(p, identifier);
   try {
+    const store = limiter.store;
     const r =
-      options.peek && limiter.store.peek
-        ? await limiter.store.peek(key, max, p.windowMs, cost)
-        : await limiter.store.hit(key, max, p.windowMs, cost);
-    return { ...r, policy: p.name };
+      options.peek && store.peek
+        ? await store.peek(key, max, p.windowMs, cost)
+        : store instanceof MemoryRateLimitStore
+          ? store.hitSync(key, max, p.windowMs, cost) // no promise to wait for in process
+          : await store.hit(key, max, p.windowMs, cost);
+    (r as PolicyResult).policy = p.name; // a fresh object from the store: no copy needed
+    return r as PolicyResult;
   } catch (e) {
     if (e instanceof RangeError) throw e; // a caller's mistake, not an outage
     logFailure(options.log ?? console.error, `store (${limiter.kind}) for ${p.name}`, e);

@@ -39,23 +39,48 @@ export interface QuotaCounter {
   close(): Promise<void>;
 }
 
-/** The UTC calendar month containing `now`: its key ("2026-11") and bounds in unix ms. */
-export function monthOf(now: number): { key: string; start: number; end: number } {
+export interface Month {
+  /** "2026-11" */
+  readonly key: string;
+  /** Unix ms of the month's first instant (UTC). */
+  readonly start: number;
+  /** Unix ms of the next month's first instant (UTC). */
+  readonly end: number;
+}
+
+function computeMonth(now: number): Month {
   const d = new Date(now);
   const y = d.getUTCFullYear();
   const m = d.getUTCMonth();
-  return {
+  return Object.freeze({
     key: `${y}-${String(m + 1).padStart(2, "0")}`,
     start: Date.UTC(y, m, 1),
     end: Date.UTC(y, m + 1, 1),
-  };
+  });
 }
 
-function result(allowed: boolean, limit: number, used: number, end: number): QuotaResult {
+// The month of the last call: every verify asks, and it changes once a month. Recomputed only
+// when `now` falls outside it (the month ended, or a test's clock moved).
+let lastMonth: Month = computeMonth(Date.now());
+
+/** The UTC calendar month containing `now`: its key ("2026-11") and bounds in unix ms. */
+export function monthOf(now: number): Month {
+  const m = lastMonth;
+  if (now >= m.start && now < m.end) return m;
+  lastMonth = computeMonth(now);
+  return lastMonth;
+}
+
+export function quotaResult(
+  allowed: boolean,
+  limit: number,
+  used: number,
+  end: number,
+): QuotaResult {
   return { allowed, limit, used, remaining: Math.max(0, limit - used), reset: end };
 }
 
-function validate(limit: number, cost: number): void {
+export function validateQuota(limit: number, cost: number): void {
   if (!Number.isInteger(limit) || limit < 0) throw new RangeError("limit must be an integer >= 0");
   if (!Number.isInteger(cost) || cost < 1) throw new RangeError("cost must be an integer >= 1");
 }
@@ -69,7 +94,7 @@ export class MemoryQuotaCounter implements QuotaCounter {
   }
 
   async consume(organizationId: string, limit: number, cost = 1): Promise<QuotaResult> {
-    validate(limit, cost);
+    validateQuota(limit, cost);
     const month = monthOf(this.now());
     let entry = this.counts.get(organizationId);
     if (!entry || entry.month !== month.key) {
@@ -78,14 +103,14 @@ export class MemoryQuotaCounter implements QuotaCounter {
     }
     const allowed = entry.used + cost <= limit;
     if (allowed) entry.used += cost;
-    return result(allowed, limit, entry.used, month.end);
+    return quotaResult(allowed, limit, entry.used, month.end);
   }
 
   async peek(organizationId: string, limit: number): Promise<QuotaResult> {
     const month = monthOf(this.now());
     const entry = this.counts.get(organizationId);
     const used = entry?.month === month.key ? entry.used : 0;
-    return result(used < limit, limit, used, month.end);
+    return quotaResult(used < limit, limit, used, month.end);
   }
 
   async close(): Promise<void> {
@@ -127,7 +152,7 @@ export class RedisQuotaCounter implements QuotaCounter {
   }
 
   consume(organizationId: string, limit: number, cost = 1): Promise<QuotaResult> {
-    validate(limit, cost);
+    validateQuota(limit, cost);
     return this.run(organizationId, limit, cost, true);
   }
 
@@ -146,7 +171,7 @@ export class RedisQuotaCounter implements QuotaCounter {
     const key = `${this.prefix}${orgId}:${month.key}`;
     const reply = await runScript(this.redis, QUOTA, key, [limit, cost, ttl, commit ? 1 : 0]);
     const [allowed, used] = reply as [number, number];
-    return result(allowed === 1, limit, used, month.end);
+    return quotaResult(allowed === 1, limit, used, month.end);
   }
 }
 
@@ -200,50 +225,51 @@ export class PostgresQuotaCounter implements QuotaCounter {
   }
 
   async consume(organizationId: string, limit: number, cost = 1): Promise<QuotaResult> {
-    validate(limit, cost);
-    const { entry, end } = await this.load(organizationId);
+    validateQuota(limit, cost);
+    const now = this.now();
+    const month = monthOf(now);
+    const loaded = this.load(organizationId, now, month);
+    const entry = loaded instanceof Promise ? await loaded : loaded;
     const used = entry.base + entry.delta;
     const allowed = used + cost <= limit;
     if (allowed) entry.delta += cost;
-    return result(allowed, limit, entry.base + entry.delta, end);
+    return quotaResult(allowed, limit, entry.base + entry.delta, month.end);
   }
 
   async peek(organizationId: string, limit: number): Promise<QuotaResult> {
-    const { entry, end } = await this.load(organizationId);
+    const now = this.now();
+    const month = monthOf(now);
+    const entry = await this.load(organizationId, now, month);
     const used = entry.base + entry.delta;
-    return result(used < limit, limit, used, end);
+    return quotaResult(used < limit, limit, used, month.end);
   }
 
   async close(): Promise<void> {
     this.entries.clear();
   }
 
-  private async load(orgId: string): Promise<{ entry: PgEntry; end: number }> {
-    const now = this.now();
-    const month = monthOf(now);
+  /** The organization's entry for `month`: at once while its count is fresh, else after a recount. */
+  private load(orgId: string, now: number, month: Month): PgEntry | Promise<PgEntry> {
     let entry = this.entries.get(orgId);
     if (!entry || entry.month !== month.key) {
       entry = { month: month.key, base: 0, delta: 0, loadedAt: Number.NEGATIVE_INFINITY };
       this.entries.set(orgId, entry);
     }
-    const fresh = now - entry.loadedAt < this.refreshMs;
-    if (!fresh) {
-      // Concurrent requests share one recount; the first load must finish before any
-      // decision, later refreshes too (they are rare and cheap to wait for).
-      const e = entry;
-      e.loading ??= (async () => {
-        try {
-          const db = typeof this.dbSource === "function" ? await this.dbSource() : this.dbSource;
-          const counted = await this.count(db, orgId, new Date(month.start), new Date(month.end));
-          e.base = Math.max(counted, e.base + e.delta);
-          e.delta = 0;
-          e.loadedAt = this.now();
-        } finally {
-          e.loading = undefined;
-        }
-      })();
-      await e.loading;
-    }
-    return { entry, end: month.end };
+    if (now - entry.loadedAt < this.refreshMs) return entry;
+    // Concurrent requests share one recount; the first load must finish before any
+    // decision, later refreshes too (they are rare and cheap to wait for).
+    const e = entry;
+    e.loading ??= (async () => {
+      try {
+        const db = typeof this.dbSource === "function" ? await this.dbSource() : this.dbSource;
+        const counted = await this.count(db, orgId, new Date(month.start), new Date(month.end));
+        e.base = Math.max(counted, e.base + e.delta);
+        e.delta = 0;
+        e.loadedAt = this.now();
+      } finally {
+        e.loading = undefined;
+      }
+    })();
+    return e.loading.then(() => e);
   }
 }

@@ -1,21 +1,19 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { Redis } from "ioredis";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
+import type { Tx } from "@/lib/db";
 import {
   MemoryQuotaCounter,
   monthOf,
   PostgresQuotaCounter,
-  type QuotaCounter,
   RedisQuotaCounter,
 } from "@/lib/ratelimit/quota";
 import { usageRepository } from "@/lib/repositories/usage-repository";
 import { pruneUsage } from "@/lib/services/usage-retention";
 import { createTestDatabase, testDbKinds } from "@/tests/helpers/db";
 import { createApiKeyRow, createOrganization } from "./fixtures";
+import { DEC_1, NOV_15, quotaSuite } from "./quota-suite";
 import { TestClock } from "./store-suite";
-
-const NOV_15 = Date.UTC(2026, 10, 15, 12);
-const DEC_1 = Date.UTC(2026, 11, 1);
 
 describe("monthOf", () => {
   it("gives the UTC calendar month", () => {
@@ -24,48 +22,35 @@ describe("monthOf", () => {
     expect(monthOf(DEC_1).key).toBe("2026-12");
     expect(monthOf(Date.UTC(2026, 11, 31, 23)).end).toBe(Date.UTC(2027, 0, 1));
   });
-});
 
-type Harness = { counter: QuotaCounter; clock: TestClock; org(): Promise<string> };
-
-function quotaSuite(name: string, make: () => Promise<Harness & { close(): Promise<void> }>) {
-  describe(`quota counter: ${name}`, () => {
-    let h: Harness & { close(): Promise<void> };
-    afterAll(() => h?.close());
-
-    it("spends up to the quota, refuses after, and a refusal spends nothing", async () => {
-      h = await make();
-      h.clock.set(NOV_15);
-      const org = await h.org();
-      const rs = [];
-      for (let i = 0; i < 5; i++) rs.push(await h.counter.consume(org, 3));
-      expect(rs.map((r) => r.allowed)).toEqual([true, true, true, false, false]);
-      expect(rs.map((r) => r.used)).toEqual([1, 2, 3, 3, 3]);
-      expect(rs[2]).toEqual({ allowed: true, limit: 3, used: 3, remaining: 0, reset: DEC_1 });
-      expect(await h.counter.peek(org, 3)).toMatchObject({ allowed: false, used: 3 });
-      expect((await h.counter.consume(org, 5)).used).toBe(4); // a raised quota applies at once
-    });
-
-    it("counts a cost, keeps organizations apart, and starts afresh each month", async () => {
-      h.clock.set(NOV_15);
-      const a = await h.org();
-      const b = await h.org();
-      expect((await h.counter.consume(a, 10, 7)).remaining).toBe(3);
-      expect((await h.counter.consume(a, 10, 4)).allowed).toBe(false);
-      expect((await h.counter.consume(b, 10)).used).toBe(1);
-      h.clock.set(DEC_1);
-      const r = await h.counter.consume(a, 10);
-      expect(r).toMatchObject({ allowed: true, used: 1, reset: Date.UTC(2027, 0, 1) });
-    });
-
-    it("is exact under concurrency: 50 of 80 simultaneous requests", async () => {
-      h.clock.set(NOV_15);
-      const org = await h.org();
-      const rs = await Promise.all(Array.from({ length: 80 }, () => h.counter.consume(org, 50)));
-      expect(rs.filter((r) => r.allowed)).toHaveLength(50);
-    });
+  it("is computed once per month (the same frozen answer until the month ends)", () => {
+    const a = monthOf(NOV_15);
+    expect(monthOf(Date.UTC(2026, 10, 1))).toBe(a);
+    expect(monthOf(DEC_1 - 1)).toBe(a);
+    expect(Object.isFrozen(a)).toBe(true);
+    const dec = monthOf(DEC_1);
+    expect(dec).not.toBe(a);
+    expect(dec).toEqual({ key: "2026-12", start: DEC_1, end: Date.UTC(2027, 0, 1) });
+    // A clock going back (a test, a corrected clock) gets its own month again.
+    expect(monthOf(DEC_1 - 1)).toEqual(a);
+    expect(monthOf(Date.UTC(1999, 1, 28, 23, 59, 59, 999)).key).toBe("1999-02");
+    expect(monthOf(Date.UTC(2000, 1, 29)).end).toBe(Date.UTC(2000, 2, 1));
   });
-}
+
+  it("agrees with a fresh computation at every hour of two years", () => {
+    const from = Date.UTC(2027, 0, 1);
+    const wrong: number[] = [];
+    for (let t = from - 1; t < from + 2 * 366 * 86_400_000; t += 3_599_999) {
+      const d = new Date(t);
+      const m = monthOf(t);
+      const start = Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1);
+      if (m.start !== start || m.end !== Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1)) {
+        wrong.push(t);
+      }
+    }
+    expect(wrong).toEqual([]);
+  });
+});
 
 quotaSuite("memory", async () => {
   const clock = new TestClock(NOV_15);
@@ -203,5 +188,56 @@ describe.each(testDbKinds)("postgres quota from recorded usage (%s)", (kind) => 
     } finally {
       await db.close();
     }
+  });
+});
+
+describe("postgres quota counter: recounts", () => {
+  it("recounts once per refresh, shared by concurrent requests, and per month", async () => {
+    const clock = new TestClock(NOV_15);
+    const calls: [string, number, number][] = [];
+    let recorded = 5;
+    const counter = new PostgresQuotaCounter({
+      db: {} as Tx,
+      now: clock.now,
+      refreshMs: 60_000,
+      countUsage: async (_db, orgId, from, to) => {
+        calls.push([orgId, from.getTime(), to.getTime()]);
+        await new Promise((r) => setTimeout(r, 5));
+        return recorded;
+      },
+    });
+    const org = randomUUID();
+    const rs = await Promise.all(Array.from({ length: 20 }, () => counter.consume(org, 100)));
+    expect(calls).toEqual([[org, Date.UTC(2026, 10, 1), DEC_1]]);
+    expect(rs.map((r) => r.used).sort((a, b) => a - b)).toEqual(
+      Array.from({ length: 20 }, (_, i) => 6 + i),
+    );
+    clock.advance(59_999);
+    expect((await counter.consume(org, 100)).used).toBe(26);
+    expect(calls).toHaveLength(1);
+    clock.advance(1);
+    recorded = 30; // the recorder caught up and another instance wrote 4
+    expect((await counter.consume(org, 100)).used).toBe(31);
+    expect(calls).toHaveLength(2);
+    clock.set(DEC_1);
+    recorded = 0;
+    expect((await counter.consume(org, 100)).used).toBe(1);
+    expect(calls[2]).toEqual([org, DEC_1, Date.UTC(2027, 0, 1)]);
+  });
+
+  it("a failed recount fails the request (the policy fails open) and is retried next time", async () => {
+    let fail = true;
+    const counter = new PostgresQuotaCounter({
+      db: {} as Tx,
+      now: () => NOV_15,
+      countUsage: async () => {
+        if (fail) throw new Error("connection refused");
+        return 2;
+      },
+    });
+    const org = randomUUID();
+    await expect(counter.consume(org, 10)).rejects.toThrow("connection refused");
+    fail = false;
+    expect((await counter.consume(org, 10)).used).toBe(3);
   });
 });
