@@ -13,10 +13,16 @@ import {
   type QuotaCounter,
   RedisQuotaCounter,
 } from "./quota";
+import {
+  type KeyRequest,
+  type KeyRequestResult,
+  RedisKeyRequestLimiter,
+} from "./redis-key-request";
 import { RedisRateLimitStore } from "./redis-store";
 import type { Clock, RateLimitStore, RateLimitStoreKind } from "./types";
 
 export type { QuotaCounter, QuotaResult } from "./quota";
+export type { KeyRequest, KeyRequestResult } from "./redis-key-request";
 export type { Clock, RateLimitResult, RateLimitStore, RateLimitStoreKind } from "./types";
 
 export type RateLimitConfig =
@@ -76,6 +82,12 @@ export interface RateLimiter {
   quota: QuotaCounter;
   /** In-process limiter used when `store` fails and a policy fails open (policies.ts). */
   local: MemoryRateLimitStore;
+  /**
+   * A key's rate limit and then its organization's quota in one step, with the same rules as
+   * `store.hit` followed by `quota.consume` (only when admitted). Present when the store can do
+   * both at once (Redis: one script, one round trip); otherwise limitKeyRequest makes the calls.
+   */
+  keyRequest?(req: KeyRequest): Promise<KeyRequestResult>;
   close(): Promise<void>;
 }
 
@@ -89,11 +101,13 @@ export function createRateLimiter(config: RateLimitConfig): RateLimiter {
       prefix: config.prefix ? `${config.prefix}quota:` : undefined,
       now: config.now,
     });
+    const combined = new RedisKeyRequestLimiter(store, quota, config.now);
     return {
       kind: "redis",
       store,
       quota,
       local,
+      keyRequest: (req) => combined.hit(req),
       async close() {
         await quota.close();
         await store.close(); // closes the connection when the store opened it

@@ -171,16 +171,32 @@ export type KeyRequestOutcome =
   | { code: "RATE_LIMITED"; rateLimit: PolicyResult; quota?: undefined }
   | { code: "QUOTA_EXCEEDED"; rateLimit: PolicyResult; quota: QuotaOutcome };
 
+/** The quota's answer while its store is failing: allowed (it fails open), marked degraded. */
+function degradedQuota(limit: number): QuotaOutcome {
+  return {
+    allowed: true,
+    limit,
+    used: 0,
+    remaining: limit,
+    reset: monthOf(Date.now()).end,
+    degraded: true,
+  };
+}
+
 /**
  * The last two steps of verifying a key: the per-key rate limit, then the monthly
  * quota. Quota is spent only when the rate limit admitted the request, and is the
  * last check, so nothing after it can refuse a request that already used quota.
+ * When the limiter can do both in one step (Redis: one script, one round trip), it does.
  */
 export async function limitKeyRequest(
   req: KeyRequestLimits,
   options: { limiter?: RateLimiter; log?: (message: string) => void } = {},
 ): Promise<KeyRequestOutcome> {
   const limiter = options.limiter ?? getRateLimiter();
+  if (limiter.keyRequest) {
+    return limitKeyRequestAtOnce(limiter, limiter.keyRequest, req, options.log);
+  }
   const rateLimit = await limit(POLICIES.apiKey, req.apiKeyId, {
     limit: req.requestsPerMinute,
     limiter,
@@ -193,16 +209,49 @@ export async function limitKeyRequest(
   } catch (e) {
     if (e instanceof RangeError) throw e;
     logFailure(options.log ?? console.error, `quota (${limiter.kind})`, e);
-    const { end } = monthOf(Date.now());
-    quota = {
-      allowed: true,
-      limit: req.monthlyQuota,
-      used: 0,
-      remaining: req.monthlyQuota,
-      reset: end,
-      degraded: true,
-    };
+    quota = degradedQuota(req.monthlyQuota);
   }
+  return quota.allowed
+    ? { code: "OK", rateLimit, quota }
+    : { code: "QUOTA_EXCEEDED", rateLimit, quota };
+}
+
+/**
+ * limitKeyRequest through limiter.keyRequest. Same answers and fail modes as the two calls:
+ * when the shared store fails, the rate limit falls back to the in-process limiter (the
+ * apiKey policy fails open) and the quota fails open, without a second try at the store.
+ */
+async function limitKeyRequestAtOnce(
+  limiter: RateLimiter,
+  keyRequest: NonNullable<RateLimiter["keyRequest"]>,
+  req: KeyRequestLimits,
+  log: ((message: string) => void) | undefined,
+): Promise<KeyRequestOutcome> {
+  const p = POLICIES.apiKey;
+  const key = policyKey(p, req.apiKeyId);
+  let rateLimit: PolicyResult;
+  let quota: QuotaOutcome | undefined;
+  try {
+    const r = await keyRequest.call(limiter, {
+      key,
+      limit: req.requestsPerMinute,
+      windowMs: p.windowMs,
+      organizationId: req.organizationId,
+      monthlyQuota: req.monthlyQuota,
+    });
+    rateLimit = r.rateLimit as PolicyResult;
+    rateLimit.policy = p.name;
+    quota = r.quota;
+  } catch (e) {
+    if (e instanceof RangeError) throw e;
+    logFailure(log ?? console.error, `store (${limiter.kind}) for ${p.name} and quota`, e);
+    rateLimit = limiter.local.hitSync(key, req.requestsPerMinute, p.windowMs) as PolicyResult;
+    rateLimit.policy = p.name;
+    rateLimit.degraded = "local";
+    quota = rateLimit.allowed ? degradedQuota(req.monthlyQuota) : undefined;
+  }
+  if (!rateLimit.allowed) return { code: "RATE_LIMITED", rateLimit };
+  quota ??= degradedQuota(req.monthlyQuota); // not expected: an admitted request has an answer
   return quota.allowed
     ? { code: "OK", rateLimit, quota }
     : { code: "QUOTA_EXCEEDED", rateLimit, quota };

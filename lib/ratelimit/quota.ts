@@ -118,16 +118,26 @@ export class MemoryQuotaCounter implements QuotaCounter {
   }
 }
 
+// The quota step as a Lua function, shared by the counter's script and the verify path's
+// combined script (redis-key-request.ts). Arguments are strings (ARGV); returns allowed, used
+// (after the spend when it was made). The key expires `ttl` ms after its first spend.
+export const QUOTA_FN = `
+local function quota(key, limit_s, cost_s, ttl_s, commit)
+  local used = tonumber(redis.call("GET", key) or "0")
+  local limit = tonumber(limit_s)
+  local cost = tonumber(cost_s)
+  if used + cost > limit then return false, used end
+  if commit ~= "1" then return true, used end
+  used = redis.call("INCRBY", key, cost)
+  if used == cost then redis.call("PEXPIRE", key, ttl_s) end
+  return true, used
+end
+`;
+
 // KEYS[1] month counter; ARGV: limit, cost, ttl ms, commit. Returns {allowed, used}.
-export const QUOTA_LUA = `
-local used = tonumber(redis.call("GET", KEYS[1]) or "0")
-local limit = tonumber(ARGV[1])
-local cost = tonumber(ARGV[2])
-if used + cost > limit then return {0, used} end
-if ARGV[4] ~= "1" then return {1, used} end
-used = redis.call("INCRBY", KEYS[1], cost)
-if used == cost then redis.call("PEXPIRE", KEYS[1], ARGV[3]) end
-return {1, used}
+export const QUOTA_LUA = `${QUOTA_FN}
+local allowed, used = quota(KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4])
+return {allowed and 1 or 0, used}
 `;
 const QUOTA = luaScript(QUOTA_LUA);
 
@@ -164,11 +174,15 @@ export class RedisQuotaCounter implements QuotaCounter {
     if (this.owned) await this.redis.quit().catch(() => this.redis.disconnect());
   }
 
-  private async run(orgId: string, limit: number, cost: number, commit: boolean) {
-    const now = this.now();
+  /** The organization's counter for the month holding `now`, and the TTL its first spend sets. */
+  counterKey(orgId: string, now: number): { key: string; ttl: number; month: Month } {
     const month = monthOf(now);
-    const ttl = month.end - now + 86_400_000;
-    const key = `${this.prefix}${orgId}:${month.key}`;
+    // The key outlives its month by a day.
+    return { key: `${this.prefix}${orgId}:${month.key}`, ttl: month.end - now + 86_400_000, month };
+  }
+
+  private async run(orgId: string, limit: number, cost: number, commit: boolean) {
+    const { key, ttl, month } = this.counterKey(orgId, this.now());
     const reply = await runScript(this.redis, QUOTA, key, [limit, cost, ttl, commit ? 1 : 0]);
     const [allowed, used] = reply as [number, number];
     return quotaResult(allowed === 1, limit, used, month.end);

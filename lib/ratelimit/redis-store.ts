@@ -11,32 +11,43 @@ import { Redis, type RedisOptions } from "ioredis";
 import { toResult, validateHit, windowStartOf } from "./sliding-window";
 import type { Clock, RateLimitResult, RateLimitStore } from "./types";
 
-// KEYS[1] hash; ARGV: now, window start, window ms, limit, cost, commit (1 hit, 0 peek).
-// Returns {allowed, prev, curr} (curr after the hit when it was counted).
-// The admission rule is sliding-window.ts's admits().
-export const SLIDING_WINDOW_LUA = `
-local now = tonumber(ARGV[1])
-local start = tonumber(ARGV[2])
-local w = tonumber(ARGV[3])
-local limit = tonumber(ARGV[4])
-local cost = tonumber(ARGV[5])
-local h = redis.call("HMGET", KEYS[1], "s", "w", "p", "c")
-local prev, curr = 0, 0
-if h[1] and tonumber(h[2]) == w then
-  local s = tonumber(h[1])
-  if s == start then
-    prev = tonumber(h[3])
-    curr = tonumber(h[4])
-  elseif s == start - w then
-    prev = tonumber(h[4])
+// The sliding-window step as a Lua function, shared by this store's script and the verify
+// path's combined script (redis-key-request.ts), so both run exactly the same rule:
+// sliding-window.ts's admits(). Arguments are strings (ARGV); returns allowed, prev, curr
+// (curr after the hit when it was counted).
+export const SLIDING_WINDOW_FN = `
+local function sliding_window(key, now_s, start_s, w_s, limit_s, cost_s, commit)
+  local now = tonumber(now_s)
+  local start = tonumber(start_s)
+  local w = tonumber(w_s)
+  local limit = tonumber(limit_s)
+  local cost = tonumber(cost_s)
+  local h = redis.call("HMGET", key, "s", "w", "p", "c")
+  local prev, curr = 0, 0
+  if h[1] and tonumber(h[2]) == w then
+    local s = tonumber(h[1])
+    if s == start then
+      prev = tonumber(h[3])
+      curr = tonumber(h[4])
+    elseif s == start - w then
+      prev = tonumber(h[4])
+    end
   end
+  local allowed = prev * (w - (now - start)) + (curr + cost) * w <= limit * w
+  if allowed and commit == "1" then
+    curr = curr + cost
+    redis.call("HSET", key, "s", start_s, "w", w_s, "p", prev, "c", curr)
+    redis.call("PEXPIRE", key, math.max(1, start + 2 * w - now) + 1000)
+  end
+  return allowed, prev, curr
 end
-local allowed = prev * (w - (now - start)) + (curr + cost) * w <= limit * w
-if allowed and ARGV[6] == "1" then
-  curr = curr + cost
-  redis.call("HSET", KEYS[1], "s", ARGV[2], "w", ARGV[3], "p", prev, "c", curr)
-  redis.call("PEXPIRE", KEYS[1], math.max(1, start + 2 * w - now) + 1000)
-end
+`;
+
+// KEYS[1] hash; ARGV: now, window start, window ms, limit, cost, commit (1 hit, 0 peek).
+// Returns {allowed, prev, curr}. Each key is one small hash {s: window start, w: window ms,
+// p: previous, c: current} that expires two windows after its window began.
+export const SLIDING_WINDOW_LUA = `${SLIDING_WINDOW_FN}
+local allowed, prev, curr = sliding_window(KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6])
 return {allowed and 1 or 0, prev, curr}
 `;
 
@@ -55,14 +66,15 @@ const SLIDING_WINDOW = luaScript(SLIDING_WINDOW_LUA);
 export async function runScript(
   redis: Redis,
   script: LuaScript,
-  key: string,
+  keys: string | readonly string[],
   args: (string | number)[],
 ): Promise<unknown> {
+  const k = typeof keys === "string" ? [keys] : keys;
   try {
-    return await redis.evalsha(script.sha, 1, key, ...args);
+    return await redis.evalsha(script.sha, k.length, ...k, ...args);
   } catch (e) {
     if (!String((e as Error).message).includes("NOSCRIPT")) throw e;
-    return redis.eval(script.lua, 1, key, ...args);
+    return redis.eval(script.lua, k.length, ...k, ...args);
   }
 }
 
@@ -119,6 +131,11 @@ export class RedisRateLimitStore implements RateLimitStore {
 
   async reset(key: string): Promise<void> {
     await this.redis.del(this.prefix + key);
+  }
+
+  /** The Redis key holding `key`'s counters. */
+  redisKey(key: string): string {
+    return this.prefix + key;
   }
 
   async close(): Promise<void> {
