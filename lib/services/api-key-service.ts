@@ -12,7 +12,7 @@ import {
   toDbEnvironment,
 } from "@/lib/keys";
 import { getRateLimiter } from "@/lib/ratelimit";
-import { limit, POLICIES } from "@/lib/ratelimit/policies";
+import { limit, limitKeyRequest, POLICIES } from "@/lib/ratelimit/policies";
 import type { RateLimitResult } from "@/lib/ratelimit/types";
 import {
   type ApiKeyRecord,
@@ -607,6 +607,18 @@ export interface VerifyDeps {
   spendQuota(org: CachedKey["organization"], db: Db): Promise<QuotaCheck>;
   /** Spends one failed attempt from the address's budget. */
   failAddress(ip: string): Promise<RateLimitResult | null>;
+  /**
+   * limitKey, then spendQuota only when admitted, in one call (on Redis one round trip). The
+   * default deps use it; a test that replaces limitKey or spendQuota gets those two called.
+   */
+  limitRequest?(key: CachedKey, db: Db): Promise<RequestLimits>;
+}
+
+/** What the last two steps of verify found; null where a check failed open. */
+export interface RequestLimits {
+  ratelimit: RateLimitResult | null;
+  /** null also when the rate limit refused (the quota was not spent). */
+  quota: QuotaCheck | null;
 }
 
 export function startOfNextMonthUtc(now: number): number {
@@ -625,6 +637,24 @@ function defaultDeps(): VerifyDeps {
       return { allowed: q.allowed, used: q.used, limit: q.limit, resetAt: q.reset };
     },
     failAddress: (ip) => limit(POLICIES.verifyFailuresPerAddress, ip),
+    // Rate limit then quota through the limiter's one-step path. Both fail open inside it: an
+    // outage answers the in-process rate limit and a quota marked degraded (treated as absent).
+    limitRequest: async (key) => {
+      const out = await limitKeyRequest({
+        apiKeyId: key.id,
+        organizationId: key.organization.id,
+        requestsPerMinute: effectiveRateLimit(key),
+        monthlyQuota: key.organization.monthlyQuota,
+      });
+      const q = out.quota;
+      return {
+        ratelimit: out.rateLimit,
+        quota:
+          q && !q.degraded
+            ? { allowed: q.allowed, used: q.used, limit: q.limit, resetAt: q.reset }
+            : null,
+      };
+    },
   };
 }
 
@@ -634,7 +664,11 @@ export function setVerifyDeps(deps: Partial<VerifyDeps> | null): void {
   depsOverride = deps;
 }
 function verifyDeps(): VerifyDeps {
-  return { ...defaultDeps(), ...(depsOverride ?? {}) };
+  const o = depsOverride;
+  if (!o) return defaultDeps();
+  const deps = { ...defaultDeps(), ...o };
+  if ((o.limitKey || o.spendQuota) && !o.limitRequest) deps.limitRequest = undefined;
+  return deps;
 }
 
 export function toCachedKey(row: ApiKeyWithOrganization): CachedKey {
@@ -727,26 +761,37 @@ async function evaluate(db: Db, input: VerifyInput, deps: VerifyDeps): Promise<V
   const required = input.scopes ?? [];
   if (required.some((s) => !key.scopes.includes(s))) return fail("INSUFFICIENT_SCOPE", key);
 
-  let ratelimit: RateLimitResult | null = null;
-  try {
-    ratelimit = await deps.limitKey(key.id, effectiveRateLimit(key));
-  } catch {
-    // Fail open: a limiter outage (e.g. Redis down) must not take the team's API down with it.
-    ratelimit = null;
-  }
+  const { ratelimit, quota } = deps.limitRequest
+    ? await deps.limitRequest(key, db).catch(failedOpen)
+    : await limitThenSpend(deps, key, db);
   if (ratelimit && !ratelimit.allowed) {
     return { valid: false, code: "RATE_LIMITED", key, ratelimit };
-  }
-  let quota: QuotaCheck | null = null;
-  try {
-    quota = await deps.spendQuota(key.organization, db);
-  } catch {
-    quota = null; // fail open, as above
   }
   if (quota && !quota.allowed) {
     return { valid: false, code: "QUOTA_EXCEEDED", key, ratelimit, quotaResetAt: quota.resetAt };
   }
   return { valid: true, code: "VALID", key, ratelimit };
+}
+
+// Fail open: a limiter outage (e.g. Redis down) must not take the team's API down with it.
+const failedOpen = (): RequestLimits => ({ ratelimit: null, quota: null });
+
+/** The rate limit, then (only when it admitted) the quota, one call each; each fails open. */
+async function limitThenSpend(deps: VerifyDeps, key: CachedKey, db: Db): Promise<RequestLimits> {
+  let ratelimit: RateLimitResult | null = null;
+  try {
+    ratelimit = await deps.limitKey(key.id, effectiveRateLimit(key));
+  } catch {
+    ratelimit = null;
+  }
+  if (ratelimit && !ratelimit.allowed) return { ratelimit, quota: null };
+  let quota: QuotaCheck | null = null;
+  try {
+    quota = await deps.spendQuota(key.organization, db);
+  } catch {
+    quota = null;
+  }
+  return { ratelimit, quota };
 }
 
 /** The public verify answer (`POST /api/v1/keys/verify`). */
