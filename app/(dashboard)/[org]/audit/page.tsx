@@ -1,6 +1,7 @@
 import { ScrollText } from "lucide-react";
 import type { Metadata } from "next";
 import Link from "next/link";
+import { CursorPagination } from "@/components/dashboard/cursor-pagination";
 import { PageHeader } from "@/components/dashboard/page-header";
 import { formatDateTime } from "@/components/keys/format";
 import { Badge } from "@/components/ui/badge";
@@ -9,6 +10,7 @@ import { EmptyState } from "@/components/ui/empty-state";
 import { Select } from "@/components/ui/select";
 import { Table, TBody, TD, TH, THead, TR } from "@/components/ui/table";
 import { AUDIT_ACTIONS, listAuditEntries } from "@/lib/services/dashboard-audit";
+import { FIRST_PAGE, parsePagePosition } from "@/lib/services/dashboard-pagination";
 import { firstParam, type OrgPageProps, requireMemberPage } from "../../_lib/access";
 
 export const metadata: Metadata = { title: "Audit log · Keyward" };
@@ -19,21 +21,19 @@ export default async function AuditPage(props: OrgPageProps) {
   const action = (AUDIT_ACTIONS as readonly string[]).includes(actionParam ?? "")
     ? actionParam
     : undefined;
-  const cursor = firstParam(sp.cursor) || undefined;
+  let position = parsePagePosition(firstParam(sp.cursor), firstParam(sp.back));
   let page: Awaited<ReturnType<typeof listAuditEntries>>;
   try {
-    page = await listAuditEntries(organization.id, organization.slug, { action, cursor });
+    page = await listAuditEntries(organization.id, organization.slug, {
+      action,
+      cursor: position.cursor,
+    });
   } catch (e) {
+    // A cursor that does not decode: start from the newest entries.
     if ((e as { code?: string }).code !== "BAD_REQUEST") throw e;
+    position = FIRST_PAGE;
     page = await listAuditEntries(organization.id, organization.slug, { action });
   }
-  const base = `/${organization.slug}/audit`;
-  const withParams = (extra: Record<string, string | undefined>) => {
-    const p = new URLSearchParams();
-    for (const [k, v] of Object.entries({ action, ...extra })) if (v) p.set(k, v);
-    const s = p.toString();
-    return s ? `${base}?${s}` : base;
-  };
   return (
     <>
       <PageHeader
@@ -45,7 +45,12 @@ export default async function AuditPage(props: OrgPageProps) {
           <label htmlFor="audit-action" className="sr-only">
             Action
           </label>
-          <Select id="audit-action" name="action" defaultValue={action ?? ""} className="w-56">
+          <Select
+            id="audit-action"
+            name="action"
+            defaultValue={action ?? ""}
+            className="w-auto min-w-56"
+          >
             <option value="">All actions</option>
             {AUDIT_ACTIONS.map((a) => (
               <option key={a} value={a}>
@@ -118,21 +123,13 @@ export default async function AuditPage(props: OrgPageProps) {
               ))}
             </TBody>
           </Table>
-          <nav aria-label="Pagination" className="mt-4 flex justify-end gap-2">
-            {cursor ? (
-              <Link href={withParams({})} className={buttonClasses("outline", "sm")}>
-                Newest
-              </Link>
-            ) : null}
-            {page.nextCursor ? (
-              <Link
-                href={withParams({ cursor: page.nextCursor })}
-                className={buttonClasses("outline", "sm")}
-              >
-                Older entries
-              </Link>
-            ) : null}
-          </nav>
+          <CursorPagination
+            basePath={`/${organization.slug}/audit`}
+            filters={{ action }}
+            position={position}
+            nextCursor={page.nextCursor}
+            summary={`${page.items.length} entr${page.items.length === 1 ? "y" : "ies"} on this page, newest first`}
+          />
         </>
       )}
     </>

@@ -2,6 +2,7 @@ import { KeyRound } from "lucide-react";
 import type { Metadata } from "next";
 import Link from "next/link";
 import { Suspense } from "react";
+import { CursorPagination } from "@/components/dashboard/cursor-pagination";
 import { PageHeader } from "@/components/dashboard/page-header";
 import { CreateKeyButton } from "@/components/keys/create-key-dialog";
 import { KeyFilters } from "@/components/keys/key-filters";
@@ -11,11 +12,16 @@ import { EmptyState } from "@/components/ui/empty-state";
 import { Skeleton } from "@/components/ui/skeleton";
 import { canManage } from "@/lib/auth/roles";
 import { listOrganizationKeys } from "@/lib/services/dashboard-keys";
+import {
+  FIRST_PAGE,
+  type PagePosition,
+  parsePagePosition,
+} from "@/lib/services/dashboard-pagination";
 import { firstParam, type OrgPageProps, requireMemberPage } from "../../_lib/access";
 
 export const metadata: Metadata = { title: "Keys · Keyward" };
 
-type Search = { env?: string; status?: string; q?: string; cursor?: string };
+type Search = { env?: string; status?: string; q?: string };
 
 export default async function KeysPage(props: OrgPageProps) {
   const { organization, role, searchParams: sp } = await requireMemberPage(props);
@@ -26,8 +32,8 @@ export default async function KeysPage(props: OrgPageProps) {
     status:
       status === "active" || status === "revoked" || status === "expired" ? status : undefined,
     q: firstParam(sp.q)?.slice(0, 100) || undefined,
-    cursor: firstParam(sp.cursor) || undefined,
   };
+  const position = parsePagePosition(firstParam(sp.cursor), firstParam(sp.back));
   const manage = canManage(role);
   return (
     <>
@@ -37,11 +43,12 @@ export default async function KeysPage(props: OrgPageProps) {
         actions={manage ? <CreateKeyButton slug={organization.slug} /> : null}
       />
       <KeyFilters environment={filters.env} status={filters.status} q={filters.q} />
-      <Suspense key={JSON.stringify(filters)} fallback={<TableSkeleton />}>
+      <Suspense key={JSON.stringify([filters, position])} fallback={<TableSkeleton />}>
         <KeysList
           slug={organization.slug}
           organizationId={organization.id}
           filters={filters}
+          position={position}
           manage={manage}
         />
       </Suspense>
@@ -53,33 +60,34 @@ async function KeysList({
   slug,
   organizationId,
   filters,
+  position: requested,
   manage,
 }: {
   slug: string;
   organizationId: string;
   filters: Search;
+  position: PagePosition;
   manage: boolean;
 }) {
-  let page: Awaited<ReturnType<typeof listOrganizationKeys>>;
-  try {
-    page = await listOrganizationKeys(organizationId, {
+  const list = (cursor: string | undefined) =>
+    listOrganizationKeys(organizationId, {
       environment: filters.env as "live" | "test" | undefined,
       status: filters.status as "active" | "revoked" | "expired" | undefined,
       search: filters.q,
-      cursor: filters.cursor,
+      cursor,
     });
+  let position = requested;
+  let page: Awaited<ReturnType<typeof listOrganizationKeys>>;
+  try {
+    page = await list(position.cursor);
   } catch (e) {
     // A cursor that does not decode: start from the first page.
-    if ((e as { code?: string }).code === "BAD_REQUEST" && filters.cursor) {
-      page = await listOrganizationKeys(organizationId, {
-        environment: filters.env as "live" | "test" | undefined,
-        status: filters.status as "active" | "revoked" | "expired" | undefined,
-        search: filters.q,
-      });
-    } else throw e;
+    if ((e as { code?: string }).code !== "BAD_REQUEST" || !position.cursor) throw e;
+    position = FIRST_PAGE;
+    page = await list(undefined);
   }
   const filtered = Boolean(filters.env || filters.status || filters.q);
-  if (page.items.length === 0 && !filters.cursor) {
+  if (page.items.length === 0 && !position.cursor) {
     return filtered ? (
       <EmptyState
         title="No keys match"
@@ -103,43 +111,16 @@ async function KeysList({
       />
     );
   }
-  const query = (extra: Record<string, string | undefined>) => {
-    const p = new URLSearchParams();
-    for (const [k, v] of Object.entries({
-      env: filters.env,
-      status: filters.status,
-      q: filters.q,
-      ...extra,
-    })) {
-      if (v) p.set(k, v);
-    }
-    const s = p.toString();
-    return s ? `?${s}` : "";
-  };
   return (
     <>
       <KeysTable slug={slug} keys={page.items} canManage={manage} />
-      <nav aria-label="Pagination" className="mt-4 flex items-center justify-between gap-2 text-sm">
-        <span className="text-muted-foreground">
-          {page.items.length} key{page.items.length === 1 ? "" : "s"} on this page
-        </span>
-        <div className="flex gap-2">
-          {filters.cursor ? (
-            <Link href={`/${slug}/keys${query({})}`} className={buttonClasses("outline", "sm")}>
-              First page
-            </Link>
-          ) : null}
-          {page.nextCursor ? (
-            <Link
-              href={`/${slug}/keys${query({ cursor: page.nextCursor })}`}
-              className={buttonClasses("outline", "sm")}
-              data-testid="next-page"
-            >
-              Next page
-            </Link>
-          ) : null}
-        </div>
-      </nav>
+      <CursorPagination
+        basePath={`/${slug}/keys`}
+        filters={filters}
+        position={position}
+        nextCursor={page.nextCursor}
+        summary={`${page.items.length} key${page.items.length === 1 ? "" : "s"} on this page`}
+      />
     </>
   );
 }
