@@ -17,13 +17,28 @@ const SCOPES = [
   { value: "usage:write", description: "Report usage events" },
 ] as const;
 
-/** The built-in scopes as checkboxes named `scopes`, for the create and edit forms. */
-export function ScopeCheckboxes({ chosen, error }: { chosen: string[]; error?: string[] }) {
+const BUILT_IN: ReadonlySet<string> = new Set(SCOPES.map((s) => s.value));
+
+/**
+ * Scope checkboxes named `scopes`, for the create and edit forms: the built-in scopes, then any
+ * custom ones in `custom` or `chosen` (a key's own, so that editing it does not drop them).
+ */
+export function ScopeCheckboxes({
+  chosen,
+  custom = [],
+  error,
+}: {
+  chosen: string[];
+  custom?: string[];
+  error?: string[];
+}) {
+  const extra = [...new Set([...custom, ...chosen])].filter((s) => !BUILT_IN.has(s));
+  const options = [...SCOPES, ...extra.map((value) => ({ value, description: "Custom scope" }))];
   return (
     <fieldset className="space-y-2">
       <legend className="mb-1.5 text-sm font-medium">Scopes</legend>
       <div className="grid gap-2 sm:grid-cols-2">
-        {SCOPES.map((s) => (
+        {options.map((s) => (
           <Checkbox
             key={s.value}
             id={`scope-${s.value}`}

@@ -11,6 +11,8 @@ import {
   listKeys,
   revokeKey,
   rotateKey,
+  type UpdateKeyInput,
+  updateKey,
 } from "./api-key-service";
 import type { DateRange } from "./dashboard-range";
 
@@ -60,6 +62,16 @@ export async function rotateKeyFromDashboard(
   actor: Actor,
 ) {
   return rotateKey(await getDb(), organizationId, keyId, { gracePeriod }, actor);
+}
+
+/** Name, scopes, expiry, rate limit; the service refuses revoked keys and writes `key.updated`. */
+export async function updateKeyFromDashboard(
+  organizationId: string,
+  keyId: string,
+  input: UpdateKeyInput,
+  actor: Actor,
+) {
+  return updateKey(await getDb(), organizationId, keyId, input, actor);
 }
 
 /**

@@ -10,8 +10,9 @@ import {
   createKeyFromDashboard,
   revokeKeyFromDashboard,
   rotateKeyFromDashboard,
+  updateKeyFromDashboard,
 } from "@/lib/services/dashboard-keys";
-import { KNOWN_SCOPES } from "@/lib/validation/keys";
+import { CUSTOM_SCOPE_RE, KNOWN_SCOPES, MAX_SCOPES } from "@/lib/validation/keys";
 import { authorizeMember } from "../../_lib/access";
 
 type FieldErrors = Record<string, string[] | undefined>;
@@ -22,21 +23,26 @@ export type KeyActionState =
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 
+const KeyName = z
+  .string()
+  .trim()
+  .min(1, "Name the key, e.g. billing-service.")
+  .max(100, "Use at most 100 characters.");
+
+/** A date input's value: the end of that UTC day, or null for "never". */
+const ExpiryDate = z
+  .string()
+  .trim()
+  .refine((v) => v === "" || DATE.test(v), "Use a date like 2026-12-31.")
+  .transform((v) => (v ? new Date(`${v}T23:59:59.999Z`) : null))
+  .refine((d) => d === null || !Number.isNaN(d.getTime()), "Use a date like 2026-12-31.")
+  .refine((d) => d === null || d.getTime() > Date.now(), "Pick a date in the future.");
+
 const CreateKeyForm = z.object({
-  name: z
-    .string()
-    .trim()
-    .min(1, "Name the key, e.g. billing-service.")
-    .max(100, "Use at most 100 characters."),
+  name: KeyName,
   environment: z.enum(["live", "test"], { error: "Choose live or test." }),
   scopes: z.array(z.enum(KNOWN_SCOPES, { error: "Unknown scope." })).max(KNOWN_SCOPES.length),
-  expiresAt: z
-    .string()
-    .trim()
-    .refine((v) => v === "" || DATE.test(v), "Use a date like 2026-12-31.")
-    .transform((v) => (v ? new Date(`${v}T23:59:59.999Z`) : null))
-    .refine((d) => d === null || !Number.isNaN(d.getTime()), "Use a date like 2026-12-31.")
-    .refine((d) => d === null || d.getTime() > Date.now(), "Pick a date in the future."),
+  expiresAt: ExpiryDate,
 });
 
 function serviceFailure(e: KeywardError): KeyActionState {
@@ -160,6 +166,77 @@ export async function rotateKeyAction(
     return { ok: true, key: rotated.key, apiKey: rotated.apiKey, message: "Key rotated." };
   } catch (e) {
     if (isKeywardError(e)) return serviceFailure(e);
+    throw e;
+  }
+}
+
+const UpdateKeyForm = z.object({
+  keyId: z.uuid("Unknown key."),
+  name: KeyName,
+  // Built-in scopes and the key's own custom ones (the form lists both); the service checks again.
+  scopes: z
+    .array(z.string().regex(CUSTOM_SCOPE_RE, "A scope looks like resource:action."))
+    .max(MAX_SCOPES, `At most ${MAX_SCOPES} scopes.`),
+  rateLimitPerMinute: z
+    .string()
+    .trim()
+    .refine((v) => v === "" || /^\d{1,7}$/.test(v), "Use a whole number, or leave it empty.")
+    .transform((v) => (v === "" ? null : Number(v)))
+    .refine(
+      (n) => n === null || (n >= 1 && n <= 1_000_000),
+      "Between 1 and 1,000,000 requests per minute, or empty for the plan's limit.",
+    ),
+  // Absent when it cannot change (a rotated key) or was left as it was shown.
+  expiresAt: ExpiryDate.optional(),
+});
+
+export async function updateKeyAction(
+  _prev: KeyActionState,
+  form: FormData,
+): Promise<KeyActionState> {
+  const access = await authorizeMember(form.get("org"), "ADMIN");
+  if (!access.ok) return access;
+  const expires = form.get("expiresAt");
+  const shown = form.get("expiresAtShown");
+  const scopes = form.getAll("scopes").map(String);
+  const scopesShown = form.getAll("scopesShown").map(String);
+  const sameScopes =
+    scopes.length === scopesShown.length && scopes.every((s) => scopesShown.includes(s));
+  const raw = {
+    keyId: String(form.get("keyId") ?? ""),
+    name: String(form.get("name") ?? ""),
+    // The same set in another order is no change (and no audit entry): keep the key's order.
+    scopes: sameScopes ? scopesShown : scopes,
+    rateLimitPerMinute: String(form.get("rateLimitPerMinute") ?? ""),
+    // An unchanged date is not sent: it would turn an exact expiry (say, the end of a grace
+    // period set through the API) into the end of that day.
+    expiresAt:
+      typeof expires === "string" && expires.trim() !== String(shown ?? "").trim()
+        ? expires
+        : undefined,
+  };
+  const values = { ...raw, expiresAt: typeof expires === "string" ? expires : undefined };
+  const parsed = UpdateKeyForm.safeParse(raw);
+  if (!parsed.success) {
+    return { ok: false, fieldErrors: z.flattenError(parsed.error).fieldErrors, values };
+  }
+  const { keyId, ...input } = parsed.data;
+  try {
+    const apiKey = await updateKeyFromDashboard(
+      access.ctx.organization.id,
+      keyId,
+      input,
+      access.actor,
+    );
+    const slug = access.ctx.organization.slug;
+    revalidatePath(`/${slug}/keys`);
+    revalidatePath(`/${slug}/keys/${apiKey.id}`);
+    return { ok: true, apiKey, message: `Key "${apiKey.name}" saved.` };
+  } catch (e) {
+    if (isKeywardError(e)) {
+      const failure = serviceFailure(e);
+      return failure.ok ? failure : { ...failure, values };
+    }
     throw e;
   }
 }

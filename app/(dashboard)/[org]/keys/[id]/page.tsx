@@ -4,6 +4,7 @@ import Link from "next/link";
 import { notFound } from "next/navigation";
 import { Suspense } from "react";
 import { PageHeader } from "@/components/dashboard/page-header";
+import { EditKeyButton } from "@/components/keys/edit-key-dialog";
 import { formatDateTime, formatNumber, formatRelative, maskedKey } from "@/components/keys/format";
 import { KeyActions } from "@/components/keys/key-actions";
 import { EnvironmentBadge, StatusBadge } from "@/components/keys/key-badges";
@@ -40,8 +41,23 @@ export default async function KeyDetailPage(props: OrgPageProps<{ org: string; i
         title={<span data-testid="key-name">{key.name}</span>}
         description={<code className="font-mono">{maskedKey(key.prefix, key.hint)}</code>}
         actions={
-          canManage(role) && key.status === "active" ? (
-            <KeyActions slug={slug} apiKey={key} canRotate={!key.rotatedToId} />
+          canManage(role) && key.status !== "revoked" ? (
+            <>
+              <EditKeyButton
+                slug={slug}
+                apiKey={{
+                  id: key.id,
+                  name: key.name,
+                  scopes: key.scopes,
+                  expiresAt: key.expiresAt,
+                  rateLimitPerMinute: key.rateLimitPerMinute,
+                  rotatedToId: key.rotatedToId,
+                }}
+              />
+              {key.status === "active" ? (
+                <KeyActions slug={slug} apiKey={key} canRotate={!key.rotatedToId} />
+              ) : null}
+            </>
           ) : null
         }
       />
@@ -90,7 +106,7 @@ function KeyFacts({ apiKey: k, slug }: { apiKey: KeyView; slug: string }) {
       `${formatDateTime(k.revokedAt)}${k.revokedReason ? ` — ${k.revokedReason}` : ""}`,
     ]);
   return (
-    <Card>
+    <Card data-testid="key-facts">
       <CardContent className="pt-4">
         <dl className="grid grid-cols-2 gap-x-6 gap-y-3 lg:grid-cols-4">
           {facts.map(([label, value]) => (

@@ -1,0 +1,142 @@
+"use client";
+// Edit a key's name, scopes, rate limit and expiry (not its environment, and never its secret).
+// Admins and owners only: the page shows the button to them, the action checks again.
+import { Pencil } from "lucide-react";
+import { useActionState, useState } from "react";
+import { toast } from "sonner";
+import { type KeyActionState, updateKeyAction } from "@/app/(dashboard)/[org]/keys/actions";
+import { Button } from "@/components/ui/button";
+import { Dialog, DialogFormFooter } from "@/components/ui/dialog";
+import { FormMessage, TextField } from "@/components/ui/field";
+import { ScopeCheckboxes } from "./create-key-dialog";
+import { formatDateTime } from "./format";
+import { useOnSuccess } from "./key-secret";
+
+export interface EditableKey {
+  id: string;
+  name: string;
+  scopes: string[];
+  expiresAt: string | null;
+  rateLimitPerMinute: number | null;
+  /** A rotated key's expiry is the end of its grace period and cannot change. */
+  rotatedToId: string | null;
+}
+
+export function EditKeyButton({ slug, apiKey }: { slug: string; apiKey: EditableKey }) {
+  const [open, setOpen] = useState(false);
+  const [generation, setGeneration] = useState(0);
+  return (
+    <>
+      <Button
+        variant="outline"
+        onClick={() => {
+          setGeneration((g) => g + 1);
+          setOpen(true);
+        }}
+        data-testid="edit-key"
+      >
+        <Pencil className="size-3.5" aria-hidden="true" /> Edit
+      </Button>
+      <Dialog
+        open={open}
+        onOpenChange={setOpen}
+        title={`Edit ${apiKey.name}`}
+        description="The key itself stays the same; services using it need no change."
+        testId="edit-key-dialog"
+      >
+        <EditKeyForm key={generation} slug={slug} apiKey={apiKey} onClose={() => setOpen(false)} />
+      </Dialog>
+    </>
+  );
+}
+
+function EditKeyForm({
+  slug,
+  apiKey,
+  onClose,
+}: {
+  slug: string;
+  apiKey: EditableKey;
+  onClose: () => void;
+}) {
+  const [state, action, pending] = useActionState<KeyActionState, FormData>(updateKeyAction, {
+    ok: false,
+  });
+  useOnSuccess(state, (saved) => {
+    toast.success(saved.message);
+    onClose();
+  });
+  const errors = state.ok ? {} : (state.fieldErrors ?? {});
+  const values = state.ok ? {} : (state.values ?? {});
+  const text = (field: string, fallback: string) =>
+    typeof values[field] === "string" ? (values[field] as string) : fallback;
+  // The UTC day, as the date input shows it; the create form sets the end of that day.
+  const shownExpiry = apiKey.expiresAt ? apiKey.expiresAt.slice(0, 10) : "";
+  const exactExpiry =
+    apiKey.expiresAt && !apiKey.expiresAt.endsWith("T23:59:59.999Z") ? apiKey.expiresAt : null;
+  const minDate = new Date(Date.now() + 86_400_000).toISOString().slice(0, 10);
+  return (
+    <form action={action} className="space-y-4" noValidate>
+      <input type="hidden" name="org" value={slug} />
+      <input type="hidden" name="keyId" value={apiKey.id} />
+      <input type="hidden" name="expiresAtShown" value={shownExpiry} />
+      {apiKey.scopes.map((s) => (
+        <input key={s} type="hidden" name="scopesShown" value={s} />
+      ))}
+      <TextField
+        id="edit-key-name"
+        name="name"
+        label="Name"
+        required
+        maxLength={100}
+        autoComplete="off"
+        defaultValue={text("name", apiKey.name)}
+        error={errors.name}
+      />
+      <ScopeCheckboxes
+        chosen={Array.isArray(values.scopes) ? (values.scopes as string[]) : apiKey.scopes}
+        custom={apiKey.scopes}
+        error={errors.scopes}
+      />
+      <TextField
+        id="edit-key-rate-limit"
+        name="rateLimitPerMinute"
+        label="Rate limit (requests per minute)"
+        type="number"
+        inputMode="numeric"
+        min={1}
+        max={1_000_000}
+        step={1}
+        placeholder="Plan default"
+        defaultValue={text("rateLimitPerMinute", apiKey.rateLimitPerMinute?.toString() ?? "")}
+        error={errors.rateLimitPerMinute}
+        hint="Leave empty for the plan's limit."
+      />
+      <TextField
+        id="edit-key-expires"
+        name="expiresAt"
+        label="Expires"
+        type="date"
+        min={minDate}
+        disabled={Boolean(apiKey.rotatedToId)}
+        defaultValue={text("expiresAt", shownExpiry)}
+        error={errors.expiresAt}
+        hint={
+          apiKey.rotatedToId
+            ? `Rotated: this key stops working ${apiKey.expiresAt ? formatDateTime(apiKey.expiresAt) : "when its grace period ends"}; that cannot change.`
+            : exactExpiry
+              ? `Now ${formatDateTime(exactExpiry)}. A new date means the end of that day, UTC; empty means never.`
+              : "End of that day, UTC. Leave empty for no expiry."
+        }
+      />
+      <FormMessage>{!state.ok && !state.fieldErrors ? state.message : null}</FormMessage>
+      <DialogFormFooter
+        onCancel={onClose}
+        pending={pending}
+        submitLabel="Save changes"
+        pendingLabel="Saving…"
+        submitTestId="edit-key-submit"
+      />
+    </form>
+  );
+}
