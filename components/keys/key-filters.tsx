@@ -3,6 +3,39 @@ import { buttonClasses } from "@/components/ui/button";
 import { Input } from "@/components/ui/input";
 import { Select } from "@/components/ui/select";
 
+/**
+ * A select as wide as its longest option from `sm` up (a fixed width cut "All environments" at
+ * 1280 px), full width on phones; labelled for screen readers.
+ */
+function FilterSelect({
+  id,
+  name,
+  label,
+  value,
+  options,
+}: {
+  id: string;
+  name: string;
+  label: string;
+  value?: string;
+  options: Array<[value: string, label: string]>;
+}) {
+  return (
+    <div className="min-w-0 flex-1 sm:flex-none">
+      <label htmlFor={id} className="sr-only">
+        {label}
+      </label>
+      <Select id={id} name={name} defaultValue={value ?? ""} className="w-full sm:w-auto">
+        {options.map(([v, text]) => (
+          <option key={v} value={v}>
+            {text}
+          </option>
+        ))}
+      </Select>
+    </div>
+  );
+}
+
 /** A GET form: filters live in the URL's search params (nothing secret goes there). */
 export function KeyFilters({
   environment,
@@ -34,37 +67,29 @@ export function KeyFilters({
           />
         </div>
         <div className="flex gap-2">
-          <div className="min-w-0 flex-1 sm:flex-none">
-            <label htmlFor="key-env" className="sr-only">
-              Environment
-            </label>
-            <Select
-              id="key-env"
-              name="env"
-              defaultValue={environment ?? ""}
-              className="w-full sm:w-44"
-            >
-              <option value="">All environments</option>
-              <option value="live">Live</option>
-              <option value="test">Test</option>
-            </Select>
-          </div>
-          <div className="min-w-0 flex-1 sm:flex-none">
-            <label htmlFor="key-status" className="sr-only">
-              Status
-            </label>
-            <Select
-              id="key-status"
-              name="status"
-              defaultValue={status ?? ""}
-              className="w-full sm:w-44"
-            >
-              <option value="">All statuses</option>
-              <option value="active">Active</option>
-              <option value="revoked">Revoked</option>
-              <option value="expired">Expired</option>
-            </Select>
-          </div>
+          <FilterSelect
+            id="key-env"
+            name="env"
+            label="Environment"
+            value={environment}
+            options={[
+              ["", "All environments"],
+              ["live", "Live"],
+              ["test", "Test"],
+            ]}
+          />
+          <FilterSelect
+            id="key-status"
+            name="status"
+            label="Status"
+            value={status}
+            options={[
+              ["", "All statuses"],
+              ["active", "Active"],
+              ["revoked", "Revoked"],
+              ["expired", "Expired"],
+            ]}
+          />
           <button type="submit" className={buttonClasses("secondary")}>
             Filter
           </button>
