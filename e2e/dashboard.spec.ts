@@ -36,6 +36,9 @@ const state: {
   keyInB?: string;
   createAction?: CapturedAction;
   revokeAction?: CapturedAction;
+  updateAction?: CapturedAction;
+  provisionerKey?: string;
+  provisionerId?: string;
 } = {};
 
 interface CapturedAction {
@@ -131,7 +134,8 @@ async function newSignedInPage(browser: Browser, baseURL: string | undefined) {
 test.beforeAll(async ({ browser, baseURL }) => {
   adminPage = await newSignedInPage(browser, baseURL);
   captureActions(adminPage, (a, text) => {
-    if (text.includes("environment")) state.createAction = a;
+    if (text.includes("rateLimitPerMinute")) state.updateAction = a;
+    else if (text.includes("environment")) state.createAction = a;
     if (text.includes("reason")) state.revokeAction = a;
   });
 });
@@ -336,6 +340,67 @@ test("the usage page charts usage reported through the API", async ({ request })
   expect(anonymous.status()).toBe(401);
 });
 
+test("an admin edits a key's name, scopes, rate limit and expiry; the API and the audit log agree", async ({
+  request,
+}) => {
+  const page = adminPage;
+  await page.goto(`/${state.slugA}/keys`);
+  const { key, id } = await createKey(page, {
+    name: "provisioner",
+    scopes: ["keys:read", "keys:write"],
+  });
+  state.provisionerKey = key;
+  state.provisionerId = id;
+  await page.goto(`/${state.slugA}/keys/${id}`);
+  await page.getByTestId("edit-key").click();
+  const dialog = page.getByTestId("edit-key-dialog");
+  await expect(dialog.locator("#edit-key-name")).toHaveValue("provisioner");
+  await expect(dialog.locator("#scope-keys\\:write")).toBeChecked();
+
+  // A field error keeps the dialog open with what was typed.
+  await dialog.locator("#edit-key-rate-limit").fill("0");
+  await dialog.getByTestId("edit-key-submit").click();
+  await expect(dialog.getByTestId("edit-key-rate-limit-error")).toContainText("Between 1 and");
+
+  const expiry = new Date(Date.now() + 60 * 86_400_000).toISOString().slice(0, 10);
+  await dialog.locator("#edit-key-name").fill("provisioner-2");
+  await dialog.locator("#scope-usage\\:read").check();
+  await dialog.locator("#edit-key-rate-limit").fill("1000");
+  await dialog.locator("#edit-key-expires").fill(expiry);
+  await dialog.getByTestId("edit-key-submit").click();
+  await expect(dialog).toBeHidden();
+  await expect(page.getByTestId("key-name")).toHaveText("provisioner-2");
+  const facts = page.getByTestId("key-facts");
+  await expect(facts).toContainText("1,000 / min");
+  await expect(facts).toContainText("usage:read");
+  const expires = facts
+    .locator("dl > div")
+    .filter({ has: page.locator("dt", { hasText: "Expires" }) });
+  await expect(expires.locator("dd")).toContainText("23:59 UTC");
+
+  // The key itself is unchanged, and the API sees the new name, scopes and limit at once.
+  const res = await me(request, key);
+  expect(res.status()).toBe(200);
+  expect(res.headers()["ratelimit-limit"]).toBe("1000");
+  const body = JSON.stringify(await res.json());
+  expect(body).toContain("provisioner-2");
+  expect(body).toContain("usage:read");
+
+  // Saving again without a change writes no second audit entry.
+  await page.getByTestId("edit-key").click();
+  await page.getByTestId("edit-key-dialog").getByTestId("edit-key-submit").click();
+  await expect(page.getByTestId("edit-key-dialog")).toBeHidden();
+
+  await page.goto(`/${state.slugA}/audit?action=key.updated`);
+  const rows = page.getByTestId("audit-row");
+  await expect(rows).toHaveCount(1);
+  await expect(rows.first()).toContainText("provisioner-2");
+  await expect(rows.first()).toContainText(admin.email);
+  for (const field of ["name", "scopes", "rateLimitPerMinute", "expiresAt"]) {
+    await expect(rows.first()).toContainText(field);
+  }
+});
+
 test("a viewer sees keys but cannot create or revoke, even with a hand-sent action", async ({
   browser,
   baseURL,
@@ -363,9 +428,13 @@ test("a viewer sees keys but cannot create or revoke, even with a hand-sent acti
   await expect(viewerPage.locator('[data-testid^="revoke-"]')).toHaveCount(0);
   await expect(viewerPage.locator('[data-testid^="rotate-"]')).toHaveCount(0);
   const rowsBefore = await viewerPage.getByTestId("key-row").count();
+  await viewerPage.goto(`/${state.slugA}/keys/${state.provisionerId}`);
+  await expect(viewerPage.getByTestId("key-name")).toHaveText("provisioner-2");
+  await expect(viewerPage.getByTestId("edit-key")).toHaveCount(0);
+  await viewerPage.goto(`/${state.slugA}/keys`);
 
-  // Replay the admin's own create and revoke action requests with the viewer's session.
-  for (const captured of [state.createAction, state.revokeAction]) {
+  // Replay the admin's own create, revoke and edit action requests with the viewer's session.
+  for (const captured of [state.createAction, state.revokeAction, state.updateAction]) {
     expect(captured).toBeDefined();
     const res = await viewerPage.request.post(captured!.url, {
       headers: {
@@ -416,6 +485,99 @@ test("the audit log records who did what to which key", async () => {
   await expect(page.getByTestId("audit-row")).toHaveCount(1);
 });
 
+test("keys and the audit log page forward and back: Next, Previous, First page", async ({
+  request,
+}) => {
+  // 24 more revoked keys (created and revoked through the API with the provisioner key, whose
+  // limit is now 1,000 a minute), so the revoked list has two pages and the audit log three.
+  const auth = { Authorization: `Bearer ${state.provisionerKey}` };
+  for (let i = 0; i < 24; i++) {
+    const created = await request.post("/api/v1/keys", {
+      headers: auth,
+      data: { name: `paged-${String(i).padStart(2, "0")}`, scopes: ["keys:read"] },
+    });
+    expect(created.status()).toBe(201);
+    const { id } = await created.json();
+    const revoked = await request.delete(`/api/v1/keys/${id}`, {
+      headers: auth,
+      data: { reason: "pagination fixture" },
+    });
+    expect(revoked.status()).toBe(200);
+  }
+
+  const page = adminPage;
+  const firstRowId = () => page.getByTestId("key-row").first().getAttribute("data-key-id");
+  await page.goto(`/${state.slugA}/keys?status=revoked`);
+  await expect(page.getByTestId("key-row")).toHaveCount(20);
+  await expect(page.getByTestId("page-summary")).toContainText("Page 1");
+  await expect(page.getByTestId("previous-page")).toHaveAttribute("aria-disabled", "true");
+  await expect(page.getByTestId("first-page")).toHaveCount(0);
+  const pageOneFirst = await firstRowId();
+  await page.getByTestId("next-page").click();
+  await expect(page.getByTestId("page-summary")).toContainText("Page 2");
+  await expect(page.getByTestId("key-row")).toHaveCount(5);
+  await expect(page).toHaveURL(/status=revoked/);
+  await expect(page.getByTestId("next-page")).toHaveAttribute("aria-disabled", "true");
+  await page.getByTestId("previous-page").click();
+  await expect(page.getByTestId("page-summary")).toContainText("Page 1");
+  await expect(page.getByTestId("key-row")).toHaveCount(20);
+  expect(await firstRowId()).toBe(pageOneFirst);
+  expect(page.url()).not.toContain("cursor=");
+
+  // The audit log: three pages of 25, and back the same way.
+  await page.goto(`/${state.slugA}/audit`);
+  const firstEntry = () => page.getByTestId("audit-row").first().textContent();
+  const seen: Array<string | null> = [await firstEntry()];
+  await expect(page.getByTestId("audit-row")).toHaveCount(25);
+  for (const n of [2, 3]) {
+    await page.getByTestId("next-page").click();
+    await expect(page.getByTestId("page-summary")).toContainText(`Page ${n}`);
+    seen.push(await firstEntry());
+  }
+  expect(new Set(seen).size).toBe(3);
+  await page.getByTestId("previous-page").click();
+  await expect(page.getByTestId("page-summary")).toContainText("Page 2");
+  expect(await firstEntry()).toBe(seen[1]);
+  await page.getByTestId("next-page").click();
+  await expect(page.getByTestId("page-summary")).toContainText("Page 3");
+  await page.getByTestId("first-page").click();
+  await expect(page.getByTestId("page-summary")).toContainText("Page 1");
+  expect(await firstEntry()).toBe(seen[0]);
+
+  // The provisioner retires itself (the plan allows five active keys; later flows create two).
+  const retired = await request.delete(`/api/v1/keys/${state.provisionerId}`, {
+    headers: auth,
+    data: { reason: "fixture done" },
+  });
+  expect(retired.status()).toBe(200);
+});
+
+test("at 1280 pixels the filters show their whole labels", async () => {
+  const page = adminPage;
+  await page.setViewportSize({ width: 1280, height: 800 });
+  // A select is cut when it is narrower than its own content (its width with width: auto).
+  const cut = (selector: string) =>
+    page.locator(selector).evaluate((el: HTMLSelectElement) => {
+      const actual = el.getBoundingClientRect().width;
+      const saved = el.style.cssText;
+      el.style.width = "auto";
+      el.style.minWidth = "0";
+      el.style.flex = "none";
+      const natural = el.getBoundingClientRect().width;
+      el.style.cssText = saved;
+      return natural - actual;
+    });
+  await page.goto(`/${state.slugA}/keys`);
+  for (const id of ["#key-env", "#key-status"]) {
+    for (const option of await page.locator(`${id} option`).all()) {
+      await page.locator(id).selectOption((await option.getAttribute("value")) ?? "");
+      expect(await cut(id), `${id} ${await option.textContent()}`).toBeLessThanOrEqual(0.5);
+    }
+  }
+  await page.goto(`/${state.slugA}/audit`);
+  expect(await cut("#audit-action")).toBeLessThanOrEqual(0.5);
+});
+
 test("screenshots at 1280 and 390 pixels", async () => {
   const page = adminPage;
   for (const width of [1280, 390]) {
@@ -424,6 +586,8 @@ test("screenshots at 1280 and 390 pixels", async () => {
     await expect(page.getByTestId("keys-table")).toBeVisible();
     await pageShot(page, `keys-${width}.png`);
 
+    // The paging fixtures are newer: find the busy key by name.
+    await page.goto(`/${state.slugA}/keys?q=ingest-worker`);
     const id = await page
       .getByTestId("key-row")
       .filter({ hasText: "ingest-worker" })
