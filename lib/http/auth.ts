@@ -129,6 +129,8 @@ export async function authenticate(
   endpoint: string,
   headers: Record<string, string>,
   now: () => number,
+  /** Told the key whenever one was found, also when it is then refused (for metering). */
+  onKey?: (key: NonNullable<VerifyOutcome["key"]>) => void,
 ): Promise<AuthContext> {
   const key = extractKey(request.headers);
   if (key === null) {
@@ -138,6 +140,7 @@ export async function authenticate(
     );
   }
   const outcome = await verifyKey(db, { key, scopes, endpoint, ip: request.ip });
+  if (outcome.key) onKey?.(outcome.key);
   if (outcome.ratelimit) Object.assign(headers, rateLimitHeaders(outcome.ratelimit, now()));
   if (outcome.code !== "VALID" || !outcome.key) throw outcomeError(outcome, headers, now(), scopes);
   return { key: outcome.key, ratelimit: outcome.ratelimit };

@@ -35,6 +35,8 @@ export interface RouteContext<B, Q, P> {
   status?: number;
   /** Who this call's usage is billed to, when not the authenticated key (verify sets it). */
   meterAs?: { apiKeyId: string; organizationId: string };
+  /** Whether the call spent monthly quota, when its status does not say (verify sets it). */
+  billable?: boolean;
 }
 
 type Schema = z.ZodType;
@@ -166,7 +168,18 @@ export async function runRoute(
     rejectKeyInUrl(request.url);
     ctx.db = await deps.db();
     if (route.auth === "key") {
-      ctx.auth = await authenticate(ctx.db, request, route.scopes ?? [], route.path, headers, now);
+      // A call by a known key is metered to it even when refused (revoked, scope, 429...).
+      ctx.auth = await authenticate(
+        ctx.db,
+        request,
+        route.scopes ?? [],
+        route.path,
+        headers,
+        now,
+        (k) => {
+          ctx.meterAs ??= { apiKeyId: k.id, organizationId: k.organizationId };
+        },
+      );
     }
     if (route.params) {
       const p = route.params.safeParse(rawParams);
@@ -212,6 +225,7 @@ export async function runRoute(
       userAgent: request.headers.get("user-agent")?.slice(0, 256) ?? null,
       errorCode:
         result.status >= 400 ? String((result.body as { code?: string } | null)?.code ?? "") : null,
+      billable: result.status < 400 ? ctx.billable : undefined,
     });
   }
   return result;

@@ -197,18 +197,16 @@ export type UsageCounter = (
   to: Date,
 ) => Promise<number>;
 
-/** 401/403/429 answer requests the key check refused before quota was spent. */
-export const UNMETERED_STATUS_CODES: readonly number[] = [401, 403, 429];
-
 // Counted from the rollups, not the raw ApiKeyUsage rows: raw rows are deleted after the
 // organization's retention (usage-retention.ts; FREE keeps 30 days, shorter than some months),
 // rollups are written in the same statement as the raw rows and kept far longer, so the count
 // is the same while both exist and stays right after the raw rows are gone. A month's bounds are
 // whole UTC days, which is the rollups' resolution.
+// Only billable requests: those the key check admitted, so quota was spent on them (a verify
+// refused as REVOKED or RATE_LIMITED answers 200 and is metered, but spent nothing; 401/403/429
+// on other routes likewise). The usage write path marks each row (usage-rollup-repository.ts).
 export const countMeteredRequests: UsageCounter = (db, organizationId, from, to) =>
-  usageRepository.countRequests(db, organizationId, from, to, {
-    excludeStatusCodes: [...UNMETERED_STATUS_CODES],
-  });
+  usageRepository.countRequests(db, organizationId, from, to, { billableOnly: true });
 
 interface PgEntry {
   month: string;

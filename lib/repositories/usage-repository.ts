@@ -47,6 +47,8 @@ export interface UsageInput {
   errorMessage?: string | null;
   /** When the request happened; defaults to now. */
   createdAt?: Date;
+  /** Counted against the monthly quota; default: the status is not 401, 403 or 429. */
+  billable?: boolean;
 }
 
 export type UsageRecord = Omit<ApiKeyUsage, "costUsd"> & { costUsd: string };
@@ -200,6 +202,7 @@ function toRow(input: UsageInput): UsageRow {
     errorCode: input.errorCode ?? null,
     errorMessage: input.errorMessage ?? null,
     createdAt: input.createdAt ?? new Date(),
+    billable: input.billable,
   };
 }
 
@@ -637,18 +640,25 @@ export const usageRepository = {
 
   /**
    * Requests in [from, to) (resolved to whole hours, see rangeParts) from rollups, leaving out
-   * the given status codes: e.g. the monthly quota counts requests not turned away
-   * (`excludeStatusCodes: [401, 403, 429]`). Works for any past month, raw rows kept or not.
+   * the given status codes, or with `billableOnly` only the requests that spent monthly quota
+   * (UsageRollup.billable: what the monthly quota's recount uses, since a verify the key check
+   * refused answers 200 but spent nothing). Works for any past month, raw rows kept or not.
    */
   async countRequests(
     db: Tx,
     organizationId: string,
     from: Date,
     to: Date,
-    options: { excludeStatusCodes?: number[] } = {},
+    options: { excludeStatusCodes?: number[]; billableOnly?: boolean } = {},
   ): Promise<number> {
     if (!scopeId(organizationId, "organizationId")) return 0;
     const parts = rangeParts(from, to);
+    if (options.billableOnly) {
+      const [b] = await db.$queryRaw<Record<string, unknown>[]>`
+        SELECT COALESCE(SUM(r.billable), 0) AS n FROM "UsageRollup" r
+        WHERE ${rollupWhere("r", organizationId, "ORGANIZATION", parts)}`;
+      return num(b?.n);
+    }
     const excluded = (options.excludeStatusCodes ?? []).filter((c) => Number.isInteger(c));
     const [r] = await db.$queryRaw<Record<string, unknown>[]>`
       SELECT COALESCE((SELECT SUM(r.requests) FROM "UsageRollup" r

@@ -36,6 +36,16 @@ export interface UsageRow {
   errorCode: string | null;
   errorMessage: string | null;
   createdAt: Date;
+  /** Counted against the monthly quota; default: the status is not 401, 403 or 429. */
+  billable?: boolean;
+}
+
+/** Statuses of calls the key check refused before quota was spent (not billable by default). */
+export const UNBILLED_STATUS_CODES: readonly number[] = [401, 403, 429];
+
+/** Whether a row counts against the monthly quota (see UsageRow.billable). */
+export function isBillable(row: Pick<UsageRow, "statusCode" | "billable">): boolean {
+  return row.billable ?? !UNBILLED_STATUS_CODES.includes(row.statusCode);
 }
 
 /** What the write path needs of the database: a client or a transaction. */
@@ -122,6 +132,8 @@ interface Delta {
   e: string;
   m: string;
   n: number;
+  /** Billable requests (counted against the quota). */
+  bill: number;
   s: [number, number, number, number];
   errs: number;
   latSum: number;
@@ -167,6 +179,7 @@ function batchDeltas(rows: UsageRow[]): Delta[] | null {
     if (![r.responseTimeMs, r.tokens, r.statusCode].every(Number.isSafeInteger)) return null;
     const lat = r.responseTimeMs;
     const b = bucketOf(lat);
+    const bill = isBillable(r) ? 1 : 0;
     const cls = r.statusCode >= 200 && r.statusCode < 600 ? Math.floor(r.statusCode / 100) - 2 : -1;
     const hour = Math.floor(t / 3_600_000) * 3_600_000;
     const day = Math.floor(t / 86_400_000) * 86_400_000;
@@ -192,6 +205,7 @@ function batchDeltas(rows: UsageRow[]): Delta[] | null {
             e,
             m,
             n: 0,
+            bill: 0,
             s: [0, 0, 0, 0],
             errs: 0,
             latSum: 0,
@@ -204,6 +218,7 @@ function batchDeltas(rows: UsageRow[]): Delta[] | null {
           out.set(id, d);
         }
         d.n++;
+        d.bill += bill;
         if (cls >= 0) d.s[cls]++;
         if (r.statusCode >= 400) d.errs++;
         d.latSum += lat;
@@ -285,9 +300,9 @@ export function insertBatchSql(rows: UsageRow[]): Prisma.Sql {
       WITH ins AS (
         INSERT INTO "ApiKeyUsage" ("id", "apiKeyId", "organizationId", "endpoint", "method",
           "statusCode", "responseTimeMs", "tokens", "costUsd", "ipAddress", "userAgent",
-          "errorCode", "errorMessage", "createdAt")
+          "errorCode", "errorMessage", "createdAt", "billable")
         SELECT u.id, u.k, u.o, u.e, u.m, u.s, u.r, u.t, u.c, u.ip, u.ua, u.ec, u.em,
-          'epoch'::timestamp + u.at * interval '1 millisecond'
+          'epoch'::timestamp + u.at * interval '1 millisecond', u.bill
         FROM unnest(
           ${col((r) => r.id)}::uuid[], ${col((r) => r.apiKeyId)}::uuid[],
           ${col((r) => r.organizationId)}::uuid[], ${col((r) => r.endpoint)}::text[],
@@ -295,11 +310,12 @@ export function insertBatchSql(rows: UsageRow[]): Prisma.Sql {
           ${col((r) => r.responseTimeMs)}::int[], ${col((r) => r.tokens)}::int[],
           ${col((r) => r.costUsd)}::numeric[], ${col((r) => r.ipAddress)}::text[],
           ${col((r) => r.userAgent)}::text[], ${col((r) => r.errorCode)}::text[],
-          ${col((r) => r.errorMessage)}::text[], ${col((r) => r.createdAt.getTime())}::bigint[]
-        ) AS u(id, k, o, e, m, s, r, t, c, ip, ua, ec, em, at)
+          ${col((r) => r.errorMessage)}::text[], ${col((r) => r.createdAt.getTime())}::bigint[],
+          ${col(isBillable)}::boolean[]
+        ) AS u(id, k, o, e, m, s, r, t, c, ip, ua, ec, em, at, bill)
         ON CONFLICT ("id") DO NOTHING
         RETURNING "apiKeyId", "organizationId", "endpoint", "method", "statusCode",
-          "responseTimeMs", "tokens", "costUsd", "errorCode", "createdAt"
+          "responseTimeMs", "tokens", "costUsd", "errorCode", "createdAt", "billable"
       ), keys AS (
         UPDATE "ApiKey" AS k
         SET "lastUsedAt" = GREATEST(k."lastUsedAt", v.last),
@@ -311,7 +327,7 @@ export function insertBatchSql(rows: UsageRow[]): Prisma.Sql {
       ), ev AS (
         SELECT i."organizationId" AS o, i."apiKeyId" AS k, i.endpoint AS e, i.method AS m,
                i."statusCode" AS s, i."responseTimeMs" AS lat, i.tokens AS t, i."costUsd" AS c,
-               COALESCE(i."errorCode", '') AS ec, i."createdAt" AS at,
+               COALESCE(i."errorCode", '') AS ec, i."createdAt" AS at, i.billable AS bill,
                date_trunc('hour', i."createdAt") AS h, date_trunc('day', i."createdAt") AS d,
                width_bucket(i."responseTimeMs", ${THRESHOLDS as number[]}::int[]) AS b
         FROM ins i
@@ -323,6 +339,7 @@ export function insertBatchSql(rows: UsageRow[]): Prisma.Sql {
                  WHEN 2 THEN 'ENDPOINT' ELSE 'ORGANIZATION' END AS lvl,
                ev.k, ev.e, ev.m, ev.b,
                count(*) AS n,
+               count(*) FILTER (WHERE ev.bill) AS bill,
                count(*) FILTER (WHERE ev.s BETWEEN 200 AND 299) AS s2,
                count(*) FILTER (WHERE ev.s BETWEEN 300 AND 399) AS s3,
                count(*) FILTER (WHERE ev.s BETWEEN 400 AND 499) AS s4,
@@ -340,7 +357,8 @@ export function insertBatchSql(rows: UsageRow[]): Prisma.Sql {
         -- the rows actually inserted. The branch not taken is never executed.
         SELECT j.o, j.g, 'epoch'::timestamp + j.at * interval '1 millisecond' AS bucket, j.lvl,
                j.k, j.e, j.m, j.n, j.s2, j.s3, j.s4, j.s5, j.errs, j.lat_sum, j.lat_min,
-               j.lat_max, j.hb::int[] AS buckets, j.hc::bigint[] AS counts, j.tokens, j.cost
+               j.lat_max, j.hb::int[] AS buckets, j.hc::bigint[] AS counts, j.tokens, j.cost,
+               j.bill
         FROM unnest(
           ${dcol((d) => d.o)}::uuid[], ${dcol((d) => d.g)}::text[],
           ${dcol((d) => d.at)}::bigint[], ${dcol((d) => d.lvl)}::text[],
@@ -352,9 +370,10 @@ export function insertBatchSql(rows: UsageRow[]): Prisma.Sql {
           ${dcol((d) => d.latMax)}::int[], ${dcol((d) => d.tokens)}::bigint[],
           ${dcol((d) => microsToDecimal(d.cost))}::numeric[],
           ${dcol((d) => `{${[...d.hist.keys()].join(",")}}`)}::text[],
-          ${dcol((d) => `{${[...d.hist.values()].join(",")}}`)}::text[]
+          ${dcol((d) => `{${[...d.hist.values()].join(",")}}`)}::text[],
+          ${dcol((d) => d.bill)}::bigint[]
         ) AS j(o, g, at, lvl, k, e, m, n, s2, s3, s4, s5, errs, lat_sum, lat_min, lat_max,
-               tokens, cost, hb, hc)
+               tokens, cost, hb, hc, bill)
         WHERE (SELECT count(*) FROM ins) = ${whole}
         UNION ALL
         SELECT p.o, p.g, p.bucket, p.lvl, p.k, p.e, p.m,
@@ -362,7 +381,7 @@ export function insertBatchSql(rows: UsageRow[]): Prisma.Sql {
                sum(p.s5)::bigint, sum(p.errs)::bigint, sum(p.lat_sum)::bigint,
                min(p.lat_min), max(p.lat_max),
                array_agg(p.b ORDER BY p.b), array_agg(p.n ORDER BY p.b),
-               sum(p.tokens)::bigint, sum(p.cost)
+               sum(p.tokens)::bigint, sum(p.cost), sum(p.bill)::bigint
         FROM per_bucket p
         WHERE (SELECT count(*) FROM ins) <> ${whole}
         GROUP BY p.o, p.g, p.bucket, p.lvl, p.k, p.e, p.m
@@ -370,11 +389,11 @@ export function insertBatchSql(rows: UsageRow[]): Prisma.Sql {
         INSERT INTO "UsageRollup" AS r ("organizationId", "granularity", "level", "bucketStart",
           "apiKeyId", "endpoint", "method", "requests", "status2xx", "status3xx", "status4xx",
           "status5xx", "errors", "latencySumMs", "latencyMinMs", "latencyMaxMs",
-          "latencyBuckets", "latencyCounts", "tokens", "costUsd")
+          "latencyBuckets", "latencyCounts", "tokens", "costUsd", "billable")
         SELECT d.o, d.g::"UsageGranularity", d.lvl::"UsageRollupLevel", d.bucket,
                COALESCE(d.k, ${ALL_KEYS}::uuid), COALESCE(d.e, ''), COALESCE(d.m, ''),
                d.n, d.s2, d.s3, d.s4, d.s5, d.errs, d.lat_sum, d.lat_min, d.lat_max,
-               d.buckets, d.counts, d.tokens, d.cost
+               d.buckets, d.counts, d.tokens, d.cost, d.bill
         FROM deltas d
         ORDER BY 1, 2, 3, 4, 5, 6, 7
         ON CONFLICT ("organizationId", "granularity", "level", "bucketStart", "apiKeyId",
@@ -396,7 +415,8 @@ export function insertBatchSql(rows: UsageRow[]): Prisma.Sql {
                               r."latencyCounts" || EXCLUDED."latencyCounts") AS t(b, n)
                   GROUP BY t.b) AS s),
           "tokens" = r."tokens" + EXCLUDED."tokens",
-          "costUsd" = r."costUsd" + EXCLUDED."costUsd"
+          "costUsd" = r."costUsd" + EXCLUDED."costUsd",
+          "billable" = r."billable" + EXCLUDED."billable"
         RETURNING 1
       ), errors AS (
         INSERT INTO "UsageErrorRollup" AS r ("organizationId", "granularity", "bucketStart",

@@ -51,6 +51,11 @@ export interface UsageEvent {
   errorCode?: string | null;
   errorMessage?: string | null;
   createdAt?: Date;
+  /**
+   * Whether the call counted against the monthly quota. Default: the status is not 401, 403 or
+   * 429 (the key check refused it); verify sets it (its refusals answer 200).
+   */
+  billable?: boolean;
 }
 
 /** What the recorder needs of the database (a PrismaClient; tests may wrap one). */
@@ -123,6 +128,7 @@ function toRow(e: UsageEvent): Row | null {
     errorCode: clip(e.errorCode, 64),
     errorMessage: clip(e.errorMessage, 1000),
     createdAt,
+    billable: typeof e.billable === "boolean" ? e.billable : undefined,
   };
 }
 

@@ -126,6 +126,9 @@ describe.each(testDbKinds)("postgres quota from recorded usage (%s)", (kind) => 
         row(NOV_15, 401),
         row(NOV_15, 404), // a key that passed every check, then a 404: metered
         row(NOV_15, 500), // likewise
+        // verify refusals (REVOKED, RATE_LIMITED, QUOTA_EXCEEDED...) answer 200, spend nothing
+        { ...row(NOV_15), billable: false },
+        { ...row(NOV_15), billable: false },
         row(Date.UTC(2026, 9, 31, 23, 59)), // last month
         row(DEC_1), // next month
       ]);

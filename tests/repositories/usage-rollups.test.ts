@@ -48,6 +48,7 @@ async function expectRollupsMatchRaw(db: Db, organizationId: string) {
     n: number;
     s: number[];
     errors: number;
+    billable: number;
     tokens: number;
     cost: bigint;
   };
@@ -73,11 +74,13 @@ async function expectRollupsMatchRaw(db: Db, organizationId: string) {
           n: 0,
           s: [0, 0, 0, 0],
           errors: 0,
+          billable: 0,
           tokens: 0,
           cost: 0n,
         };
         acc.values.push(r.responseTimeMs);
         acc.n++;
+        if (r.billable) acc.billable++;
         const cls = Math.floor(r.statusCode / 100) - 2;
         if (cls >= 0 && cls < 4) acc.s[cls]++;
         if (r.statusCode >= 400) acc.errors++;
@@ -113,6 +116,7 @@ async function expectRollupsMatchRaw(db: Db, organizationId: string) {
       requests: Number(row.requests),
       s: [row.status2xx, row.status3xx, row.status4xx, row.status5xx].map(Number),
       errors: Number(row.errors),
+      billable: Number(row.billable),
       latencySum: Number(row.latencySumMs),
       min: row.latencyMinMs,
       max: row.latencyMaxMs,
@@ -124,6 +128,7 @@ async function expectRollupsMatchRaw(db: Db, organizationId: string) {
       requests: want.n,
       s: want.s,
       errors: want.errors,
+      billable: want.billable,
       latencySum: want.values.reduce((a, b) => a + b, 0),
       min: h.min,
       max: h.max,
@@ -181,6 +186,8 @@ describe.each(testDbKinds)("usage rollups (%s)", (kind) => {
         errorCode:
           statusCode >= 500 ? "UPSTREAM" : statusCode >= 400 && random() < 0.5 ? "BAD" : null,
         createdAt: new Date(from + Math.floor(random() * days * DAY)),
+        // Some 200s that spent no quota (a verify the key check refused answers 200).
+        billable: statusCode === 200 && random() < 0.1 ? false : undefined,
       };
     });
   }

@@ -29,6 +29,8 @@ export const verifyRoute = defineRoute({
     }
     if (outcome.key) {
       ctx.meterAs = { apiKeyId: outcome.key.id, organizationId: outcome.key.organizationId };
+      // Refusals answer 200 too; only a VALID answer spent the organization's quota.
+      ctx.billable = outcome.code === "VALID";
     }
     if (outcome.ratelimit) Object.assign(ctx.headers, rateLimitHeaders(outcome.ratelimit, now));
     return toVerifyResult(outcome, now);
