@@ -823,8 +823,15 @@ export function toVerifyResult(
 // The calling key (GET /api/v1/me)
 
 export async function describeCaller(db: Db, key: CachedKey, now: Date = new Date()) {
-  const requests = await usageRepository.getMonthlyUsage(db, key.organizationId, now);
   const o = key.organization;
+  // The quota counter's own view (what verify spends), not the metered rows: those lag the
+  // recorder's flush by up to a second and include calls that spent no quota.
+  let requests: number;
+  try {
+    requests = (await getRateLimiter().quota.peek(o.id, o.monthlyQuota)).used;
+  } catch {
+    requests = await usageRepository.getMonthlyUsage(db, key.organizationId, now);
+  }
   return {
     id: key.id,
     name: key.name,

@@ -210,7 +210,9 @@ export const MeSchema = z
     }),
     usage: z.object({
       month: z.string().openapi({ example: "2026-11" }),
-      requests: z.int(),
+      requests: z.int().openapi({
+        description: "Requests counted against the organization's monthly quota this month.",
+      }),
       quotaRemaining: z.int(),
     }),
   })
