@@ -1,5 +1,6 @@
 // API test setup: fixtures are built through the key service into a fresh embedded data folder,
 // the folder is closed, then the real server (tests/helpers/server.ts) starts on it.
+import { cpSync } from "node:fs";
 import { openDatabase } from "@/lib/db";
 import { organizationRepository } from "@/lib/repositories/organization-repository";
 import type { Actor } from "@/lib/services/actor";
@@ -113,11 +114,33 @@ export interface Api {
 export async function startApi(opts: StartOptions & { expiringInMs?: number } = {}): Promise<Api> {
   const dataDir = tempDataDir();
   const fx = await seedFixtures(dataDir, opts.expiringInMs);
+  return serveApi(fx, { ...opts, dataDir });
+}
+
+/**
+ * The same fixtures served twice: one seeded folder copied, one server on each copy (`opts` for
+ * the first, `other` for the second), so the two answer the same keys with the same ids.
+ */
+export async function startApiPair(
+  opts: StartOptions,
+  other: StartOptions,
+  expiringInMs?: number,
+): Promise<[Api, Api]> {
+  const dataDir = tempDataDir();
+  const fx = await seedFixtures(dataDir, expiringInMs);
+  const copy = tempDataDir();
+  cpSync(dataDir, copy, { recursive: true });
+  return Promise.all([
+    serveApi(fx, { ...opts, dataDir }),
+    serveApi(fx, { ...other, dataDir: copy }),
+  ]);
+}
+
+async function serveApi(fx: Fixtures, opts: StartOptions): Promise<Api> {
   // The API tests stand for a deployment behind one proxy, so X-Forwarded-For names the
   // client (tests/api/client-address.test.ts covers the default, where it is ignored).
   const server = await startServer({
     ...opts,
-    dataDir,
     env: { KEYWARD_TRUST_PROXY: "1", ...opts.env },
   });
   return {

@@ -4,18 +4,23 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Api, startApi } from "./_setup";
 
-let api: Api;
-beforeAll(async () => {
-  api = await startApi({ expiringInMs: 1000 });
-}, 180_000);
-afterAll(async () => {
-  await api?.server.stop();
-});
+// The whole file runs against both ways of serving verify and /me: the lean lane and Next's
+// route handlers (KEYWARD_LEAN_LANE=0). tests/api/lanes.test.ts compares their answers.
+describe.each([
+  ["lean lane", "1"],
+  ["route handler", "0"],
+])("POST /api/v1/keys/verify (%s)", (_lane, leanLane) => {
+  let api: Api;
+  beforeAll(async () => {
+    api = await startApi({ expiringInMs: 1000, env: { KEYWARD_LEAN_LANE: leanLane } });
+  }, 180_000);
+  afterAll(async () => {
+    await api?.server.stop();
+  });
 
-const verify = (body: unknown, headers: Record<string, string> = {}) =>
-  api.call("POST", "/api/v1/keys/verify", { body, headers });
+  const verify = (body: unknown, headers: Record<string, string> = {}) =>
+    api.call("POST", "/api/v1/keys/verify", { body, headers });
 
-describe("POST /api/v1/keys/verify", () => {
   it("answers 200 with valid and a stable code for every outcome", async () => {
     const k = api.fx.keys;
     await new Promise((r) =>

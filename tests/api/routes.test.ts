@@ -228,6 +228,10 @@ describe("keys", () => {
     expect(r.headers.get("ratelimit-limit")).toBe("10000");
     expect(Number(r.headers.get("ratelimit-remaining"))).toBeLessThan(10_000);
     expect(Number(r.headers.get("ratelimit-reset"))).toBeGreaterThanOrEqual(0);
+    // usage is the quota counter's view: this call counted at once, no wait for a flush
+    const again = await api.call("GET", "/api/v1/me", { key: api.fx.keys.readOnly.key });
+    expect(again.body.usage.requests).toBe(r.body.usage.requests + 1);
+    expect(again.body.usage.quotaRemaining).toBe(100_000_000 - again.body.usage.requests);
   });
 
   it("POST /keys creates a key shown once; GET /keys/{id} never shows it again", async () => {
@@ -627,6 +631,24 @@ describe("usage", () => {
     }
     expect(r.body.totals.requests).toBe(1);
     expect(r.body.totals.errors).toBe(1);
+
+    // A call refused for its key (revoked: 401) is still a call by that key: metered to it.
+    // (The shared suite above used this key too: wait out the recorder's 1 s timer, then count.)
+    const revoked = api.fx.keys.revoked;
+    const usageOf = (id: string) =>
+      api.call("GET", `/api/v1/usage?keyId=${id}`, { key: api.fx.keys.readOnly.key });
+    await new Promise((res) => setTimeout(res, 1_500));
+    const before = (await usageOf(revoked.id)).body.totals;
+    expect((await api.call("GET", "/api/v1/me", { key: revoked.key })).status).toBe(401);
+    for (let i = 0; i < 40; i++) {
+      r = await usageOf(revoked.id);
+      if (r.body?.totals?.requests > before.requests) break;
+      await new Promise((res) => setTimeout(res, 250));
+    }
+    expect(r.body.totals).toMatchObject({
+      requests: before.requests + 1,
+      errors: before.errors + 1,
+    });
   });
 });
 
