@@ -1,5 +1,6 @@
 import type { ReactNode } from "react";
 import { formatMs, formatNumber, formatPercent, formatUsd } from "@/components/keys/format";
+import type { RangeStats } from "@/lib/services/dashboard-usage";
 
 export interface StatTile {
   label: string;
@@ -26,16 +27,11 @@ export function StatTiles({ items }: { items: StatTile[] }) {
   );
 }
 
-/** What the usage tiles show for a range (the usage repository's RangeStats). */
-export interface UsageTotals {
-  requests: number;
-  errors: number;
-  errorRate: number;
-  p50LatencyMs: number | null;
-  p95LatencyMs: number | null;
-  tokens: number;
-  costUsd: string;
-}
+/** What the usage tiles show for a range (percentiles from the range's merged histogram). */
+export type UsageTotals = Pick<
+  RangeStats,
+  "requests" | "errors" | "errorRate" | "p50LatencyMs" | "p95LatencyMs" | "tokens" | "costUsd"
+>;
 
 const PERCENTILE_HINT = "Over every request in the range (merged latency histograms, within 2%)";
 

@@ -16,20 +16,23 @@ import {
   XAxis,
   YAxis,
 } from "recharts";
+import type { DailyStat } from "@/lib/services/dashboard-usage";
 
-export interface DailyPoint {
-  date: string;
-  requests: number;
-  status2xx: number;
-  status3xx: number;
-  status4xx: number;
-  status5xx: number;
-  errors: number;
-  p50LatencyMs: number | null;
-  p95LatencyMs: number | null;
-  tokens: number;
-  costUsd: string;
-}
+/** One UTC day of the usage repository's daily stats, as far as the charts draw it. */
+export type DailyPoint = Pick<
+  DailyStat,
+  | "date"
+  | "requests"
+  | "status2xx"
+  | "status3xx"
+  | "status4xx"
+  | "status5xx"
+  | "errors"
+  | "p50LatencyMs"
+  | "p95LatencyMs"
+  | "tokens"
+  | "costUsd"
+>;
 
 const COLORS = {
   s2: "#22a35a",
@@ -70,6 +73,38 @@ const tooltipStyle = {
   labelStyle: { color: "var(--kw-foreground)", fontWeight: 600 },
   cursor: { fill: "#94a3b822" },
 } as const;
+
+const MARGIN = { top: 4, right: 4, bottom: 0, left: -12 };
+
+/** The grid and the day axis every chart has (elements, not a component: recharts reads them). */
+function dayGrid() {
+  return [
+    <CartesianGrid key="grid" vertical={false} stroke={COLORS.grid} />,
+    <XAxis key="x" dataKey="date" tickFormatter={shortDate} minTickGap={16} {...axisProps} />,
+  ];
+}
+
+const STATUS = {
+  "2xx": { dataKey: "status2xx", fill: COLORS.s2 },
+  "3xx": { dataKey: "status3xx", fill: COLORS.s3 },
+  "4xx": { dataKey: "status4xx", fill: COLORS.s4 },
+  "5xx": { dataKey: "status5xx", fill: COLORS.s5 },
+} as const;
+
+/** Stacked bars per status class, the top one rounded. */
+function statusBars(stackId: string, classes: Array<keyof typeof STATUS>) {
+  return classes.map((c, i) => (
+    <Bar
+      key={c}
+      isAnimationActive={false}
+      dataKey={STATUS[c].dataKey}
+      name={c}
+      stackId={stackId}
+      fill={STATUS[c].fill}
+      radius={i === classes.length - 1 ? [2, 2, 0, 0] : undefined}
+    />
+  ));
+}
 
 function ChartCard({
   title,
@@ -116,41 +151,12 @@ export function UsageCharts({ daily }: { daily: DailyPoint[] }) {
         summary={`${compact.format(requests)} total, by status class`}
         testId="chart-requests"
       >
-        <BarChart data={data} margin={{ top: 4, right: 4, bottom: 0, left: -12 }}>
-          <CartesianGrid vertical={false} stroke={COLORS.grid} />
-          <XAxis dataKey="date" tickFormatter={shortDate} minTickGap={16} {...axisProps} />
+        <BarChart data={data} margin={MARGIN}>
+          {dayGrid()}
           <YAxis tickFormatter={(v: number) => compact.format(v)} width={48} {...axisProps} />
           <Tooltip {...tooltipStyle} />
           <Legend iconType="square" wrapperStyle={{ fontSize: 12 }} />
-          <Bar
-            isAnimationActive={false}
-            dataKey="status2xx"
-            name="2xx"
-            stackId="s"
-            fill={COLORS.s2}
-          />
-          <Bar
-            isAnimationActive={false}
-            dataKey="status3xx"
-            name="3xx"
-            stackId="s"
-            fill={COLORS.s3}
-          />
-          <Bar
-            isAnimationActive={false}
-            dataKey="status4xx"
-            name="4xx"
-            stackId="s"
-            fill={COLORS.s4}
-          />
-          <Bar
-            isAnimationActive={false}
-            dataKey="status5xx"
-            name="5xx"
-            stackId="s"
-            fill={COLORS.s5}
-            radius={[2, 2, 0, 0]}
-          />
+          {statusBars("s", ["2xx", "3xx", "4xx", "5xx"])}
         </BarChart>
       </ChartCard>
       <ChartCard
@@ -158,9 +164,8 @@ export function UsageCharts({ daily }: { daily: DailyPoint[] }) {
         summary={`${compact.format(errors)} errors (status ≥ 400)`}
         testId="chart-errors"
       >
-        <BarChart data={data} margin={{ top: 4, right: 4, bottom: 0, left: -12 }}>
-          <CartesianGrid vertical={false} stroke={COLORS.grid} />
-          <XAxis dataKey="date" tickFormatter={shortDate} minTickGap={16} {...axisProps} />
+        <BarChart data={data} margin={MARGIN}>
+          {dayGrid()}
           <YAxis
             tickFormatter={(v: number) => compact.format(v)}
             width={48}
@@ -169,21 +174,7 @@ export function UsageCharts({ daily }: { daily: DailyPoint[] }) {
           />
           <Tooltip {...tooltipStyle} />
           <Legend iconType="square" wrapperStyle={{ fontSize: 12 }} />
-          <Bar
-            isAnimationActive={false}
-            dataKey="status4xx"
-            name="4xx"
-            stackId="e"
-            fill={COLORS.s4}
-          />
-          <Bar
-            isAnimationActive={false}
-            dataKey="status5xx"
-            name="5xx"
-            stackId="e"
-            fill={COLORS.s5}
-            radius={[2, 2, 0, 0]}
-          />
+          {statusBars("e", ["4xx", "5xx"])}
         </BarChart>
       </ChartCard>
       <ChartCard
@@ -192,8 +183,7 @@ export function UsageCharts({ daily }: { daily: DailyPoint[] }) {
         testId="chart-latency"
       >
         <LineChart data={data} margin={{ top: 4, right: 8, bottom: 0, left: -12 }}>
-          <CartesianGrid vertical={false} stroke={COLORS.grid} />
-          <XAxis dataKey="date" tickFormatter={shortDate} minTickGap={16} {...axisProps} />
+          {dayGrid()}
           <YAxis unit=" ms" width={60} {...axisProps} />
           <Tooltip
             {...tooltipStyle}
@@ -201,6 +191,7 @@ export function UsageCharts({ daily }: { daily: DailyPoint[] }) {
           />
           <Legend iconType="plainline" wrapperStyle={{ fontSize: 12 }} />
           <Line
+            isAnimationActive={false}
             type="monotone"
             dataKey="p50LatencyMs"
             name="p50"
@@ -210,6 +201,7 @@ export function UsageCharts({ daily }: { daily: DailyPoint[] }) {
             connectNulls
           />
           <Line
+            isAnimationActive={false}
             type="monotone"
             dataKey="p95LatencyMs"
             name="p95"
@@ -225,15 +217,15 @@ export function UsageCharts({ daily }: { daily: DailyPoint[] }) {
         summary={`${compact.format(tokens)} tokens`}
         testId="chart-tokens"
       >
-        <AreaChart data={data} margin={{ top: 4, right: 4, bottom: 0, left: -12 }}>
-          <CartesianGrid vertical={false} stroke={COLORS.grid} />
-          <XAxis dataKey="date" tickFormatter={shortDate} minTickGap={16} {...axisProps} />
+        <AreaChart data={data} margin={MARGIN}>
+          {dayGrid()}
           <YAxis tickFormatter={(v: number) => compact.format(v)} width={48} {...axisProps} />
           <Tooltip
             {...tooltipStyle}
             formatter={(v) => (typeof v === "number" ? v.toLocaleString("en-US") : v)}
           />
           <Area
+            isAnimationActive={false}
             type="monotone"
             dataKey="tokens"
             name="Tokens"
@@ -248,9 +240,8 @@ export function UsageCharts({ daily }: { daily: DailyPoint[] }) {
         summary={`$${cost.toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 })} total`}
         testId="chart-cost"
       >
-        <BarChart data={data} margin={{ top: 4, right: 4, bottom: 0, left: -12 }}>
-          <CartesianGrid vertical={false} stroke={COLORS.grid} />
-          <XAxis dataKey="date" tickFormatter={shortDate} minTickGap={16} {...axisProps} />
+        <BarChart data={data} margin={MARGIN}>
+          {dayGrid()}
           <YAxis tickFormatter={costTick(data)} width={52} {...axisProps} />
           <Tooltip
             {...tooltipStyle}

@@ -1,4 +1,5 @@
 import Link from "next/link";
+import type { ReactNode } from "react";
 import {
   formatMs,
   formatNumber,
@@ -8,16 +9,26 @@ import {
 } from "@/components/keys/format";
 import { EnvironmentBadge } from "@/components/keys/key-badges";
 import { Table, TBody, TD, TH, THead, TR } from "@/components/ui/table";
+import type { EndpointStat, TopConsumer } from "@/lib/services/dashboard-usage";
 
-interface EndpointRow {
-  endpoint: string;
-  method: string;
-  requests: number;
-  errors: number;
-  p50LatencyMs: number | null;
-  p95LatencyMs: number | null;
-  tokens: number;
-  costUsd: string;
+type EndpointRow = Pick<
+  EndpointStat,
+  | "endpoint"
+  | "method"
+  | "requests"
+  | "errors"
+  | "p50LatencyMs"
+  | "p95LatencyMs"
+  | "tokens"
+  | "costUsd"
+>;
+
+/** A right-aligned number cell and its header. */
+function Num({ children }: { children: ReactNode }) {
+  return <TD className="text-right tabular-nums">{children}</TD>;
+}
+function NumHead({ children }: { children: ReactNode }) {
+  return <TH className="text-right">{children}</TH>;
 }
 
 export function EndpointTable({ rows }: { rows: EndpointRow[] }) {
@@ -26,12 +37,12 @@ export function EndpointTable({ rows }: { rows: EndpointRow[] }) {
       <THead>
         <tr>
           <TH>Endpoint</TH>
-          <TH className="text-right">Requests</TH>
-          <TH className="text-right">Errors</TH>
-          <TH className="text-right">p50</TH>
-          <TH className="text-right">p95</TH>
-          <TH className="text-right">Tokens</TH>
-          <TH className="text-right">Cost</TH>
+          <NumHead>Requests</NumHead>
+          <NumHead>Errors</NumHead>
+          <NumHead>p50</NumHead>
+          <NumHead>p95</NumHead>
+          <NumHead>Tokens</NumHead>
+          <NumHead>Cost</NumHead>
         </tr>
       </THead>
       <TBody>
@@ -41,17 +52,17 @@ export function EndpointTable({ rows }: { rows: EndpointRow[] }) {
               <span className="mr-2 font-semibold">{r.method}</span>
               {r.endpoint}
             </TD>
-            <TD className="text-right tabular-nums">{formatNumber(r.requests)}</TD>
-            <TD className="text-right tabular-nums">
+            <Num>{formatNumber(r.requests)}</Num>
+            <Num>
               {formatNumber(r.errors)}{" "}
               <span className="text-xs text-muted-foreground">
                 ({formatPercent(r.requests ? r.errors / r.requests : 0)})
               </span>
-            </TD>
-            <TD className="text-right tabular-nums">{formatMs(r.p50LatencyMs)}</TD>
-            <TD className="text-right tabular-nums">{formatMs(r.p95LatencyMs)}</TD>
-            <TD className="text-right tabular-nums">{formatNumber(r.tokens)}</TD>
-            <TD className="text-right tabular-nums">{formatUsd(r.costUsd)}</TD>
+            </Num>
+            <Num>{formatMs(r.p50LatencyMs)}</Num>
+            <Num>{formatMs(r.p95LatencyMs)}</Num>
+            <Num>{formatNumber(r.tokens)}</Num>
+            <Num>{formatUsd(r.costUsd)}</Num>
           </TR>
         ))}
       </TBody>
@@ -59,18 +70,19 @@ export function EndpointTable({ rows }: { rows: EndpointRow[] }) {
   );
 }
 
-interface TopKeyRow {
-  apiKeyId: string;
-  name: string;
-  prefix: string;
-  hint: string;
-  environment: string;
-  requests: number;
-  errors: number;
-  tokens: number;
-  costUsd: string;
-  avgLatencyMs: number | null;
-}
+type TopKeyRow = Pick<
+  TopConsumer,
+  | "apiKeyId"
+  | "name"
+  | "prefix"
+  | "hint"
+  | "environment"
+  | "requests"
+  | "errors"
+  | "tokens"
+  | "costUsd"
+  | "avgLatencyMs"
+>;
 
 export function TopKeysTable({ slug, rows }: { slug: string; rows: TopKeyRow[] }) {
   return (
@@ -79,11 +91,11 @@ export function TopKeysTable({ slug, rows }: { slug: string; rows: TopKeyRow[] }
         <tr>
           <TH>Key</TH>
           <TH>Env</TH>
-          <TH className="text-right">Requests</TH>
-          <TH className="text-right">Errors</TH>
-          <TH className="text-right">Avg latency</TH>
-          <TH className="text-right">Tokens</TH>
-          <TH className="text-right">Cost</TH>
+          <NumHead>Requests</NumHead>
+          <NumHead>Errors</NumHead>
+          <NumHead>Avg latency</NumHead>
+          <NumHead>Tokens</NumHead>
+          <NumHead>Cost</NumHead>
         </tr>
       </THead>
       <TBody>
@@ -103,11 +115,11 @@ export function TopKeysTable({ slug, rows }: { slug: string; rows: TopKeyRow[] }
             <TD>
               <EnvironmentBadge environment={r.environment} />
             </TD>
-            <TD className="text-right tabular-nums">{formatNumber(r.requests)}</TD>
-            <TD className="text-right tabular-nums">{formatNumber(r.errors)}</TD>
-            <TD className="text-right tabular-nums">{formatMs(r.avgLatencyMs)}</TD>
-            <TD className="text-right tabular-nums">{formatNumber(r.tokens)}</TD>
-            <TD className="text-right tabular-nums">{formatUsd(r.costUsd)}</TD>
+            <Num>{formatNumber(r.requests)}</Num>
+            <Num>{formatNumber(r.errors)}</Num>
+            <Num>{formatMs(r.avgLatencyMs)}</Num>
+            <Num>{formatNumber(r.tokens)}</Num>
+            <Num>{formatUsd(r.costUsd)}</Num>
           </TR>
         ))}
       </TBody>

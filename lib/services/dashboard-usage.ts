@@ -4,6 +4,13 @@ import { getDb, type Tx } from "@/lib/db";
 import { usageRepository } from "@/lib/repositories/usage-repository";
 import type { DateRange } from "./dashboard-range";
 
+export type {
+  DailyStat,
+  EndpointStat,
+  RangeStats,
+  TopConsumer,
+} from "@/lib/repositories/usage-repository";
+
 /**
  * Daily series, endpoint and top-key tables, and range totals. The totals' p50 / p95 come from
  * the range's merged latency histogram (getRangeStats), not from the daily percentiles.
