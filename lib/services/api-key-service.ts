@@ -1,7 +1,7 @@
 // The key service: the one place that creates, verifies, revokes, rotates and updates API keys.
 // Route handlers, server actions and the CLI call it and nothing below it. Every change runs in
 // one transaction with its audit row; verify is data (a stable code), never an exception.
-import { type Db, Prisma, type Tx } from "@/lib/db";
+import type { Db, Tx } from "@/lib/db";
 import { KeywardError, notFound, validationFailed } from "@/lib/errors";
 import {
   generateKey,
@@ -896,34 +896,27 @@ export async function getUsageReport(
       : null;
     if (!key) throw notFound("key");
   }
-  const series = await usageRepository.getTimeSeries(db, organizationId, {
-    from,
-    to,
-    granularity,
+  const filters = {
     keyId: input.keyId,
     endpoint: input.endpoint,
     environment: visibility.environment ? toDbEnvironment(visibility.environment) : undefined,
-  });
-  let requests = 0;
-  let errors = 0;
-  let tokens = 0;
-  let latencyWeighted = 0;
-  let cost = new Prisma.Decimal(0);
-  for (const b of series) {
-    requests += b.requests;
-    errors += b.errors;
-    tokens += b.tokens;
-    latencyWeighted += b.avgResponseTimeMs * b.requests;
-    cost = cost.plus(b.costUsd);
-  }
+  };
+  const [series, t] = await Promise.all([
+    usageRepository.getTimeSeries(db, organizationId, { from, to, granularity, ...filters }),
+    // Totals over the whole range from the rollups themselves (exact sums, one merged latency
+    // histogram), not re-added from the series' rounded per-bucket figures.
+    usageRepository.getRangeStats(db, organizationId, from, to, filters),
+  ]);
   return {
     ...empty,
     totals: {
-      requests,
-      errors,
-      tokens,
-      costUsd: cost.toFixed(6),
-      avgResponseTimeMs: requests ? Math.round((latencyWeighted / requests) * 100) / 100 : 0,
+      requests: t.requests,
+      errors: t.errors,
+      tokens: t.tokens,
+      costUsd: t.costUsd,
+      avgResponseTimeMs: t.avgLatencyMs === null ? 0 : Math.round(t.avgLatencyMs * 100) / 100,
+      p50ResponseTimeMs: t.p50LatencyMs,
+      p95ResponseTimeMs: t.p95LatencyMs,
     },
     series,
   };

@@ -31,7 +31,13 @@ export const UsageReportSchema = z
     from: DateTimeSchema,
     to: DateTimeSchema,
     granularity: z.enum(["hour", "day"]),
-    totals: UsageFiguresSchema,
+    totals: UsageFiguresSchema.extend({
+      p50ResponseTimeMs: z.number().nullable().openapi({
+        description:
+          "Median latency of every request in the range (from merged latency histograms, within 2%); null with no requests.",
+      }),
+      p95ResponseTimeMs: z.number().nullable(),
+    }),
     series: z.array(UsageFiguresSchema.extend({ bucket: DateTimeSchema })),
   })
   .openapi("UsageReport");

@@ -579,7 +579,11 @@ describe("usage", () => {
       errors: 0,
       tokens: 1500,
       costUsd: "0.050000",
+      avgResponseTimeMs: 12, // 10..14 ms, 100 of each
     });
+    // Range percentiles from the merged histograms (within 2%), not from the series' buckets.
+    expect(Math.abs(report.body.totals.p50ResponseTimeMs - 12)).toBeLessThanOrEqual(0.24);
+    expect(Math.abs(report.body.totals.p95ResponseTimeMs - 14)).toBeLessThanOrEqual(0.28);
     expect(report.body.series.length).toBeGreaterThanOrEqual(3);
     const day = await api.call("GET", "/api/v1/usage", { key: api.fx.keys.readOnly.key });
     expect(day.status).toBe(200);
