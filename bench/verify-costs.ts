@@ -81,7 +81,7 @@ if (!outcome.valid) throw new Error(`key not valid: ${outcome.code}`);
 const result = toVerifyResult(outcome);
 
 await time("hashKey (SHA-256 of the key)", () => hashKey(key));
-await time("newRequestId (randomBytes(12))", () => newRequestId());
+await time("newRequestId (pooled random bytes)", () => newRequestId());
 await time("key cache get (hit)", () => getKeyCache().get(hashKey(key)));
 await time("rate limit, in-process store (limit())", () =>
   limit(POLICIES.apiKey, apiKey.id, { limit: 1_000_000 }),
