@@ -10,10 +10,14 @@ import { type Api, startApiPair } from "./_setup";
 let lean: Api;
 let route: Api;
 
+// The two servers hold the same keys (same ids), so they must not share rate-limit and quota
+// counters: each counts in process, even when the run has a REDIS_URL.
+const own = { REDIS_URL: undefined, RATE_LIMIT_STORE: undefined };
+
 beforeAll(async () => {
   [lean, route] = await startApiPair(
-    { env: { KEYWARD_LEAN_LANE: "1" } },
-    { env: { KEYWARD_LEAN_LANE: "0" } },
+    { env: { ...own, KEYWARD_LEAN_LANE: "1" } },
+    { env: { ...own, KEYWARD_LEAN_LANE: "0" } },
   );
 }, 240_000);
 afterAll(async () => {
