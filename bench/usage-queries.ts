@@ -35,6 +35,10 @@ async function main() {
         "usage page: endpoint stats (top 20, p50/p95)",
         () => usage.getEndpointStats(p, id, start, end, { limit: 20 }),
       ],
+      [
+        "usage page: range totals (one merged histogram, p50/p95)",
+        () => usage.getRangeStats(p, id, start, end),
+      ],
       ["usage page: top consumers (10 keys)", () => usage.getTopConsumers(p, id, start, end, 10)],
       ["usage page: month-to-date requests", () => usage.getMonthlyUsage(p, id)],
       ["error stats (30 days)", () => usage.getErrorStats(p, id, start, end)],
@@ -45,6 +49,14 @@ async function main() {
       [
         "key page: daily stats of one key",
         () => usage.getDailyStats(p, id, start, end, { keyId: key }),
+      ],
+      [
+        "key page: range totals of one key",
+        () => usage.getRangeStats(p, id, start, end, { keyId: key }),
+      ],
+      [
+        "API GET /usage: range totals, 30 days",
+        () => usage.getRangeStats(p, id, apiFrom, now),
       ],
       [
         "key page: endpoint stats of one key",
