@@ -54,10 +54,7 @@ async function main() {
         "key page: range totals of one key",
         () => usage.getRangeStats(p, id, start, end, { keyId: key }),
       ],
-      [
-        "API GET /usage: range totals, 30 days",
-        () => usage.getRangeStats(p, id, apiFrom, now),
-      ],
+      ["API GET /usage: range totals, 30 days", () => usage.getRangeStats(p, id, apiFrom, now)],
       [
         "key page: endpoint stats of one key",
         () => usage.getEndpointStats(p, id, start, end, { keyId: key, limit: 20 }),

@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noExplicitAny: response bodies are checked field by field
 // Every /api/v1 route over real HTTP against the real server: good input, every error code,
 // scopes, cross-organization access, test-key visibility, and the shared suite every
 // authenticated route passes. Ends with the secrets check: no plaintext key in the database or
