@@ -34,6 +34,7 @@ const state: {
   firstKeyId?: string;
   writerKey?: string;
   keyInB?: string;
+  keyInBSecret?: string;
   createAction?: CapturedAction;
   revokeAction?: CapturedAction;
   updateAction?: CapturedAction;
@@ -415,6 +416,7 @@ test("a viewer sees keys but cannot create or revoke, even with a hand-sent acti
   state.slugB = await signUp(viewerPage, viewer);
   const inB = await createKey(viewerPage, { name: "b-only-key" });
   state.keyInB = inB.id;
+  state.keyInBSecret = inB.key;
 
   await page.locator("#member-email").fill(viewer.email);
   await page.locator("#member-role").selectOption("VIEWER");
@@ -469,6 +471,50 @@ test("a member of one organization gets not-found for another's pages by URL", a
   }
   const csv = await page.request.get(`/${state.slugB}/usage/export?range=7d`);
   expect(csv.status()).toBe(404);
+});
+
+test("an admin of one organization cannot revoke or edit another's key with a hand-sent action", async ({
+  request,
+}) => {
+  const page = adminPage;
+  const before = await (await me(request, state.keyInBSecret!)).json();
+  expect(before.name).toBe("b-only-key");
+  // The admin's own revoke and edit requests, aimed at B's key: once through the admin's own
+  // organization (where the key does not exist), once naming B (where the admin is no member).
+  const forged = [
+    { action: state.revokeAction!, from: state.firstKeyId! },
+    { action: state.updateAction!, from: state.provisionerId! },
+  ];
+  for (const { action, from } of forged) {
+    for (const org of [state.slugA!, state.slugB!]) {
+      const body = Buffer.from(
+        action.body.toString("utf8").replaceAll(from, state.keyInB!).replaceAll(state.slugA!, org),
+      );
+      const res = await page.request.post(action.url, {
+        headers: {
+          "next-action": action.headers["next-action"],
+          "content-type": action.headers["content-type"],
+          accept: "text/x-component",
+          origin: new URL(action.url).origin,
+        },
+        data: body,
+      });
+      expect(res.status()).toBeLessThan(500);
+      // The action ran and refused: "The key does not exist." in A, "Not found." for B.
+      const text = await res.text();
+      expect(text).toContain('"ok":false');
+      expect(text).toMatch(/does not exist|Not found/);
+    }
+  }
+  // B's key is untouched: still valid, same name, limit and scopes.
+  const after = await me(request, state.keyInBSecret!);
+  expect(after.status()).toBe(200);
+  const now = await after.json();
+  expect({ name: now.name, scopes: now.scopes, limits: now.limits }).toEqual({
+    name: before.name,
+    scopes: before.scopes,
+    limits: before.limits,
+  });
 });
 
 test("the audit log records who did what to which key", async () => {
