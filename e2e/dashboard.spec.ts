@@ -38,6 +38,8 @@ const state: {
   createAction?: CapturedAction;
   revokeAction?: CapturedAction;
   updateAction?: CapturedAction;
+  rotateAction?: CapturedAction;
+  rotatedId?: string;
   provisionerKey?: string;
   provisionerId?: string;
 } = {};
@@ -138,6 +140,7 @@ test.beforeAll(async ({ browser, baseURL }) => {
     if (text.includes("rateLimitPerMinute")) state.updateAction = a;
     else if (text.includes("environment")) state.createAction = a;
     if (text.includes("reason")) state.revokeAction = a;
+    if (text.includes("gracePeriod")) state.rotateAction = a;
   });
 });
 
@@ -252,6 +255,7 @@ test("rotation with a grace period: new key shown once, old key works until the 
     name: "ingest-worker",
     scopes: ["usage:read", "usage:write"],
   });
+  state.rotatedId = writer.id;
   const oldRow = page.locator(`[data-key-id="${writer.id}"]`);
   await oldRow.getByTestId(`rotate-${writer.id}`).click();
   const dialog = oldRow.getByTestId("rotate-key-dialog");
@@ -473,7 +477,7 @@ test("a member of one organization gets not-found for another's pages by URL", a
   expect(csv.status()).toBe(404);
 });
 
-test("an admin of one organization cannot revoke or edit another's key with a hand-sent action", async ({
+test("an admin of one organization cannot revoke, edit or rotate another's key with a hand-sent action", async ({
   request,
 }) => {
   const page = adminPage;
@@ -484,6 +488,7 @@ test("an admin of one organization cannot revoke or edit another's key with a ha
   const forged = [
     { action: state.revokeAction!, from: state.firstKeyId! },
     { action: state.updateAction!, from: state.provisionerId! },
+    { action: state.rotateAction!, from: state.rotatedId! },
   ];
   for (const { action, from } of forged) {
     for (const org of [state.slugA!, state.slugB!]) {
