@@ -1,14 +1,14 @@
 "use client";
 import { Plus } from "lucide-react";
-import { useActionState, useState } from "react";
+import { useState } from "react";
 import { toast } from "sonner";
-import { createKeyAction, type KeyActionState } from "@/app/(dashboard)/[org]/keys/actions";
+import { createKeyAction } from "@/app/(dashboard)/[org]/keys/actions";
 import { Button } from "@/components/ui/button";
 import { Checkbox } from "@/components/ui/checkbox";
 import { Dialog, DialogFormFooter } from "@/components/ui/dialog";
 import { errorProps, Field, FormMessage, TextField } from "@/components/ui/field";
 import { Select } from "@/components/ui/select";
-import { confirmDiscardKey, KeyShownStep, useCopyOnceDialog, useOnSuccess } from "./key-secret";
+import { confirmDiscardKey, KeyShownStep, useCopyOnceDialog, useKeyAction } from "./key-secret";
 
 const SCOPES = [
   { value: "keys:read", description: "List and read keys" },
@@ -115,10 +115,7 @@ function CreateKeyForm({
   onDone: () => void;
   onCancel: () => void;
 }) {
-  const [state, action, pending] = useActionState<KeyActionState, FormData>(createKeyAction, {
-    ok: false,
-  });
-  useOnSuccess(state, (created) => {
+  const { state, action, pending, errors, values } = useKeyAction(createKeyAction, (created) => {
     onCreated();
     toast.success(created.message);
   });
@@ -134,8 +131,6 @@ function CreateKeyForm({
     );
   }
 
-  const errors = state.ok ? {} : (state.fieldErrors ?? {});
-  const values = state.ok ? {} : (state.values ?? {});
   const chosenScopes = Array.isArray(values.scopes) ? (values.scopes as string[]) : ["keys:read"];
   const minDate = new Date(Date.now() + 86_400_000).toISOString().slice(0, 10);
   return (

@@ -2,15 +2,15 @@
 // Edit a key's name, scopes, rate limit and expiry (not its environment, and never its secret).
 // Admins and owners only: the page shows the button to them, the action checks again.
 import { Pencil } from "lucide-react";
-import { useActionState, useState } from "react";
+import { useState } from "react";
 import { toast } from "sonner";
-import { type KeyActionState, updateKeyAction } from "@/app/(dashboard)/[org]/keys/actions";
+import { updateKeyAction } from "@/app/(dashboard)/[org]/keys/actions";
 import { Button } from "@/components/ui/button";
 import { Dialog, DialogFormFooter } from "@/components/ui/dialog";
 import { FormMessage, TextField } from "@/components/ui/field";
 import { ScopeCheckboxes } from "./create-key-dialog";
 import { formatDateTime } from "./format";
-import { useOnSuccess } from "./key-secret";
+import { useKeyAction } from "./key-secret";
 
 export interface EditableKey {
   id: string;
@@ -59,15 +59,10 @@ function EditKeyForm({
   apiKey: EditableKey;
   onClose: () => void;
 }) {
-  const [state, action, pending] = useActionState<KeyActionState, FormData>(updateKeyAction, {
-    ok: false,
-  });
-  useOnSuccess(state, (saved) => {
+  const { state, action, pending, errors, values } = useKeyAction(updateKeyAction, (saved) => {
     toast.success(saved.message);
     onClose();
   });
-  const errors = state.ok ? {} : (state.fieldErrors ?? {});
-  const values = state.ok ? {} : (state.values ?? {});
   const text = (field: string, fallback: string) =>
     typeof values[field] === "string" ? (values[field] as string) : fallback;
   // The UTC day, as the date input shows it; the create form sets the end of that day.

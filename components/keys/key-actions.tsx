@@ -2,19 +2,15 @@
 // Rotate and revoke for one key: each a dialog with its own form; rotation shows the new key once
 // in the same dialog, with the same copy-once component as creation.
 import { RefreshCw, Trash2 } from "lucide-react";
-import { useActionState, useState } from "react";
+import { useState } from "react";
 import { toast } from "sonner";
-import {
-  type KeyActionState,
-  revokeKeyAction,
-  rotateKeyAction,
-} from "@/app/(dashboard)/[org]/keys/actions";
+import { revokeKeyAction, rotateKeyAction } from "@/app/(dashboard)/[org]/keys/actions";
 import { Button } from "@/components/ui/button";
 import { Checkbox } from "@/components/ui/checkbox";
 import { Dialog, DialogFormFooter } from "@/components/ui/dialog";
 import { errorProps, Field, FormMessage } from "@/components/ui/field";
 import { fieldClasses } from "@/components/ui/input";
-import { confirmDiscardKey, KeyShownStep, useCopyOnceDialog, useOnSuccess } from "./key-secret";
+import { confirmDiscardKey, KeyShownStep, useCopyOnceDialog, useKeyAction } from "./key-secret";
 
 interface KeyRef {
   id: string;
@@ -134,10 +130,7 @@ function RotateForm({
   onRotated: () => void;
   onClose: (force?: boolean) => void;
 }) {
-  const [state, action, pending] = useActionState<KeyActionState, FormData>(rotateKeyAction, {
-    ok: false,
-  });
-  useOnSuccess(state, (s) => {
+  const { state, action, pending, errors } = useKeyAction(rotateKeyAction, (s) => {
     onRotated();
     toast.success(s.message);
   });
@@ -151,7 +144,6 @@ function RotateForm({
       />
     );
   }
-  const errors = state.ok ? {} : (state.fieldErrors ?? {});
   return (
     <form action={action} className="space-y-4">
       <input type="hidden" name="org" value={slug} />
@@ -203,15 +195,10 @@ function RevokeForm({
   apiKey: KeyRef;
   onClose: () => void;
 }) {
-  const [state, action, pending] = useActionState<KeyActionState, FormData>(revokeKeyAction, {
-    ok: false,
-  });
-  useOnSuccess(state, (s) => {
+  const { state, action, pending, errors, values } = useKeyAction(revokeKeyAction, (s) => {
     toast.success(s.message);
     onClose();
   });
-  const errors = state.ok ? {} : (state.fieldErrors ?? {});
-  const values = state.ok ? {} : (state.values ?? {});
   return (
     <form action={action} className="space-y-4" noValidate>
       <input type="hidden" name="org" value={slug} />

@@ -33,7 +33,10 @@ export interface RouteContext<B, Q, P> {
   headers: Record<string, string>;
   /** Response status when not the route's default. */
   status?: number;
-  /** Who this call's usage is billed to, when not the authenticated key (verify sets it). */
+  /**
+   * Whose usage this call is: the presented key once it is found (also when it is then refused),
+   * or, for verify, the key being verified.
+   */
   meterAs?: { apiKeyId: string; organizationId: string };
   /** Whether the call spent monthly quota, when its status does not say (verify sets it). */
   billable?: boolean;
@@ -211,9 +214,8 @@ export async function runRoute(
     "cache-control": "no-store",
     "x-content-type-options": "nosniff",
   };
-  const billed =
-    ctx.meterAs ??
-    (ctx.auth ? { apiKeyId: ctx.auth.key.id, organizationId: ctx.auth.key.organizationId } : null);
+  // Set by authenticate's onKey for every call whose key was found, by verify for its key.
+  const billed = ctx.meterAs;
   if (billed) {
     meter({
       ...billed,
