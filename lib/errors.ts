@@ -13,6 +13,7 @@ export const ERROR_CODES = {
   FORBIDDEN: { status: 403, title: "Forbidden" },
   INSUFFICIENT_SCOPE: { status: 403, title: "Missing scope" },
   ORG_INACTIVE: { status: 403, title: "Organization inactive" },
+  PRIVILEGE_CEILING: { status: 403, title: "More than the calling key holds" },
   NOT_FOUND: { status: 404, title: "Not found" },
   CONFLICT: { status: 409, title: "Conflict" },
   KEY_LIMIT_REACHED: { status: 409, title: "Active key limit reached" },
@@ -23,6 +24,7 @@ export const ERROR_CODES = {
   QUOTA_EXCEEDED: { status: 429, title: "Monthly quota exceeded" },
   INTERNAL: { status: 500, title: "Internal error" },
   UNAVAILABLE: { status: 503, title: "Service unavailable" },
+  DEPENDENCY_UNAVAILABLE: { status: 503, title: "A dependency is unavailable" },
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
@@ -68,3 +70,6 @@ export const validationFailed = (
 export const conflict = (message: string) => new KeywardError("CONFLICT", message);
 export const forbidden = (message = "You do not have permission to do that.") =>
   new KeywardError("FORBIDDEN", message);
+/** A key-authenticated grant past the caller's own rights (PRODUCT.md section 8); names the field. */
+export const privilegeCeiling = (field: string, message: string) =>
+  new KeywardError("PRIVILEGE_CEILING", message, { issues: [{ path: field, message }] });

@@ -1,5 +1,6 @@
 export * from "./common";
 export * from "./issues";
 export * from "./keys";
+export * from "./text";
 export * from "./usage";
 export { z } from "./zod";
