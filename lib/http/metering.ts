@@ -4,10 +4,12 @@ import { getUsageRecorder, type UsageEvent } from "@/lib/services/usage-recorder
 
 export type MeterEvent = UsageEvent;
 
-export function meter(event: MeterEvent): void {
+/** Records one event; true when the recorder kept it (false: malformed, intake full or closed). */
+export function meter(event: MeterEvent): boolean {
   try {
-    getUsageRecorder().record(event);
+    return getUsageRecorder().record(event);
   } catch {
     // metering never fails a request
+    return false;
   }
 }

@@ -63,6 +63,11 @@ export interface RouteSpec<
   auth: "key" | "none";
   scopes?: string[];
   body?: B;
+  /**
+   * What the OpenAPI document shows for the body when `body` parses more loosely on purpose
+   * (usage events: the list is parsed, then each event is checked on its own). Default: `body`.
+   */
+  documentedBody?: Schema;
   /** An empty body counts as `{}` (for bodies whose fields are all optional). */
   bodyOptional?: boolean;
   bodyLimit?: number;

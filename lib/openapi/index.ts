@@ -114,7 +114,7 @@ function buildDocument() {
           ? {
               body: {
                 required: !route.bodyOptional,
-                content: { "application/json": { schema: route.body } },
+                content: { "application/json": { schema: route.documentedBody ?? route.body } },
               },
             }
           : {}),

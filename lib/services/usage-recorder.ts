@@ -24,17 +24,28 @@
 // room (backpressure) and drops only if that flush fails. The buffer fills only when
 // writes fail or fall far behind, so drops mean "the database is down", and say so.
 //
-// Failure policy: a failed batch goes back to the front of the buffer and is retried
-// with backoff (1 s doubling to 30 s); the bound above caps what waits. Events whose key
-// has been deleted meanwhile (foreign key violation) are discarded and counted, so one
-// deleted key cannot block the queue. Logs carry error names and codes, never events
-// (addresses, user agents) or anything secret.
+// Failure policy: a failure is either the database's (connection lost, shutting down, a deadlock
+// or timeout: retrying later helps) or the rows' (the database refuses what they hold: NUL or
+// badly encoded text, a number a column or a rollup sum cannot hold, a deleted key). The first
+// kind puts the batch back, as its own unit (never merged with newer events), ahead of the
+// buffer, and it is retried with backoff (1 s doubling to 30 s); the bound above caps what waits.
+// The second kind is dealt with at once: events whose key was deleted are discarded, then the
+// batch is split in halves, each written by the same one statement, and a half that fails again
+// is split again, until each refused event stands alone; those are dropped, counted by reason and
+// logged (organization, key and reason, nothing else), and every other event is written. An error
+// of neither known kind is the rows' when the database still answers a trivial query, else the
+// database's. So one tenant's bad event never holds up another's metering (PRODUCT.md section 8).
+// Events are validated before they get here (lib/validation/usage.ts bounds what rollups can sum);
+// this is the net under that. Logs carry error names and codes, never events (addresses, user
+// agents) or anything secret.
 
 import { randomUUID } from "node:crypto";
 import { type Db, getDb } from "@/lib/db";
 import { databaseTarget } from "@/lib/db/config";
 import { onShutdown } from "@/lib/lifecycle";
 import { type UsageRow, usageRollupRepository } from "@/lib/repositories/usage-rollup-repository";
+import { toStorableText } from "@/lib/validation/text";
+import { MAX_EVENT_RESPONSE_TIME_MS } from "@/lib/validation/usage";
 
 export interface UsageEvent {
   apiKeyId: string;
@@ -79,8 +90,26 @@ export interface UsageRecorderOptions {
   log?: (message: string) => void;
 }
 
+/** Why events were dropped (stats().droppedByReason, /api/v1/health `metering`). */
+export interface DroppedByReason {
+  /** The database refused the event's text (NUL, bad encoding). */
+  invalid_text: number;
+  /** A number the event's column, or a rollup it adds to, cannot hold. */
+  out_of_range: number;
+  /** Its key was deleted before it was written. */
+  orphaned: number;
+  /** Any other refusal of the event on its own. */
+  rejected: number;
+  /** Refused at record() as malformed (e.g. an id that is not a uuid). */
+  malformed: number;
+  /** Refused at record() because the buffer was full. */
+  buffer_full: number;
+  /** Recorded after close, or still waiting when the database stayed down at shutdown. */
+  shutdown: number;
+}
+
 export interface UsageRecorderStats {
-  /** Waiting to be written (buffered plus in flight). */
+  /** Waiting to be written (buffered, in flight, or waiting for a retry). */
   pending: number;
   recorded: number;
   written: number;
@@ -90,6 +119,8 @@ export interface UsageRecorderStats {
   invalid: number;
   /** Discarded at write time because their key no longer exists. */
   orphaned: number;
+  /** Every event not written, by reason. */
+  droppedByReason: DroppedByReason;
   batches: number;
   failedFlushes: number;
   lastError?: string;
@@ -107,6 +138,8 @@ const clip = (s: string | null | undefined, n: number): string | null =>
 const int = (n: number | undefined, fallback = 0): number =>
   Number.isFinite(n) ? Math.min(INT_MAX, Math.max(0, Math.round(n as number))) : fallback;
 
+const storable = (s: string | null): string | null => (s == null ? null : toStorableText(s));
+
 /** A row that cannot fail to insert for reasons of its own, or null when it is malformed. */
 function toRow(e: UsageEvent): Row | null {
   if (!UUID_RE.test(e.apiKeyId) || !UUID_RE.test(e.organizationId)) return null;
@@ -120,11 +153,13 @@ function toRow(e: UsageEvent): Row | null {
     endpoint: clip(e.endpoint, 512) ?? "",
     method: clip(e.method, 16) ?? "",
     statusCode: e.statusCode,
-    responseTimeMs: int(e.responseTimeMs),
+    // The rollup bounds (lib/validation/usage.ts) count on latencies of at most this.
+    responseTimeMs: Math.min(MAX_EVENT_RESPONSE_TIME_MS, int(e.responseTimeMs)),
     tokens: int(e.tokens),
     costUsd: e.costUsd !== undefined && COST_RE.test(e.costUsd) ? e.costUsd : "0",
-    ipAddress: clip(e.ipAddress, 64),
-    userAgent: clip(e.userAgent, 512),
+    // Taken from request headers, so whatever a client sent: made storable, never refused.
+    ipAddress: storable(clip(e.ipAddress, 64)),
+    userAgent: storable(clip(e.userAgent, 512)),
     errorCode: clip(e.errorCode, 64),
     errorMessage: clip(e.errorMessage, 1000),
     createdAt,
@@ -143,14 +178,88 @@ function describeError(e: unknown): string {
   return `${err?.name ?? "Error"}${code ? ` ${code}` : ""}: ${first ?? ""}`;
 }
 
+/** The SQLSTATE of a database error, through Prisma's driver-adapter wrapping; or undefined. */
+export function sqlStateOf(e: unknown): string | undefined {
+  const err = e as {
+    code?: unknown;
+    message?: unknown;
+    cause?: { code?: unknown };
+    meta?: { driverAdapterError?: { cause?: { originalCode?: unknown; code?: unknown } } };
+  };
+  const adapter = err?.meta?.driverAdapterError?.cause;
+  const fromMessage = /Code: `([0-9A-Z]{5})`/.exec(String(err?.message ?? ""))?.[1];
+  for (const c of [
+    adapter?.originalCode,
+    adapter?.code,
+    fromMessage,
+    err?.cause?.code,
+    err?.code,
+  ]) {
+    // Prisma's own codes (P2010 ...) look like SQLSTATEs; they are not.
+    if (typeof c === "string" && /^[0-9A-Z]{5}$/.test(c) && !/^P\d{4}$/.test(c)) return c;
+  }
+  return undefined;
+}
+
 function isForeignKeyViolation(e: unknown): boolean {
-  const err = e as { code?: string; message?: string; cause?: { code?: string } };
+  const err = e as { code?: string; message?: string };
   return (
-    err?.code === "P2003" ||
-    err?.code === "23503" ||
-    err?.cause?.code === "23503" ||
-    /foreign key/i.test(String(err?.message))
+    sqlStateOf(e) === "23503" || err?.code === "P2003" || /foreign key/i.test(String(err?.message))
   );
+}
+
+/**
+ * Why the database refused a row on its own, from the SQLSTATE (see DroppedByReason). Orphans are
+ * told by looking their key up (withoutOrphans), not by the error.
+ */
+function refusalReason(e: unknown): "invalid_text" | "out_of_range" | "rejected" {
+  const state = sqlStateOf(e);
+  if (state === "22021" || state === "22P05") return "invalid_text";
+  if (state === "22003" || state === "22008" || state === "22001" || state === "54000") {
+    return "out_of_range";
+  }
+  return "rejected";
+}
+
+// Errors that say the database (or the way to it) failed, not the rows: retry the batch later.
+const CONNECTION_RE =
+  /ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|EHOSTUNREACH|ENOTFOUND|Connection terminated|connection (?:is )?closed|Can't reach database|timed? ?out|database system is (?:starting up|shutting down)|too many clients/i;
+
+/**
+ * "rows": the database refuses what these rows hold (data exception, integrity or cardinality
+ * violation, program limit); "database": it failed on its own (connection, resources, shutdown,
+ * deadlock, timeout); "unknown": neither said.
+ */
+function failureKind(e: unknown): "rows" | "database" | "unknown" {
+  const state = sqlStateOf(e);
+  if (state) {
+    const cls = state.slice(0, 2);
+    if (cls === "21" || cls === "22" || cls === "23" || cls === "54") return "rows";
+    return "database"; // 08 connection, 40 rollback/deadlock, 53 resources, 57 shutdown/cancel...
+  }
+  const err = e as { code?: string; message?: string; cause?: { code?: string } };
+  // P1xxx: cannot reach or authenticate to the database; P2024: pool timeout.
+  if (/^P1\d{3}$/.test(String(err?.code)) || err?.code === "P2024") return "database";
+  if (CONNECTION_RE.test(`${String(err?.message)} ${String(err?.code)} ${err?.cause?.code}`)) {
+    return "database";
+  }
+  return "unknown";
+}
+
+/** A batch (or what is left of it) that could not be written because the database failed. */
+class UnwrittenRows extends Error {
+  constructor(
+    readonly reason: unknown,
+    readonly rows: Row[],
+  ) {
+    super("usage batch not written");
+  }
+}
+
+interface Batch {
+  /** Drain order: batches are taken, and put back, in this order. */
+  seq: number;
+  rows: Row[];
 }
 
 const BACKOFF_MIN_MS = 1_000;
@@ -158,6 +267,10 @@ const BACKOFF_MAX_MS = 30_000;
 
 export class UsageRecorder {
   private buffer: Row[] = [];
+  /** Batches the database failed to take, oldest first; each is retried as its own unit. */
+  private retry: Batch[] = [];
+  private retryRows = 0;
+  private nextSeq = 0;
   private inFlight = 0;
   private writing = 0;
   private drainFailed = false;
@@ -183,6 +296,15 @@ export class UsageRecorder {
     batches: 0,
     failedFlushes: 0,
   };
+  private readonly droppedByReason: DroppedByReason = {
+    invalid_text: 0,
+    out_of_range: 0,
+    orphaned: 0,
+    rejected: 0,
+    malformed: 0,
+    buffer_full: 0,
+    shutdown: 0,
+  };
   private lastError?: string;
   private lastDropLog = 0;
 
@@ -207,10 +329,11 @@ export class UsageRecorder {
     const row = toRow(event);
     if (!row) {
       this.counters.invalid++;
+      this.droppedByReason.malformed++;
       return false;
     }
     if (this.closed || this.pending >= this.maxBuffer) {
-      this.drop(1, this.closed ? "recorder closed" : "buffer full");
+      this.drop(1, this.closed ? "shutdown" : "buffer_full");
       return false;
     }
     this.buffer.push(row);
@@ -240,7 +363,7 @@ export class UsageRecorder {
       // A drain of full batches is running: let its writers take the rest too, then make sure
       // nothing recorded before this call is left (the drain may have ended just now).
       this.drainAll = true;
-      return this.flushing.then(() => (this.buffer.length > 0 ? this.flush() : undefined));
+      return this.flushing.then(() => (this.queued > 0 ? this.flush() : undefined));
     }
     return this.startDrain(true);
   }
@@ -268,44 +391,60 @@ export class UsageRecorder {
         // logged by drain; try again
       }
     }
-    const lost = this.buffer.length;
+    const lost = this.queued;
     this.buffer = [];
+    this.retry = [];
+    this.retryRows = 0;
     if (lost > 0) {
       this.counters.dropped += lost;
+      this.droppedByReason.shutdown += lost;
       this.log(`usage-recorder: ${lost} usage events lost at shutdown (database unavailable)`);
     }
   }
 
   stats(): UsageRecorderStats {
-    return { pending: this.pending, ...this.counters, lastError: this.lastError };
+    return {
+      pending: this.pending,
+      ...this.counters,
+      droppedByReason: { ...this.droppedByReason },
+      lastError: this.lastError,
+    };
+  }
+
+  /** Waiting and not being written: the buffer and the batches waiting for a retry. */
+  private get queued(): number {
+    return this.buffer.length + this.retryRows;
   }
 
   private get pending(): number {
-    return this.buffer.length + this.inFlight;
+    return this.queued + this.inFlight;
   }
 
   private tick(): void {
-    if (this.buffer.length > 0 && !this.flushing && Date.now() >= this.retryAt) {
+    if (this.queued > 0 && !this.flushing && Date.now() >= this.retryAt) {
       void this.flush().catch(() => {});
     }
   }
 
-  private drop(n: number, why: string): void {
+  private drop(n: number, why: "buffer_full" | "shutdown"): void {
     this.counters.dropped += n;
+    this.droppedByReason[why] += n;
     const now = Date.now();
     if (now - this.lastDropLog >= 10_000) {
       this.lastDropLog = now;
-      this.log(`usage-recorder: dropping usage events (${why}); ${this.counters.dropped} so far`);
+      const text = why === "shutdown" ? "recorder closed" : "buffer full";
+      this.log(`usage-recorder: dropping usage events (${text}); ${this.counters.dropped} so far`);
     }
   }
 
   /**
-   * Writes until the buffer is empty (a drain started by flush, the timer or close) or holds
-   * less than a full batch (a drain started by a full batch), with up to `writers` batches in
-   * flight. A writer takes a partial batch only in the first kind and only when no other is
-   * writing (so concurrency never splits the stream into small batches); otherwise it waits for
-   * the next batch to finish. The first failure stops
-   * every writer (its batch goes back to the front of the buffer) and rejects the drain.
+   * Writes until nothing is queued (a drain started by flush, the timer or close) or the buffer
+   * holds less than a full batch and no retry waits (a drain started by a full batch), with up to
+   * `writers` batches in flight. A writer takes a partial batch only in the first kind and only
+   * when no other is writing (so concurrency never splits the stream into small batches);
+   * otherwise it waits for the next batch to finish. The first failure of the database stops
+   * every writer (what its batch had left goes back, in order, as its own unit) and rejects the
+   * drain; refused rows never fail it (see write).
    */
   private async drain(): Promise<void> {
     this.drainFailed = false;
@@ -318,23 +457,33 @@ export class UsageRecorder {
 
   private async writer(): Promise<void> {
     while (
-      (this.buffer.length >= (this.drainAll ? 1 : this.batchSize) || this.writing > 0) &&
+      (this.retry.length > 0 ||
+        this.buffer.length >= (this.drainAll ? 1 : this.batchSize) ||
+        this.writing > 0) &&
       !this.drainFailed
     ) {
-      if (this.writing > 0 && this.buffer.length < this.batchSize) {
+      if (this.retry.length === 0 && this.writing > 0 && this.buffer.length < this.batchSize) {
         await new Promise<void>((resolve) => this.batchDone.push(resolve));
         continue;
       }
-      const batch = this.buffer.splice(0, this.batchSize);
-      this.inFlight += batch.length;
+      const retried = this.retry.shift();
+      if (retried) this.retryRows -= retried.rows.length;
+      const batch = retried ?? { seq: this.nextSeq++, rows: this.buffer.splice(0, this.batchSize) };
+      const size = batch.rows.length;
+      this.inFlight += size;
       this.writing++;
       try {
-        await this.write(batch);
+        await this.write(batch.rows);
         this.consecutiveFailures = 0;
         this.retryAt = 0;
       } catch (e) {
+        const failure = e instanceof UnwrittenRows ? e : new UnwrittenRows(e, batch.rows);
         this.drainFailed = true;
-        this.buffer = batch.concat(this.buffer); // keep order; fits: it was counted as pending
+        // Back in drain order, as its own unit; fits: it was counted as pending.
+        const back = { seq: batch.seq, rows: failure.rows };
+        const at = this.retry.findIndex((b) => b.seq > back.seq);
+        this.retry.splice(at < 0 ? this.retry.length : at, 0, back);
+        this.retryRows += back.rows.length;
         this.counters.failedFlushes++;
         this.consecutiveFailures++;
         const backoff = Math.min(
@@ -342,41 +491,102 @@ export class UsageRecorder {
           BACKOFF_MIN_MS * 2 ** (this.consecutiveFailures - 1),
         );
         this.retryAt = Date.now() + backoff;
-        this.lastError = describeError(e);
+        this.lastError = describeError(failure.reason);
         this.log(
-          `usage-recorder: writing ${batch.length} usage events failed (${this.lastError}); ` +
-            `${this.buffer.length} kept, retry in ${backoff} ms`,
+          `usage-recorder: writing ${back.rows.length} usage events failed (${this.lastError}); ` +
+            `${this.queued} kept, retry in ${backoff} ms`,
         );
-        throw e;
+        throw failure.reason;
       } finally {
-        this.inFlight -= batch.length;
+        this.inFlight -= size;
         this.writing--;
         for (const wake of this.batchDone.splice(0)) wake();
       }
     }
   }
 
+  /**
+   * Writes a batch; events the database refuses on their own are dropped (counted and logged),
+   * every other one is written. Throws UnwrittenRows (what is left) when the database fails.
+   */
   private async write(batch: Row[]): Promise<void> {
     const db = typeof this.dbSource === "function" ? await this.dbSource() : this.dbSource;
-    let written: number;
+    // Pieces still to write, in order: the batch, or the halves of a piece the database refused.
+    const pieces: Row[][] = [batch];
+    const dropped = new Map<string, number>();
     try {
-      written = await this.writeBatch(db, batch);
+      while (pieces.length > 0) {
+        const piece = pieces[0] as Row[];
+        try {
+          const written = await this.writeBatch(db, piece); // not `+= await`: writers race
+          this.counters.written += written;
+          pieces.shift();
+        } catch (e) {
+          if (!(await this.blameRows(db, e))) throw e;
+          pieces.shift();
+          if (isForeignKeyViolation(e)) {
+            const kept = await this.withoutOrphans(db, piece, dropped);
+            if (kept.length < piece.length) {
+              if (kept.length > 0) pieces.unshift(kept);
+              continue;
+            }
+          }
+          if (piece.length === 1) {
+            this.refuse(piece[0] as Row, refusalReason(e), dropped);
+            continue;
+          }
+          const half = Math.ceil(piece.length / 2);
+          pieces.unshift(piece.slice(0, half), piece.slice(half));
+        }
+      }
     } catch (e) {
-      if (!isForeignKeyViolation(e)) throw e;
-      // A key (or organization) was deleted after its events were recorded: drop those.
-      const keyIds = [...new Set(batch.map((r) => r.apiKeyId))];
-      const alive = await db.apiKey.findMany({
-        where: { id: { in: keyIds } },
-        select: { id: true, organizationId: true },
-      });
-      const live = new Set(alive.map((k) => `${k.id}/${k.organizationId}`));
-      const kept = batch.filter((r) => live.has(`${r.apiKeyId}/${r.organizationId}`));
-      this.counters.orphaned += batch.length - kept.length;
-      if (kept.length === batch.length) throw e;
-      written = kept.length > 0 ? await this.writeBatch(db, kept) : 0;
+      throw new UnwrittenRows(e, pieces.flat());
+    } finally {
+      for (const [what, n] of dropped) {
+        this.log(`usage-recorder: dropped ${n} usage event${n === 1 ? "" : "s"} of ${what}`);
+      }
     }
-    this.counters.written += written;
     this.counters.batches++;
+  }
+
+  /** Whether a failed write is the rows' fault (see the top of this file). */
+  private async blameRows(db: UsageDb, e: unknown): Promise<boolean> {
+    const kind = failureKind(e);
+    if (kind !== "unknown") return kind === "rows";
+    try {
+      await db.$queryRaw`SELECT 1`;
+      return true; // the database answers, yet refuses these rows
+    } catch {
+      return false;
+    }
+  }
+
+  /** The rows whose key still exists; the others are dropped as orphaned. */
+  private async withoutOrphans(
+    db: UsageDb,
+    rows: Row[],
+    dropped: Map<string, number>,
+  ): Promise<Row[]> {
+    const keyIds = [...new Set(rows.map((r) => r.apiKeyId))];
+    const alive = await db.apiKey.findMany({
+      where: { id: { in: keyIds } },
+      select: { id: true, organizationId: true },
+    });
+    const live = new Set(alive.map((k) => `${k.id}/${k.organizationId}`));
+    const kept: Row[] = [];
+    for (const r of rows) {
+      if (live.has(`${r.apiKeyId}/${r.organizationId}`)) kept.push(r);
+      else this.refuse(r, "orphaned", dropped);
+    }
+    return kept;
+  }
+
+  /** Drops one refused event: counted by reason, logged by organization, key and reason. */
+  private refuse(row: Row, reason: keyof DroppedByReason, dropped: Map<string, number>): void {
+    this.droppedByReason[reason]++;
+    if (reason === "orphaned") this.counters.orphaned++;
+    const what = `organization ${row.organizationId} key ${row.apiKeyId} (${reason})`;
+    dropped.set(what, (dropped.get(what) ?? 0) + 1);
   }
 
   /**

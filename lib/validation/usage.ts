@@ -1,13 +1,53 @@
 // Usage shapes: the report query and its answer, and reported usage events.
-import { DateTimeInputSchema, DateTimeSchema, UuidSchema } from "./common";
+import { DateTimeInputSchema, DateTimeSchema, FieldIssueSchema, UuidSchema } from "./common";
+import { safeText } from "./text";
 import { z } from "./zod";
 
 export const MAX_USAGE_EVENTS = 1000;
-/** Money is a decimal string, never a float: up to 8 integer and 6 fraction digits. */
+
+// Bounds of one reported event: what its ApiKeyUsage columns hold AND what the rollups it is
+// added to (prisma/schema.prisma UsageRollup, written by usage-rollup-repository.ts) can sum at
+// the largest plan's most (PRODUCT.md section 4: ENTERPRISE, 10,000 requests per minute per key,
+// 1,000 active keys), so metering can never fail for a value we accepted.
+//   events per organization per minute <= 10,000 req x 1,000 keys x 1,001 events per request
+//     (up to 1,000 reported plus the request's own metering event, which carries no tokens or
+//     cost and whose latency the recorder caps at MAX_EVENT_RESPONSE_TIME_MS)  = 1.001e10
+//   a day's rollup (the ORGANIZATION level sums every key):  x 1,440 min  = 1.44144e13 events
+//   a month's sum of day rollups (31 days)                                 = 4.4685e14 events
+//   tokens:       UsageRollup.tokens BigInt (max 9.223e18): day 600,000 x 1.44144e13 = 8.65e18  OK
+//                 (ApiKeyUsage.tokens Int, max 2.147e9: OK)
+//   latency:      UsageRollup.latencySumMs BigInt: day 600,000 ms x 1.44144e13 = 8.65e18        OK
+//                 (ApiKeyUsage.responseTimeMs Int: OK)
+//   cost:         UsageRollup.costUsd Decimal(20,6) (max 99,999,999,999,999.999999 < 1e14):
+//                 day 5 x 1.44144e13 = 7.21e13                                                 OK
+//                 (ApiKeyUsage.costUsd Decimal(14,6), max 99,999,999.999999: OK)
+//   requests, status counts, billable, latencyCounts, requestCount: BigInt, a day's 1.44e13 OK.
+// A month is not a stored rollup: reads sum day rollups (usage-repository.ts). At this rate no
+// sensible bound keeps a month inside the day columns' types (it would take <= $0.22, <= 20,600
+// tokens and <= 20.6 s per event); reads sum tokens and latency as numeric (no overflow) and cast
+// the month's cost to numeric(20,6), which at the very most could overflow (see the report of
+// this change). The monthly quota (ENTERPRISE 100,000,000 requests) keeps real months far lower.
+export const MAX_EVENT_RESPONSE_TIME_MS = 600_000;
+export const MAX_EVENT_TOKENS = 600_000;
+export const MAX_EVENT_COST_USD = 5;
+
+/** Money is a decimal string, never a float: up to 6 fraction digits (totals may be large). */
 export const MoneySchema = z
   .string()
-  .regex(/^\d{1,8}(\.\d{1,6})?$/, 'A decimal amount in USD as a string, e.g. "0.0025".')
+  .regex(/^\d{1,20}(\.\d{1,6})?$/, 'A decimal amount in USD as a string, e.g. "0.0025".')
   .openapi({ example: "0.0025" });
+
+/** One event's cost: a decimal string from 0 to MAX_EVENT_COST_USD, up to 6 fraction digits. */
+export const EventCostSchema = z
+  .string()
+  .regex(
+    /^(?:[0-4](?:\.\d{1,6})?|5(?:\.0{1,6})?)$/,
+    `A decimal amount in USD as a string, from 0 to ${MAX_EVENT_COST_USD} with up to 6 fraction digits, e.g. "0.0025".`,
+  )
+  .openapi({
+    example: "0.0025",
+    description: `USD, at most ${MAX_EVENT_COST_USD}.000000 per event (split a larger charge into several events).`,
+  });
 
 export const UsageQuerySchema = z.object({
   from: DateTimeInputSchema.optional().openapi({ description: "Default: 30 days before `to`." }),
@@ -44,15 +84,14 @@ export const UsageReportSchema = z
 
 export const UsageEventSchema = z
   .object({
-    endpoint: z.string().min(1).max(200).openapi({ example: "/v1/completions" }),
-    method: z
-      .string()
+    endpoint: safeText({ min: 1, max: 200 }).openapi({ example: "/v1/completions" }),
+    method: safeText({ min: 1, max: 10 })
       .regex(/^[A-Z]{1,10}$/, "An HTTP method in capitals, e.g. GET.")
       .openapi({ example: "POST" }),
     statusCode: z.int().min(100).max(599),
-    responseTimeMs: z.int().min(0).max(3_600_000),
-    tokens: z.int().min(0).max(1_000_000_000).optional(),
-    costUsd: MoneySchema.optional(),
+    responseTimeMs: z.int().min(0).max(MAX_EVENT_RESPONSE_TIME_MS),
+    tokens: z.int().min(0).max(MAX_EVENT_TOKENS).optional(),
+    costUsd: EventCostSchema.optional(),
     occurredAt: DateTimeInputSchema.optional().openapi({
       description: "Default: when received. At most 5 minutes ahead, at most 30 days back.",
     }),
@@ -64,6 +103,33 @@ export const UsageEventsBodySchema = z
   .object({ events: z.array(UsageEventSchema).min(1).max(MAX_USAGE_EVENTS) })
   .openapi("UsageEventsRequest");
 
+/**
+ * What POST /usage/events parses first: only the list's bounds. Each event is then checked on its
+ * own against UsageEventSchema, so one bad event refuses itself, not the batch; the OpenAPI
+ * document shows UsageEventsBodySchema.
+ */
+export const UsageEventsIntakeSchema = z.object({
+  events: z.array(z.unknown()).min(1).max(MAX_USAGE_EVENTS),
+});
+
+export const UsageEventRefusalSchema = z
+  .object({
+    index: z.int().min(0).openapi({ description: "The event's position in `events`." }),
+    code: z.enum(["VALIDATION_FAILED", "UNAVAILABLE"]).openapi({
+      description:
+        "`VALIDATION_FAILED`: the event breaks a rule (see issues); `UNAVAILABLE`: usage intake is full or shutting down, send the event again later.",
+    }),
+    issues: z.array(FieldIssueSchema).openapi({
+      description: "What is wrong, by field path (`events.3.costUsd`).",
+    }),
+  })
+  .openapi("UsageEventRefusal");
+
 export const UsageEventsAcceptedSchema = z
-  .object({ accepted: z.int() })
+  .object({
+    accepted: z.int().openapi({ description: "Events accepted and queued for writing." }),
+    refused: z.array(UsageEventRefusalSchema).openapi({
+      description: "Every event not accepted, with why; empty when all were accepted.",
+    }),
+  })
   .openapi("UsageEventsAccepted");
