@@ -49,6 +49,7 @@ function errorsOf(route: AnyRoute): Record<number, ResponseConfig> {
     add("INSUFFICIENT_SCOPE", "ORG_INACTIVE", "RATE_LIMITED", "QUOTA_EXCEEDED");
   }
   if (route.path === "/api/v1/keys/verify") add("RATE_LIMITED");
+  if (route.path === "/api/v1/usage/events") add("UNAVAILABLE");
   if (route.params || route.query) add("NOT_FOUND");
   if (route.method === "POST" && route.path === "/api/v1/keys")
     add("FORBIDDEN", "KEY_LIMIT_REACHED", "ORG_INACTIVE");

@@ -43,5 +43,16 @@ export const HealthSchema = z
     status: z.enum(["ok", "degraded"]),
     database: z.enum(["ok", "unavailable"]),
     time: DateTimeSchema,
+    metering: z
+      .object({
+        pending: z.int().openapi({ description: "Usage events waiting to be written." }),
+        written: z.int(),
+        droppedByReason: z.record(z.string(), z.int()).openapi({
+          description:
+            "Usage events not written since start, by reason: `invalid_text`, `out_of_range` (the database refused the event alone), `orphaned` (its key was deleted), `rejected` (any other refusal), `malformed`, `buffer_full`, `shutdown`.",
+          example: { invalid_text: 0, out_of_range: 0, orphaned: 0, buffer_full: 0 },
+        }),
+      })
+      .openapi({ description: "This instance's usage recorder." }),
   })
   .openapi("Health");

@@ -536,7 +536,7 @@ describe("usage", () => {
     }));
     const r = await api.call("POST", "/api/v1/usage/events", { key: k, body: { events } });
     expect(r.status).toBe(202);
-    expect(r.body).toEqual({ accepted: 1000 });
+    expect(r.body).toEqual({ accepted: 1000, refused: [] });
     problem(
       await api.call("POST", "/api/v1/usage/events", {
         key: k,
@@ -561,6 +561,10 @@ describe("usage", () => {
     });
     problem(bad, 422, "VALIDATION_FAILED");
     expect(bad.body.issues.map((i: any) => i.path)).toContain("events.0.costUsd");
+    expect(bad.body.refused.map((x: any) => [x.index, x.code, x.issues[0].path])).toEqual([
+      [0, "VALIDATION_FAILED", "events.0.costUsd"],
+      [1, "VALIDATION_FAILED", "events.1.occurredAt"],
+    ]);
     let report: any;
     for (let i = 0; i < 40; i++) {
       report = await api.call(

@@ -1,5 +1,6 @@
 // /api/v1/health: no key needed. (/api/v1/openapi.json is served by lib/openapi.)
 import { KeywardError } from "@/lib/errors";
+import { getUsageRecorder } from "@/lib/services/usage-recorder";
 import { HealthSchema } from "@/lib/validation/common";
 import { defineRoute } from "../route";
 
@@ -21,10 +22,12 @@ export const healthRoute = defineRoute({
       database = "unavailable";
     }
     if (database !== "ok") ctx.status = 503;
+    const { pending, written, droppedByReason } = getUsageRecorder().stats();
     return {
       status: database === "ok" ? ("ok" as const) : ("degraded" as const),
       database,
       time: new Date().toISOString(),
+      metering: { pending, written, droppedByReason: { ...droppedByReason } },
     };
   },
 });

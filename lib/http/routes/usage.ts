@@ -1,11 +1,8 @@
 // /api/v1/usage (report) and /api/v1/usage/events (a service reports its own calls).
-import type { z } from "zod";
 import { KeywardError } from "@/lib/errors";
 import { getUsageReport } from "@/lib/services/api-key-service";
-import { toFieldIssues } from "@/lib/validation/issues";
+import { acceptUsageEvents } from "@/lib/services/usage-intake";
 import {
-  type UsageEventRefusalSchema,
-  UsageEventSchema,
   UsageEventsAcceptedSchema,
   UsageEventsBodySchema,
   UsageEventsIntakeSchema,
@@ -30,11 +27,6 @@ export const usageReportRoute = defineRoute({
     getUsageReport(ctx.db, ctx.auth.key.organizationId, ctx.query, visibilityOf(ctx.auth)),
 });
 
-const FUTURE_SLACK_MS = 5 * 60_000;
-const MAX_AGE_MS = 30 * 86_400_000;
-
-type Refusal = z.input<typeof UsageEventRefusalSchema>;
-
 /**
  * Each event is checked on its own (PRODUCT.md section 8: one bad event never stops the others):
  * the answer says how many were accepted and, per refused event, its index and why. Nothing is
@@ -56,55 +48,7 @@ export const usageEventsRoute = defineRoute({
   output: UsageEventsAcceptedSchema,
   status: 202,
   async handler(ctx) {
-    const now = Date.now();
-    const key = ctx.auth.key;
-    const refused: Refusal[] = [];
-    let accepted = 0;
-    ctx.body.events.forEach((raw, index) => {
-      const where = `events.${index}`;
-      const parsed = UsageEventSchema.safeParse(raw);
-      if (!parsed.success) {
-        refused.push({
-          index,
-          code: "VALIDATION_FAILED",
-          issues: toFieldIssues(parsed.error, where).slice(0, 10),
-        });
-        return;
-      }
-      const e = parsed.data;
-      const at = e.occurredAt ? new Date(e.occurredAt) : new Date(now);
-      const late = at.getTime() < now - MAX_AGE_MS;
-      if (late || at.getTime() > now + FUTURE_SLACK_MS) {
-        const message = late
-          ? "More than 30 days in the past."
-          : "More than 5 minutes in the future.";
-        refused.push({
-          index,
-          code: "VALIDATION_FAILED",
-          issues: [{ path: `${where}.occurredAt`, message }],
-        });
-        return;
-      }
-      const kept = meter({
-        apiKeyId: key.id,
-        organizationId: key.organizationId,
-        endpoint: e.endpoint,
-        method: e.method,
-        statusCode: e.statusCode,
-        responseTimeMs: e.responseTimeMs,
-        tokens: e.tokens,
-        costUsd: e.costUsd,
-        createdAt: at,
-      });
-      if (kept) accepted++;
-      else {
-        refused.push({
-          index,
-          code: "UNAVAILABLE",
-          issues: [{ path: where, message: "Usage intake is full; send this event again later." }],
-        });
-      }
-    });
+    const { accepted, refused } = acceptUsageEvents(ctx.body.events, ctx.auth.key, meter);
     if (accepted === 0) {
       const full = refused.some((r) => r.code === "UNAVAILABLE");
       throw new KeywardError(
