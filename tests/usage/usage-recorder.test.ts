@@ -173,6 +173,80 @@ describe.each(testDbKinds)("usage recorder (%s)", (kind) => {
     await recorder.close();
   });
 
+  it("retries a failed batch as its own unit, never merged with newer events", async () => {
+    const key = await freshKey();
+    const sizes: number[] = [];
+    let down = true;
+    const flaky: UsageDb = {
+      apiKey: db.prisma.apiKey,
+      $queryRaw: (async (...args: Parameters<UsageDb["$queryRaw"]>) => {
+        if (down) throw new Error("Connection terminated unexpectedly");
+        const r = (await db.prisma.$queryRaw(...args)) as { inserted: bigint }[];
+        sizes.push(Number(r[0]?.inserted));
+        return r;
+      }) as UsageDb["$queryRaw"],
+    };
+    const recorder = new UsageRecorder({
+      db: flaky,
+      flushIntervalMs: 0,
+      batchSize: 4,
+      log: () => {},
+    });
+    for (let i = 0; i < 3; i++) recorder.record(event(key, i));
+    await expect(recorder.flush()).rejects.toThrow(/Connection terminated/);
+    for (let i = 3; i < 8; i++) recorder.record(event(key, i));
+    down = false;
+    await recorder.flush();
+    // The failed 3 alone, then the newer events in batches of 4: not [4, 4].
+    expect(sizes).toEqual([3, 4, 1]);
+    expect(recorder.stats()).toMatchObject({ pending: 0, written: 8, failedFlushes: 1 });
+    await recorder.close();
+  });
+
+  it("an unexplained error while the database answers: bisects and drops only that event", async () => {
+    const key = await freshKey();
+    const logs: string[] = [];
+    let statements = 0;
+    const picky: UsageDb = {
+      apiKey: db.prisma.apiKey,
+      $queryRaw: ((...args: Parameters<UsageDb["$queryRaw"]>) => {
+        statements++;
+        const sql = args[0] as unknown as { values?: unknown[] };
+        // A Prisma.Sql holds its parameters in `values` (the probe, a template, holds none).
+        const values = Array.isArray(sql.values) ? sql.values : [];
+        const poisoned = values.some((v) => Array.isArray(v) && v.includes("/poison"));
+        // No SQLSTATE, nothing that says "connection": only the rows can tell.
+        if (poisoned) return Promise.reject(new Error("something odd happened"));
+        return db.prisma.$queryRaw(...args);
+      }) as UsageDb["$queryRaw"],
+    };
+    const recorder = new UsageRecorder({
+      db: picky,
+      flushIntervalMs: 0,
+      batchSize: 64,
+      log: (m) => logs.push(m),
+    });
+    for (let i = 0; i < 64; i++) {
+      recorder.record(event(key, i, i === 37 ? { endpoint: "/poison" } : {}));
+    }
+    await recorder.flush();
+    expect(recorder.stats()).toMatchObject({
+      pending: 0,
+      written: 63,
+      failedFlushes: 0,
+      droppedByReason: { rejected: 1, invalid_text: 0, out_of_range: 0, orphaned: 0 },
+    });
+    // The batch fails and is probed; then at each of log2(64) = 6 levels one good half is
+    // written and one bad half fails and is probed, the last being the event alone.
+    expect(statements).toBe(2 + 6 * 3);
+    expect(await db.prisma.apiKeyUsage.count({ where: { apiKeyId: key } })).toBe(63);
+    expect((await db.prisma.apiKey.findUnique({ where: { id: key } }))?.requestCount).toBe(63n);
+    expect(logs).toEqual([
+      `usage-recorder: dropped 1 usage event of organization ${orgId} key ${key} (rejected)`,
+    ]);
+    await recorder.close();
+  });
+
   it("with two writers: two batches in flight, every event written once, failures kept", async () => {
     const key = await freshKey();
     let inFlight = 0;
@@ -251,7 +325,11 @@ describe.each(testDbKinds)("usage recorder (%s)", (kind) => {
     expect(kept).toBe(100);
     expect(full.stats()).toMatchObject({ dropped: 50, pending: 100 });
     await full.close(); // still down: what was kept is lost, and counted
-    expect(full.stats()).toMatchObject({ dropped: 150, pending: 0 });
+    expect(full.stats()).toMatchObject({
+      dropped: 150,
+      pending: 0,
+      droppedByReason: { buffer_full: 50, shutdown: 100 },
+    });
 
     const waiting = new UsageRecorder({
       db: db.prisma,
@@ -273,7 +351,12 @@ describe.each(testDbKinds)("usage recorder (%s)", (kind) => {
     recorder.record(event(live, 3));
     await db.prisma.apiKey.delete({ where: { id: doomed } });
     await recorder.flush();
-    expect(recorder.stats()).toMatchObject({ written: 2, orphaned: 1, pending: 0 });
+    expect(recorder.stats()).toMatchObject({
+      written: 2,
+      orphaned: 1,
+      pending: 0,
+      droppedByReason: { orphaned: 1 },
+    });
     expect(await db.prisma.apiKeyUsage.count({ where: { apiKeyId: live } })).toBe(2);
     await recorder.close();
   });
@@ -297,7 +380,11 @@ describe.each(testDbKinds)("usage recorder (%s)", (kind) => {
       ),
     ).toBe(true);
     await recorder.close();
-    expect(recorder.stats()).toMatchObject({ invalid: 2, written: 1 });
+    expect(recorder.stats()).toMatchObject({
+      invalid: 2,
+      written: 1,
+      droppedByReason: { malformed: 2 },
+    });
     const row = await db.prisma.apiKeyUsage.findFirstOrThrow({ where: { apiKeyId: key } });
     expect(row.costUsd.toString()).toBe("0");
     expect(row.responseTimeMs).toBe(13);
