@@ -1,7 +1,8 @@
 // Metering off the request's hot path. record() only validates and pushes into a
 // bounded in-memory buffer. A full batch (500 events; 5,000 on PostgreSQL) starts writing full
 // batches; the timer (every second), flush() and close() write everything, the last batch
-// partial. One statement per batch: it inserts the batch into ApiKeyUsage and,
+// partial. One statement per batch (per piece of it, when the database refuses some of its rows:
+// see the failure policy): it inserts the batch into ApiKeyUsage and,
 // from the rows it inserted, adds them to the usage rollups (hour and day, see
 // usage-rollup-repository.ts) and moves each key's lastUsedAt (max) and requestCount (sum),
 // so a key is written at most once per batch, never once per request.
@@ -18,11 +19,12 @@
 // at once: one batch's raw insert runs beside another's rollup upsert. Concurrent batches lock
 // shared rollup rows in primary-key order, so they wait for each other, never deadlock.
 //
-// Buffer policy: at most `maxBuffer` (50,000) events wait, counting the batch being
-// written. When that is full, record() refuses the event and counts it as dropped
+// Buffer policy: at most `maxBuffer` (50,000) events wait, counting the batches being
+// written or waiting for a retry. When that is full, record() refuses the event and counts it as
+// dropped (buffer_full)
 // (it cannot wait: it is synchronous); recordAsync() instead waits for a flush to make
 // room (backpressure) and drops only if that flush fails. The buffer fills only when
-// writes fail or fall far behind, so drops mean "the database is down", and say so.
+// writes fail or fall far behind, so these drops mean "the database is down", and say so.
 //
 // Failure policy: a failure is either the database's (connection lost, shutting down, a deadlock
 // or timeout: retrying later helps) or the rows' (the database refuses what they hold: NUL or
