@@ -21,9 +21,8 @@
 //
 // Buffer policy: at most `maxBuffer` (50,000) events wait, counting the batches being
 // written or waiting for a retry. When that is full, record() refuses the event and counts it as
-// dropped (buffer_full)
-// (it cannot wait: it is synchronous); recordAsync() instead waits for a flush to make
-// room (backpressure) and drops only if that flush fails. The buffer fills only when
+// dropped (buffer_full; it cannot wait: it is synchronous); recordAsync() instead waits for a
+// flush to make room (backpressure) and drops only if that flush fails. The buffer fills only when
 // writes fail or fall far behind, so these drops mean "the database is down", and say so.
 //
 // Failure policy: a failure is either the database's (connection lost, shutting down, a deadlock
