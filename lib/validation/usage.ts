@@ -24,9 +24,10 @@ export const MAX_USAGE_EVENTS = 1000;
 //   requests, status counts, billable, latencyCounts, requestCount: BigInt, a day's 1.44e13 OK.
 // A month is not a stored rollup: reads sum day rollups (usage-repository.ts). At this rate no
 // sensible bound keeps a month inside the day columns' types (it would take <= $0.22, <= 20,600
-// tokens and <= 20.6 s per event); reads sum tokens and latency as numeric (no overflow) and cast
-// the month's cost to numeric(20,6), which at the very most could overflow (see the report of
-// this change). The monthly quota (ENTERPRISE 100,000,000 requests) keeps real months far lower.
+// tokens and <= 20.6 s per event). Reads sum tokens and latency as numeric (no overflow) and cast
+// the month's cost to numeric(20,6), which only a month at the very most could overflow: a limit
+// of reading, never of writing. The monthly quota (ENTERPRISE 100,000,000 requests) keeps real
+// months far lower.
 export const MAX_EVENT_RESPONSE_TIME_MS = 600_000;
 export const MAX_EVENT_TOKENS = 600_000;
 export const MAX_EVENT_COST_USD = 5;
