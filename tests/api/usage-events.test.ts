@@ -70,7 +70,12 @@ describe("POST /api/v1/usage/events, event by event", () => {
   it("answers 422 with every event's refusal when none is accepted", async () => {
     const r = await api.call("POST", "/api/v1/usage/events", {
       key: api.fx.keys.admin.key,
-      body: { events: [{ ...good(0), endpoint: "/x\u0000" }, { ...good(1), statusCode: 99 }] },
+      body: {
+        events: [
+          { ...good(0), endpoint: "/x\u0000" },
+          { ...good(1), statusCode: 99 },
+        ],
+      },
     });
     expect(r.status).toBe(422);
     expect(r.headers.get("content-type")).toContain("application/problem+json");
