@@ -5,11 +5,17 @@ import { AuthError, CredentialsSignin } from "next-auth";
 import { z } from "zod";
 import { signIn, signOut } from "@/auth";
 import { clientAddress } from "@/lib/auth/client-address";
-import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from "@/lib/auth/password";
 import { signInThrottle } from "@/lib/auth/sign-in-throttle";
 import { getDb } from "@/lib/db";
 import { isKeywardError } from "@/lib/errors";
 import { signUp } from "@/lib/services/user-service";
+import {
+  EmailSchema,
+  OrganizationNameSchema,
+  PASSWORD_MAX_LENGTH,
+  PasswordSchema,
+  PersonNameSchema,
+} from "@/lib/validation/accounts";
 import { safeRedirectPath } from "./redirect-target";
 
 export type AuthFormState = {
@@ -20,7 +26,7 @@ export type AuthFormState = {
 };
 
 const SignInInput = z.object({
-  email: z.email("Enter an email address.").max(254),
+  email: EmailSchema,
   password: z.string().min(1, "Enter your password.").max(PASSWORD_MAX_LENGTH),
 });
 
@@ -71,13 +77,10 @@ export async function signInAction(_prev: AuthFormState, form: FormData): Promis
 }
 
 const SignUpInput = z.object({
-  name: z.string().trim().min(1, "Enter your name.").max(100),
-  email: z.email("Enter an email address.").max(254),
-  password: z
-    .string()
-    .min(PASSWORD_MIN_LENGTH, `Use at least ${PASSWORD_MIN_LENGTH} characters.`)
-    .max(PASSWORD_MAX_LENGTH, `Use at most ${PASSWORD_MAX_LENGTH} characters.`),
-  organizationName: z.string().trim().min(2, "Name your organization.").max(100),
+  name: PersonNameSchema,
+  email: EmailSchema,
+  password: PasswordSchema,
+  organizationName: OrganizationNameSchema,
 });
 
 export async function signUpAction(_prev: AuthFormState, form: FormData): Promise<AuthFormState> {

@@ -41,13 +41,21 @@ export function KeyFilters({
   environment,
   status,
   q,
+  error,
 }: {
   environment?: string;
   status?: string;
   q?: string;
+  /** Why the search was not used, shown under the form. */
+  error?: string;
 }) {
   return (
     <search>
+      {error ? (
+        <p className="mb-2 text-sm text-danger" data-testid="key-search-error">
+          {error}
+        </p>
+      ) : null}
       <form method="get" className="mb-4 flex flex-col gap-2 sm:flex-row sm:items-end">
         <div className="relative flex-1">
           <label htmlFor="key-search" className="sr-only">

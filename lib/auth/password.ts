@@ -4,8 +4,8 @@ import { hash, verify } from "@node-rs/argon2";
 
 const OPTIONS = { algorithm: 2 /* Argon2id */, memoryCost: 19456, timeCost: 2, parallelism: 1 };
 
-export const PASSWORD_MIN_LENGTH = 10;
-export const PASSWORD_MAX_LENGTH = 200;
+// The bounds live with the other account fields (lib/validation/accounts.ts).
+export { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from "@/lib/validation/accounts";
 
 export function hashPassword(password: string): Promise<string> {
   return hash(password, OPTIONS);

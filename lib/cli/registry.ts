@@ -3,6 +3,20 @@
 import { z } from "zod";
 import type { Db } from "@/lib/db";
 import type { Actor } from "@/lib/services/actor";
+import {
+  EmailSchema,
+  OrganizationNameSchema,
+  OrganizationSlugRefSchema,
+  OrganizationSlugSchema,
+  PasswordSchema,
+  PersonNameSchema,
+} from "@/lib/validation/accounts";
+import {
+  KeyNameSchema,
+  RATE_LIMIT_PER_MINUTE_MAX,
+  RevokeReasonSchema,
+  ScopesSchema,
+} from "@/lib/validation/keys";
 
 export interface CommandContext {
   via: "local" | "socket";
@@ -29,6 +43,11 @@ const required = (what: string) => ({
   error: (iss: { input: unknown }) => (iss.input === undefined ? `${what} is required` : undefined),
 });
 
+// The flags' bounds are the API's and the dashboard's (lib/validation); `flag` only words the
+// missing case for the command line.
+const flag = <S extends z.ZodType<unknown, string>>(name: string, schema: S) =>
+  z.string(required(name)).pipe(schema);
+
 function define<S extends z.ZodType>(spec: CommandSpec<S>): CommandSpec<S> {
   return spec;
 }
@@ -38,13 +57,10 @@ export const COMMANDS = {
     usage: "--name NAME --email EMAIL [--plan FREE|PRO|ENTERPRISE] [--slug SLUG]",
     options: str(["name", "email", "plan", "slug"]),
     schema: z.object({
-      name: z.string(required("--name")).trim().min(1, "must not be empty").max(100),
-      email: z.email({
-        error: (iss) =>
-          iss.input === undefined ? "--email is required" : "is not a valid email address",
-      }),
+      name: flag("--name", OrganizationNameSchema),
+      email: flag("--email", EmailSchema),
       plan: z.enum(["FREE", "PRO", "ENTERPRISE"]).default("FREE"),
-      slug: z.string().optional(),
+      slug: OrganizationSlugSchema.optional(),
     }),
     async run(input, { db }) {
       const { createOrganization } = await import("@/lib/services/org-service");
@@ -60,14 +76,11 @@ export const COMMANDS = {
     usage: "--email EMAIL --password PASSWORD --org SLUG [--role OWNER|ADMIN|VIEWER] [--name NAME]",
     options: str(["email", "password", "org", "role", "name"]),
     schema: z.object({
-      email: z.email({
-        error: (iss) =>
-          iss.input === undefined ? "--email is required" : "is not a valid email address",
-      }),
-      password: z.string(required("--password")).min(10, "must be at least 10 characters"),
-      org: z.string(required("--org")).min(1),
+      email: flag("--email", EmailSchema),
+      password: flag("--password", PasswordSchema),
+      org: flag("--org", OrganizationSlugRefSchema),
       role: z.enum(["OWNER", "ADMIN", "VIEWER"]).default("ADMIN"),
-      name: z.string().optional(),
+      name: PersonNameSchema.optional(),
     }),
     async run(input, { db }) {
       const { createUserInOrganization } = await import("@/lib/services/user-service");
@@ -90,8 +103,8 @@ export const COMMANDS = {
       "--org SLUG --name NAME --env live|test [--scopes a,b] [--expires ISO-DATE|30d] [--rate-limit N]",
     options: str(["org", "name", "env", "scopes", "expires", "rate-limit"]),
     schema: z.object({
-      org: z.string(required("--org")).min(1),
-      name: z.string(required("--name")).trim().min(1, "must not be empty").max(100),
+      org: flag("--org", OrganizationSlugRefSchema),
+      name: flag("--name", KeyNameSchema),
       env: z.enum(["live", "test"], {
         error: (iss) => (iss.input === undefined ? "--env is required" : "must be live or test"),
       }),
@@ -105,7 +118,8 @@ export const COMMANDS = {
                 .map((x) => x.trim())
                 .filter(Boolean)
             : [],
-        ),
+        )
+        .pipe(ScopesSchema),
       expires: z
         .string()
         .optional()
@@ -115,7 +129,9 @@ export const COMMANDS = {
           const d = rel
             ? new Date(Date.now() + Number(rel[1]) * (rel[2] === "d" ? 86_400_000 : 3_600_000))
             : new Date(s);
-          if (Number.isNaN(d.getTime())) {
+          // Within what a timestamp column and the key service take (it refuses past dates and
+          // more than 10 years ahead with its own message).
+          if (Number.isNaN(d.getTime()) || d.getUTCFullYear() < 1970 || d.getUTCFullYear() > 9999) {
             ctx.addIssue({
               code: "custom",
               message: "must be an ISO date or a duration like 30d / 12h",
@@ -124,7 +140,7 @@ export const COMMANDS = {
           }
           return d;
         }),
-      "rate-limit": z.coerce.number().int().positive().max(1_000_000).optional(),
+      "rate-limit": z.coerce.number().int().min(1).max(RATE_LIMIT_PER_MINUTE_MAX).optional(),
     }),
     async run(input, { db }) {
       const { getOrganizationBySlug } = await import("@/lib/services/org-service");
@@ -154,7 +170,7 @@ export const COMMANDS = {
     usage: "--org SLUG [--env live|test] [--status ACTIVE|REVOKED|EXPIRED] [--limit N]",
     options: str(["org", "env", "status", "limit"]),
     schema: z.object({
-      org: z.string(required("--org")).min(1),
+      org: flag("--org", OrganizationSlugRefSchema),
       env: z.enum(["live", "test"]).optional(),
       status: z.enum(["ACTIVE", "REVOKED", "EXPIRED"]).optional(),
       limit: z.coerce.number().int().min(1).max(100_000).default(100),
@@ -193,8 +209,8 @@ export const COMMANDS = {
       id: z.uuid({
         error: (iss) => (iss.input === undefined ? "--id is required" : "is not a key id"),
       }),
-      reason: z.string(required("--reason")).trim().min(1, "must not be empty").max(500),
-      org: z.string().optional(),
+      reason: flag("--reason", RevokeReasonSchema),
+      org: OrganizationSlugRefSchema.optional(),
     }),
     async run(input, { db }) {
       const { revokeKeyById } = await import("@/lib/services/api-key-service");

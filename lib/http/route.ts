@@ -8,6 +8,7 @@ import { KeywardError, notFound } from "@/lib/errors";
 import type { RateLimitResult } from "@/lib/ratelimit/types";
 import type { CachedKey } from "@/lib/services/key-cache";
 import { toFieldIssues } from "@/lib/validation/issues";
+import { isCleanText, UNSAFE_TEXT_MESSAGE } from "@/lib/validation/text";
 import { authenticate, rejectKeyInUrl } from "./auth";
 import { meter } from "./metering";
 import { errorToProblem } from "./problem";
@@ -125,11 +126,24 @@ function parseWith<S extends Schema>(schema: S, input: unknown, where: string): 
   );
 }
 
+// A query string is single-line text whatever the route's schema says of a parameter (some
+// schemas are owned elsewhere), so a NUL or control character never reaches a query.
 function queryObject(url: URL): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = {};
+  const unsafe = new Set<string>();
   for (const [k, v] of url.searchParams) {
+    if (!isCleanText(v) || !isCleanText(k)) unsafe.add(isCleanText(k) ? `query.${k}` : "query");
     const prev = out[k];
     out[k] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [prev, v];
+  }
+  if (unsafe.size) {
+    throw new KeywardError(
+      "VALIDATION_FAILED",
+      "The request query has invalid fields; see issues.",
+      {
+        issues: [...unsafe].slice(0, 50).map((path) => ({ path, message: UNSAFE_TEXT_MESSAGE })),
+      },
+    );
   }
   return out;
 }

@@ -19,9 +19,8 @@ import {
 } from "@/lib/repositories/organization-repository";
 import { isUniqueViolation } from "@/lib/repositories/shared";
 import { userRepository } from "@/lib/repositories/user-repository";
+import { isOrganizationSlug, ORGANIZATION_SLUG_RE } from "@/lib/validation/accounts";
 import type { Actor } from "./actor";
-
-const SLUG_RE = /^[a-z0-9](?:[a-z0-9-]{0,46}[a-z0-9])?$/;
 
 /** Slugs that are routes of the app, never an organization's. */
 export const RESERVED_SLUGS = new Set([
@@ -93,7 +92,7 @@ export async function createOrganizationInTx(
     });
   }
   if (input.slug !== undefined) {
-    if (!SLUG_RE.test(input.slug) || RESERVED_SLUGS.has(input.slug)) {
+    if (!ORGANIZATION_SLUG_RE.test(input.slug) || RESERVED_SLUGS.has(input.slug)) {
       throw new KeywardError("VALIDATION_FAILED", "The slug is not usable.", {
         issues: [
           { path: "slug", message: "Lowercase letters, digits and dashes; not a reserved word." },
@@ -162,6 +161,7 @@ export async function getMembershipBySlug(
   userId: string,
   slug: string,
 ): Promise<{ organization: Organization; role: Role } | null> {
+  if (!isOrganizationSlug(slug)) return null;
   const organization = await organizationRepository.getBySlug(db, slug);
   if (!organization) return null;
   const role = await membershipRepository.getRole(db, organization.id, userId);
@@ -352,12 +352,13 @@ export async function getOrganizationBySlugOrNull(
   db: Db,
   slug: string,
 ): Promise<Organization | null> {
+  if (!isOrganizationSlug(slug)) return null;
   return organizationRepository.getBySlug(db, slug);
 }
 
 /** The organization, or NOT_FOUND. */
 export async function getOrganizationBySlug(db: Db, slug: string): Promise<Organization> {
-  const org = await organizationRepository.getBySlug(db, slug);
+  const org = isOrganizationSlug(slug) ? await organizationRepository.getBySlug(db, slug) : null;
   if (!org) throw notFound("organization");
   return org;
 }

@@ -1,6 +1,7 @@
 // API key shapes, written once: request parsing, the derived update (`.partial()`), the output
 // filter (what leaves the server) and the OpenAPI document all come from these.
 import { DateTimeInputSchema, DateTimeSchema, UuidSchema } from "./common";
+import { safeText } from "./text";
 import { z } from "./zod";
 
 export const KNOWN_SCOPES = ["keys:read", "keys:write", "usage:read", "usage:write"] as const;
@@ -32,17 +33,22 @@ export type EnvironmentName = z.infer<typeof EnvironmentSchema>;
 export const KeyStatusSchema = z.enum(["active", "revoked", "expired"]).openapi("KeyStatus");
 export type KeyStatusName = z.infer<typeof KeyStatusSchema>;
 
-export const KeyNameSchema = z
-  .string()
-  .trim()
-  .min(1)
-  .max(100)
-  .openapi({ example: "billing-service" });
+export const KEY_NAME_MAX = 100;
+export const KeyNameSchema = safeText({
+  min: 1,
+  max: KEY_NAME_MAX,
+  messages: {
+    min: "Name the key, e.g. billing-service.",
+    max: `Use at most ${KEY_NAME_MAX} characters.`,
+  },
+}).openapi({ example: "billing-service" });
 
+/** A per-key limit: a 32-bit `Int` column, and far above any plan's. */
+export const RATE_LIMIT_PER_MINUTE_MAX = 1_000_000;
 export const RateLimitPerMinuteSchema = z
   .int()
   .min(1)
-  .max(1_000_000)
+  .max(RATE_LIMIT_PER_MINUTE_MAX)
   .nullable()
   .openapi({ description: "Requests per minute for this key; null means the plan's limit." });
 
@@ -75,8 +81,17 @@ export const UpdateKeyBodySchema = KeyFieldsSchema.omit({ environment: true })
   .openapi("UpdateKeyRequest");
 export type UpdateKeyBody = z.infer<typeof UpdateKeyBodySchema>;
 
+export const REVOKE_REASON_MAX = 500;
+/** Why a key was revoked, for the audit log: free text, line breaks allowed. */
+export const RevokeReasonSchema = safeText({
+  min: 1,
+  max: REVOKE_REASON_MAX,
+  multiline: true,
+  messages: { max: `Use at most ${REVOKE_REASON_MAX} characters.` },
+}).openapi({ example: "Leaked in a CI log." });
+
 export const RevokeKeyBodySchema = z
-  .object({ reason: z.string().trim().min(1).max(500).optional() })
+  .object({ reason: RevokeReasonSchema.optional() })
   .openapi("RevokeKeyRequest");
 
 export const GRACE_PERIODS = { none: 0, "1h": 3_600, "24h": 86_400, "7d": 604_800 } as const;
@@ -89,16 +104,22 @@ export const RotateKeyBodySchema = z
   .object({ gracePeriod: GracePeriodSchema.default("24h") })
   .openapi("RotateKeyRequest");
 
+/** An opaque page cursor (base64url), as `nextCursor` gives it. */
+export const CursorSchema = z
+  .string()
+  .min(1)
+  .max(200)
+  .regex(/^[A-Za-z0-9_-]+$/, "Not a cursor this API gave out.")
+  .openapi({ description: "`nextCursor` of the previous page." });
+
+/** The dashboard's search by key name: what a name may hold, possibly empty. */
+export const KeySearchSchema = safeText({ max: KEY_NAME_MAX });
+
 export const ListKeysQuerySchema = z.object({
   environment: EnvironmentSchema.optional(),
   status: KeyStatusSchema.optional(),
   limit: z.coerce.number().int().min(1).max(100).default(20),
-  cursor: z
-    .string()
-    .min(1)
-    .max(200)
-    .optional()
-    .openapi({ description: "`nextCursor` of the previous page." }),
+  cursor: CursorSchema.optional(),
 });
 export type ListKeysQuery = z.infer<typeof ListKeysQuerySchema>;
 
@@ -146,9 +167,13 @@ export const VerifyBodySchema = z
       .string()
       .max(512)
       .openapi({ example: "pk_live_3q2-7wE9yXbQm0fJdLr8sVt1uZk4nHc6aPg5oIe_x9Q_" }),
-    scopes: z.array(z.string().min(1).max(64)).max(MAX_SCOPES).optional().openapi({
-      description: "Scopes the key must all hold.",
-    }),
+    scopes: z
+      .array(safeText({ min: 1, max: 64, trim: false }))
+      .max(MAX_SCOPES)
+      .optional()
+      .openapi({
+        description: "Scopes the key must all hold.",
+      }),
   })
   .openapi("VerifyRequest");
 export type VerifyBody = z.infer<typeof VerifyBodySchema>;

@@ -17,6 +17,12 @@ const NUL_RE = /\u0000/;
 export const UNSAFE_TEXT_MESSAGE =
   "Must not contain NUL, control characters or unpaired surrogates.";
 
+// The same rules as JSON Schema patterns, for the OpenAPI document (unpaired surrogates cannot be
+// written in a pattern; the description in docs/api.md says so).
+export const CLEAN_TEXT_PATTERN = "^[^\\u0000-\\u001F\\u007F]*$";
+export const CLEAN_MULTILINE_TEXT_PATTERN =
+  "^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F]*$";
+
 /** True when PostgreSQL can store `s` in a text column (no NUL, well-formed UTF-16). */
 export function isStorableText(s: string): boolean {
   return !NUL_RE.test(s) && s.isWellFormed();
@@ -39,11 +45,24 @@ export interface SafeTextOptions {
   multiline?: boolean;
   /** Trim surrounding white space before the length checks; default true. */
   trim?: boolean;
+  /** Messages for people (dashboard forms, CLI) when too short or too long; zod's otherwise. */
+  messages?: { min?: string; max?: string };
 }
 
-/** A string field with length bounds that PostgreSQL can store, refusing control characters. */
-export function safeText({ min = 0, max, multiline = false, trim = true }: SafeTextOptions) {
+/**
+ * A string field with length bounds that PostgreSQL can store, refusing control characters. The
+ * bounds and the pattern show in the OpenAPI document.
+ */
+export function safeText({
+  min = 0,
+  max,
+  multiline = false,
+  trim = true,
+  messages,
+}: SafeTextOptions) {
   const base = trim ? z.string().trim() : z.string();
-  const bounded = (min > 0 ? base.min(min) : base).max(max);
-  return bounded.refine((s) => isCleanText(s, multiline), UNSAFE_TEXT_MESSAGE);
+  const bounded = (min > 0 ? base.min(min, messages?.min) : base).max(max, messages?.max);
+  return bounded
+    .refine((s) => isCleanText(s, multiline), UNSAFE_TEXT_MESSAGE)
+    .openapi({ pattern: multiline ? CLEAN_MULTILINE_TEXT_PATTERN : CLEAN_TEXT_PATTERN });
 }

@@ -316,6 +316,60 @@ describe("keys", () => {
     );
   });
 
+  it("text the database cannot store (NUL, lone surrogates, control characters) is 422 with the field path, everywhere", async () => {
+    const k = api.fx.keys.admin.key;
+    const made = await api.call("POST", "/api/v1/keys", { key: k, body: { name: "text-rules" } });
+    expect(made.status).toBe(201);
+    const id = made.body.id;
+    const cases: [string, string, unknown, string][] = [
+      ["POST", "/api/v1/keys", { name: "a\u0000b" }, "name"],
+      ["POST", "/api/v1/keys", { name: "\uD800" }, "name"],
+      ["POST", "/api/v1/keys", { name: "bell\u0007" }, "name"],
+      ["POST", "/api/v1/keys", { name: "two\nlines" }, "name"],
+      ["POST", "/api/v1/keys", { name: "x", scopes: ["keys:read\u0000"] }, "scopes.0"],
+      ["POST", "/api/v1/keys", { name: "x", rateLimitPerMinute: 2 ** 31 }, "rateLimitPerMinute"],
+      ["POST", "/api/v1/keys", { name: "x", rateLimitPerMinute: 1.5 }, "rateLimitPerMinute"],
+      ["PATCH", `/api/v1/keys/${id}`, { name: "x\u0000" }, "name"],
+      ["PATCH", `/api/v1/keys/${id}`, { name: "x\uDC00y" }, "name"],
+      ["DELETE", `/api/v1/keys/${id}`, { reason: "leaked\u0000" }, "reason"],
+      ["DELETE", `/api/v1/keys/${id}`, { reason: "\uD800" }, "reason"],
+      ["DELETE", `/api/v1/keys/${id}`, { reason: "esc\u001B[2J" }, "reason"],
+      ["POST", "/api/v1/keys/verify", { key: "pk_live_x", scopes: ["a\u0000"] }, "scopes.0"],
+    ];
+    for (const [method, path, body, field] of cases) {
+      const r = await api.call(method, path, { key: k, body });
+      problem(r, 422, "VALIDATION_FAILED");
+      expect(
+        r.body.issues.map((i: any) => i.path),
+        `${method} ${path}`,
+      ).toContain(field);
+    }
+    // Query strings: the list's cursor and the usage report's endpoint filter.
+    for (const [path, field] of [
+      ["/api/v1/keys?cursor=abc%00def", "query.cursor"],
+      ["/api/v1/keys?cursor=not%20a%20cursor", "query.cursor"],
+      ["/api/v1/usage?endpoint=%2Fv1%00", "query.endpoint"],
+      ["/api/v1/usage?endpoint=%0A", "query.endpoint"],
+    ]) {
+      const r = await api.call("GET", path, { key: k });
+      problem(r, 422, "VALIDATION_FAILED");
+      expect(
+        r.body.issues.map((i: any) => i.path),
+        path,
+      ).toContain(field);
+    }
+    // A multi-line reason is fine (line breaks and tabs), and the key is untouched by the above.
+    const revoked = await api.call("DELETE", `/api/v1/keys/${id}`, {
+      key: k,
+      body: { reason: "leaked:\n\tin a CI log" },
+    });
+    expect(revoked.status).toBe(200);
+    expect(revoked.body).toMatchObject({
+      name: "text-rules",
+      revokedReason: "leaked:\n\tin a CI log",
+    });
+  });
+
   it("a test key creates test keys only, and sees only test keys", async () => {
     const t = api.fx.keys.test.key;
     const made = await api.call("POST", "/api/v1/keys", { key: t, body: { name: "t2" } });
@@ -691,6 +745,33 @@ describe("public routes", () => {
       "patch",
     ]);
     expect(r.body.components.schemas.CreateKeyRequest.properties.name).toBeDefined();
+  });
+
+  it("GET /openapi.json shows the bounds: lengths, numeric ranges and the text pattern", async () => {
+    const { components, paths } = (await api.call("GET", "/api/v1/openapi.json")).body;
+    const create = components.schemas.CreateKeyRequest.properties;
+    expect(create.name).toMatchObject({
+      minLength: 1,
+      maxLength: 100,
+      pattern: expect.any(String),
+    });
+    // The pattern says what the server refuses: control characters.
+    const pattern = new RegExp(create.name.pattern, "u");
+    expect(pattern.test("billing-service")).toBe(true);
+    expect(pattern.test("a\u0000b")).toBe(false);
+    expect(pattern.test("two\nlines")).toBe(false);
+    expect(create.rateLimitPerMinute).toMatchObject({ minimum: 1, maximum: 1_000_000 });
+    expect(create.scopes).toMatchObject({ maxItems: 50 });
+    expect(create.scopes.items).toMatchObject({ maxLength: 64, pattern: expect.any(String) });
+    const reason = components.schemas.RevokeKeyRequest.properties.reason;
+    expect(reason).toMatchObject({ minLength: 1, maxLength: 500 });
+    expect(new RegExp(reason.pattern, "u").test("two\nlines")).toBe(true);
+    expect(new RegExp(reason.pattern, "u").test("nul\u0000")).toBe(false);
+    const list = Object.fromEntries(
+      paths["/api/v1/keys"].get.parameters.map((p: any) => [p.name, p.schema]),
+    );
+    expect(list.limit).toMatchObject({ minimum: 1, maximum: 100 });
+    expect(list.cursor).toMatchObject({ maxLength: 200, pattern: expect.any(String) });
   });
 
   it("GET /docs renders the reference from the app itself (no external assets)", async () => {

@@ -5,6 +5,7 @@ import { getDb } from "@/lib/db";
 import { isKeywardError } from "@/lib/errors";
 import { userActor } from "@/lib/services/actor";
 import { createOrganization } from "@/lib/services/org-service";
+import { EmailSchema, OrganizationNameSchema } from "@/lib/validation/accounts";
 import { currentUser } from "../_lib/access";
 
 export type NewOrgState = {
@@ -15,8 +16,8 @@ export type NewOrgState = {
 };
 
 const NewOrgInput = z.object({
-  name: z.string().trim().min(2, "Name your organization.").max(100),
-  email: z.email("Enter a contact email for the organization.").max(254),
+  name: OrganizationNameSchema,
+  email: EmailSchema,
 });
 
 export async function createOrganizationAction(

@@ -12,7 +12,14 @@ import {
   rotateKeyFromDashboard,
   updateKeyFromDashboard,
 } from "@/lib/services/dashboard-keys";
-import { CUSTOM_SCOPE_RE, KNOWN_SCOPES, MAX_SCOPES } from "@/lib/validation/keys";
+import {
+  KeyNameSchema,
+  KNOWN_SCOPES,
+  MAX_SCOPES,
+  RATE_LIMIT_PER_MINUTE_MAX,
+  RevokeReasonSchema,
+  ScopeSchema,
+} from "@/lib/validation/keys";
 import { authorizeMember } from "../../_lib/access";
 
 type FieldErrors = Record<string, string[] | undefined>;
@@ -22,12 +29,6 @@ export type KeyActionState =
   | { ok: true; key?: string; apiKey: KeyView; message: string };
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
-
-const KeyName = z
-  .string()
-  .trim()
-  .min(1, "Name the key, e.g. billing-service.")
-  .max(100, "Use at most 100 characters.");
 
 /** A date input's value: the end of that UTC day, or null for "never". */
 const ExpiryDate = z
@@ -39,7 +40,7 @@ const ExpiryDate = z
   .refine((d) => d === null || d.getTime() > Date.now(), "Pick a date in the future.");
 
 const CreateKeyForm = z.object({
-  name: KeyName,
+  name: KeyNameSchema,
   environment: z.enum(["live", "test"], { error: "Choose live or test." }),
   scopes: z.array(z.enum(KNOWN_SCOPES, { error: "Unknown scope." })).max(KNOWN_SCOPES.length),
   expiresAt: ExpiryDate,
@@ -92,11 +93,7 @@ export async function createKeyAction(
 
 const RevokeKeyForm = z.object({
   keyId: z.uuid("Unknown key."),
-  reason: z
-    .string()
-    .trim()
-    .min(3, "Say why, in a few words (it goes into the audit log).")
-    .max(500, "Use at most 500 characters."),
+  reason: RevokeReasonSchema.min(3, "Say why, in a few words (it goes into the audit log)."),
   confirm: z.literal("on", { error: "Tick the box to confirm." }),
 });
 
@@ -172,19 +169,17 @@ export async function rotateKeyAction(
 
 const UpdateKeyForm = z.object({
   keyId: z.uuid("Unknown key."),
-  name: KeyName,
+  name: KeyNameSchema,
   // Built-in scopes and the key's own custom ones (the form lists both); the service checks again.
-  scopes: z
-    .array(z.string().regex(CUSTOM_SCOPE_RE, "A scope looks like resource:action."))
-    .max(MAX_SCOPES, `At most ${MAX_SCOPES} scopes.`),
+  scopes: z.array(ScopeSchema).max(MAX_SCOPES, `At most ${MAX_SCOPES} scopes.`),
   rateLimitPerMinute: z
     .string()
     .trim()
     .refine((v) => v === "" || /^\d{1,7}$/.test(v), "Use a whole number, or leave it empty.")
     .transform((v) => (v === "" ? null : Number(v)))
     .refine(
-      (n) => n === null || (n >= 1 && n <= 1_000_000),
-      "Between 1 and 1,000,000 requests per minute, or empty for the plan's limit.",
+      (n) => n === null || (n >= 1 && n <= RATE_LIMIT_PER_MINUTE_MAX),
+      `Between 1 and ${RATE_LIMIT_PER_MINUTE_MAX.toLocaleString("en-US")} requests per minute, or empty for the plan's limit.`,
     ),
   // Absent when it cannot change (a rotated key) or was left as it was shown.
   expiresAt: ExpiryDate.optional(),

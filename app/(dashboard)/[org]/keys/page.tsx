@@ -17,6 +17,7 @@ import {
   type PagePosition,
   parsePagePosition,
 } from "@/lib/services/dashboard-pagination";
+import { KeySearchSchema } from "@/lib/validation/keys";
 import { firstParam, type OrgPageProps, requireMemberPage } from "../../_lib/access";
 
 export const metadata: Metadata = { title: "Keys · Keyward" };
@@ -27,11 +28,13 @@ export default async function KeysPage(props: OrgPageProps) {
   const { organization, role, searchParams: sp } = await requireMemberPage(props);
   const env = firstParam(sp.env);
   const status = firstParam(sp.status);
+  // A search no key name could match (too long, NUL, control characters) is ignored, and said so.
+  const search = KeySearchSchema.safeParse(firstParam(sp.q) ?? "");
   const filters: Search = {
     env: env === "live" || env === "test" ? env : undefined,
     status:
       status === "active" || status === "revoked" || status === "expired" ? status : undefined,
-    q: firstParam(sp.q)?.slice(0, 100) || undefined,
+    q: (search.success && search.data) || undefined,
   };
   const position = parsePagePosition(firstParam(sp.cursor), firstParam(sp.back));
   const manage = canManage(role);
@@ -42,7 +45,16 @@ export default async function KeysPage(props: OrgPageProps) {
         description={`Keys for ${organization.name}. A key is shown once, when it is created or rotated.`}
         actions={manage ? <CreateKeyButton slug={organization.slug} /> : null}
       />
-      <KeyFilters environment={filters.env} status={filters.status} q={filters.q} />
+      <KeyFilters
+        environment={filters.env}
+        status={filters.status}
+        q={filters.q}
+        error={
+          search.success
+            ? undefined
+            : "The search was ignored: use at most 100 characters and no control characters."
+        }
+      />
       <Suspense key={JSON.stringify([filters, position])} fallback={<TableSkeleton />}>
         <KeysList
           slug={organization.slug}

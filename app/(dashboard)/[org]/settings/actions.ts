@@ -11,6 +11,7 @@ import {
   removeMember,
   renameOrganization,
 } from "@/lib/services/org-service";
+import { EmailSchema, OrganizationNameSchema } from "@/lib/validation/accounts";
 import { authorizeMember } from "../../_lib/access";
 
 export type SettingsState = {
@@ -30,13 +31,7 @@ function failure(e: unknown, values?: Record<string, string>): SettingsState {
   return { ok: false, message: e.message, values };
 }
 
-const RenameInput = z.object({
-  name: z
-    .string()
-    .trim()
-    .min(2, "Use at least 2 characters.")
-    .max(100, "Use at most 100 characters."),
-});
+const RenameInput = z.object({ name: OrganizationNameSchema });
 
 export async function renameOrganizationAction(
   _prev: SettingsState,
@@ -65,7 +60,7 @@ export async function renameOrganizationAction(
 
 const RoleSchema = z.enum(["OWNER", "ADMIN", "VIEWER"], { error: "Choose a role." });
 const AddMemberInput = z.object({
-  email: z.email("Enter an email address.").max(254),
+  email: EmailSchema,
   role: RoleSchema,
 });
 
