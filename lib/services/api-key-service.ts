@@ -41,9 +41,10 @@ import { type Actor, actorLabel } from "./actor";
 import { type CachedKey, getKeyCache, type KeyCache } from "./key-cache";
 import {
   applyCeiling,
-  type CallerKey,
   type Ceiling,
+  changedOnly,
   checkSelfUpdate,
+  type KeyRights,
   keyCeiling,
   planCeiling,
 } from "./privilege-ceiling";
@@ -178,7 +179,7 @@ async function assertKeySlot(tx: Tx, org: Organization, now: Date, what: string)
   }
 }
 
-const asCaller = (k: ApiKeyRecord): CallerKey => ({
+const rightsOf = (k: ApiKeyRecord): KeyRights => ({
   environment: k.environment === "TEST" ? "test" : "live",
   scopes: k.scopes,
   expiresAt: k.expiresAt,
@@ -203,7 +204,7 @@ async function ceilingOf(
   const status = effectiveStatus(caller, now);
   if (status === "revoked") throw new KeywardError("KEY_REVOKED", "The calling key was revoked.");
   if (status === "expired") throw new KeywardError("KEY_EXPIRED", "The calling key has expired.");
-  return { ceiling: keyCeiling(asCaller(caller), org.rateLimitPerMinute), caller };
+  return { ceiling: keyCeiling(rightsOf(caller), org.rateLimitPerMinute), caller };
 }
 
 interface AuditEntry {
@@ -624,9 +625,9 @@ export async function updateKey(
     if (!org) throw notFound("key");
     const { ceiling, caller } = await ceilingOf(tx, actor, org, now);
     // A key never changes its own scopes, expiry or limit (its name it may).
-    if (caller?.id === key.id) patch = checkSelfUpdate(asCaller(caller), patch);
+    if (caller?.id === key.id) patch = checkSelfUpdate(rightsOf(caller), patch);
     if (ceiling) {
-      const { scopes, expiresAt, rateLimitPerMinute } = patch;
+      const { scopes, expiresAt, rateLimitPerMinute } = changedOnly(rightsOf(key), patch);
       applyCeiling(ceiling, { scopes, expiresAt, rateLimitPerMinute }, "update");
     }
     if (patch.expiresAt !== undefined && effectiveStatus(key, now) === "expired") {

@@ -3,8 +3,9 @@ import { describe, expect, it } from "vitest";
 import { isKeywardError, type KeywardError } from "@/lib/errors";
 import {
   applyCeiling,
-  type CallerKey,
+  changedOnly,
   checkSelfUpdate,
+  type KeyRights,
   keyCeiling,
   planCeiling,
 } from "./privilege-ceiling";
@@ -13,7 +14,7 @@ const day = 86_400_000;
 const now = Date.parse("2026-12-01T12:00:00Z");
 const in2d = new Date(now + 2 * day);
 
-const caller: CallerKey = {
+const caller: KeyRights = {
   environment: "live",
   scopes: ["keys:read", "keys:write"],
   expiresAt: in2d,
@@ -175,5 +176,26 @@ describe("checkSelfUpdate", () => {
       rateLimitPerMinute: 100,
     };
     expect(checkSelfUpdate(caller, patch)).toEqual({ name: "renamed" });
+  });
+});
+
+describe("changedOnly", () => {
+  it("keeps what changes and drops what a form sent back unchanged", () => {
+    const target = { ...caller, rateLimitPerMinute: 5000 };
+    expect(
+      changedOnly(target, {
+        scopes: ["keys:write", "keys:read"],
+        expiresAt: new Date(in2d.getTime()),
+        rateLimitPerMinute: 5000,
+      }),
+    ).toEqual({});
+    expect(changedOnly(target, { rateLimitPerMinute: null, scopes: ["keys:read"] })).toEqual({
+      rateLimitPerMinute: null,
+      scopes: ["keys:read"],
+    });
+    expect(changedOnly({ ...target, expiresAt: null }, { expiresAt: null })).toEqual({});
+    expect(changedOnly({ ...target, expiresAt: null }, { expiresAt: in2d })).toEqual({
+      expiresAt: in2d,
+    });
   });
 });

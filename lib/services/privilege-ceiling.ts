@@ -29,8 +29,8 @@ export interface Grant {
   rateLimitPerMinute?: number | null;
 }
 
-/** The calling key, as far as its rights go. */
-export interface CallerKey {
+/** A key as far as its rights go: the caller, or the key being changed. */
+export interface KeyRights {
   environment: "live" | "test";
   scopes: readonly string[];
   expiresAt: Date | null;
@@ -39,7 +39,7 @@ export interface CallerKey {
 }
 
 /** A key's ceiling: its own scopes, expiry, environment and effective limit. */
-export function keyCeiling(caller: CallerKey, planRateLimitPerMinute: number): Ceiling {
+export function keyCeiling(caller: KeyRights, planRateLimitPerMinute: number): Ceiling {
   return {
     kind: "key",
     scopes: [...caller.scopes],
@@ -131,29 +131,37 @@ export function applyCeiling(ceiling: Ceiling, grant: Grant, mode: "create" | "u
 export const SELF_LOCKED_FIELDS = ["scopes", "expiresAt", "rateLimitPerMinute"] as const;
 
 /**
+ * The patch without the scopes, expiry and limit it sends unchanged (the same set of scopes, the
+ * same instant, the same limit): a value a key already has is no grant, so the ceiling checks
+ * only what changes. A form that sends every field back then never trips on one it left alone.
+ */
+export function changedOnly<P extends Grant>(current: KeyRights, patch: P): P {
+  const out: P = { ...patch };
+  if (
+    patch.scopes !== undefined &&
+    patch.scopes.length === current.scopes.length &&
+    patch.scopes.every((s) => current.scopes.includes(s))
+  ) {
+    delete out.scopes;
+  }
+  if (
+    patch.expiresAt !== undefined &&
+    (patch.expiresAt?.getTime() ?? null) === (current.expiresAt?.getTime() ?? null)
+  ) {
+    delete out.expiresAt;
+  }
+  if (patch.rateLimitPerMinute === current.rateLimitPerMinute) delete out.rateLimitPerMinute;
+  return out;
+}
+
+/**
  * A key changing itself: any change to its scopes, expiry or limit is refused (sending the value
  * it already has is no change). Returns the patch without those unchanged fields.
  */
-export function checkSelfUpdate<P extends Grant>(current: CallerKey, patch: P): P {
-  const out: P = { ...patch };
-  if (patch.scopes !== undefined) {
-    const same =
-      patch.scopes.length === current.scopes.length &&
-      patch.scopes.every((s) => current.scopes.includes(s));
-    if (!same) throw selfRefusal("scopes");
-    delete out.scopes;
-  }
-  if (patch.expiresAt !== undefined) {
-    if ((patch.expiresAt?.getTime() ?? null) !== (current.expiresAt?.getTime() ?? null)) {
-      throw selfRefusal("expiresAt");
-    }
-    delete out.expiresAt;
-  }
-  if (patch.rateLimitPerMinute !== undefined) {
-    if (patch.rateLimitPerMinute !== current.rateLimitPerMinute) {
-      throw selfRefusal("rateLimitPerMinute");
-    }
-    delete out.rateLimitPerMinute;
+export function checkSelfUpdate<P extends Grant>(current: KeyRights, patch: P): P {
+  const out = changedOnly(current, patch);
+  for (const field of SELF_LOCKED_FIELDS) {
+    if (out[field] !== undefined) throw selfRefusal(field);
   }
   return out;
 }
