@@ -291,9 +291,12 @@ describe.each(targets.map((t) => [t.name, t] as const))("privilege ceiling on %s
 
   describe("another key, changed or rotated by a key", () => {
     it("PATCH of another key is held to the caller's scopes, expiry and limit", async () => {
+      const first = new Date(Date.now() + DAY).toISOString();
       const target = await call("POST", "/api/v1/keys", fx.forever.key, {
         name: "target",
         scopes: ["keys:read"],
+        expiresAt: first,
+        rateLimitPerMinute: 50,
       });
       expect(target.status).toBe(201);
       const path = `/api/v1/keys/${target.body.id}`;
@@ -302,21 +305,43 @@ describe.each(targets.map((t) => [t.name, t] as const))("privilege ceiling on %s
       refused(await call("PATCH", path, k, { expiresAt: far }), "expiresAt");
       refused(await call("PATCH", path, k, { expiresAt: null }), "expiresAt");
       refused(await call("PATCH", path, k, { rateLimitPerMinute: 101 }), "rateLimitPerMinute");
+      // null is the plan's 1,000 a minute, above the caller's 100.
       refused(await call("PATCH", path, k, { rateLimitPerMinute: null }), "rateLimitPerMinute");
       // Nothing changed, and a change within the caller's rights goes through.
       expect((await get(target.body.id)).body).toMatchObject({
         scopes: ["keys:read"],
-        expiresAt: null,
-        rateLimitPerMinute: null,
+        expiresAt: first,
+        rateLimitPerMinute: 50,
       });
-      const expiresAt = new Date(Date.now() + DAY).toISOString();
+      const expiresAt = new Date(Date.now() + 1.5 * DAY).toISOString();
       const ok = await call("PATCH", path, k, {
         scopes: KEYS_RW,
         expiresAt,
-        rateLimitPerMinute: 60,
+        rateLimitPerMinute: 100,
       });
       expect(ok.status, JSON.stringify(ok.body)).toBe(200);
-      expect(ok.body).toMatchObject({ scopes: KEYS_RW, expiresAt, rateLimitPerMinute: 60 });
+      expect(ok.body).toMatchObject({ scopes: KEYS_RW, expiresAt, rateLimitPerMinute: 100 });
+    });
+
+    it("a field sent back unchanged is no grant: a narrower key may rename a wider one", async () => {
+      // A key set up by a wider caller keeps what it has when a narrower key leaves it alone:
+      // sending a value back unchanged is no grant, so it is not refused either.
+      const wide = await call("POST", "/api/v1/keys", fx.forever.key, {
+        name: "wide",
+        scopes: ["keys:read"],
+      });
+      const path = `/api/v1/keys/${wide.body.id}`;
+      const same = await call("PATCH", path, fx.limited.key, {
+        name: "wide-renamed",
+        expiresAt: null,
+        rateLimitPerMinute: null,
+      });
+      expect(same.status, JSON.stringify(same.body)).toBe(200);
+      expect(same.body).toMatchObject({
+        name: "wide-renamed",
+        expiresAt: null,
+        rateLimitPerMinute: null,
+      });
     });
 
     it("a key rotates only keys it could have made: not wider scopes, not a longer life", async () => {
