@@ -137,7 +137,7 @@ async function newSignedInPage(browser: Browser, baseURL: string | undefined) {
 test.beforeAll(async ({ browser, baseURL }) => {
   adminPage = await newSignedInPage(browser, baseURL);
   captureActions(adminPage, (a, text) => {
-    if (text.includes("rateLimitPerMinute")) state.updateAction = a;
+    if (text.includes("expiresAtShown")) state.updateAction = a;
     else if (text.includes("environment")) state.createAction = a;
     if (text.includes("reason")) state.revokeAction = a;
     if (text.includes("gracePeriod")) state.rotateAction = a;
@@ -174,7 +174,16 @@ test("the create dialog shows field errors and asks before discarding an uncopie
   await dialog.getByTestId("create-key-submit").click();
   await expect(dialog.getByTestId("key-name-error")).toContainText("Name the key");
 
+  // An admin is bounded by the plan: a sign-up's organization is on FREE, 60 per minute.
   await dialog.locator("#key-name").fill("discard-check");
+  await dialog.locator("#key-rate-limit").fill("61");
+  await dialog.getByTestId("create-key-submit").click();
+  await expect(dialog.getByTestId("key-rate-limit-error")).toContainText(
+    "At most 60 requests per minute",
+  );
+  await expect(dialog.locator("#key-name")).toHaveValue("discard-check");
+  await expect(dialog.locator("#key-rate-limit")).toHaveValue("61");
+  await dialog.locator("#key-rate-limit").fill("");
   await dialog.getByTestId("create-key-submit").click();
   await expect(dialog.getByTestId("key-secret")).toBeVisible();
   await page.screenshot({ path: path.join(SHOTS, "create-dialog-key-1280.png") });
@@ -366,17 +375,25 @@ test("an admin edits a key's name, scopes, rate limit and expiry; the API and th
   await dialog.locator("#edit-key-rate-limit").fill("0");
   await dialog.getByTestId("edit-key-submit").click();
   await expect(dialog.getByTestId("edit-key-rate-limit-error")).toContainText("Between 1 and");
+  // Above the plan's limit (FREE: 60 per minute): a field error naming the limit.
+  await dialog.locator("#edit-key-rate-limit").fill("1000");
+  await dialog.getByTestId("edit-key-submit").click();
+  await expect(dialog.getByTestId("edit-key-rate-limit-error")).toContainText(
+    "At most 60 requests per minute: the organization's plan limit.",
+  );
 
   const expiry = new Date(Date.now() + 60 * 86_400_000).toISOString().slice(0, 10);
   await dialog.locator("#edit-key-name").fill("provisioner-2");
   await dialog.locator("#scope-usage\\:read").check();
-  await dialog.locator("#edit-key-rate-limit").fill("1000");
+  // Just under the plan's 60: the API must show the key's own limit, and the pagination flow
+  // below spends 49 requests a minute with this key.
+  await dialog.locator("#edit-key-rate-limit").fill("59");
   await dialog.locator("#edit-key-expires").fill(expiry);
   await dialog.getByTestId("edit-key-submit").click();
   await expect(dialog).toBeHidden();
   await expect(page.getByTestId("key-name")).toHaveText("provisioner-2");
   const facts = page.getByTestId("key-facts");
-  await expect(facts).toContainText("1,000 / min");
+  await expect(facts).toContainText("59 / min");
   await expect(facts).toContainText("usage:read");
   const expires = facts
     .locator("dl > div")
@@ -386,7 +403,7 @@ test("an admin edits a key's name, scopes, rate limit and expiry; the API and th
   // The key itself is unchanged, and the API sees the new name, scopes and limit at once.
   const res = await me(request, key);
   expect(res.status()).toBe(200);
-  expect(res.headers()["ratelimit-limit"]).toBe("1000");
+  expect(res.headers()["ratelimit-limit"]).toBe("59");
   const body = JSON.stringify(await res.json());
   expect(body).toContain("provisioner-2");
   expect(body).toContain("usage:read");
@@ -540,7 +557,7 @@ test("keys and the audit log page forward and back: Next, Previous, First page",
   request,
 }) => {
   // 24 more revoked keys (created and revoked through the API with the provisioner key, whose
-  // limit is now 1,000 a minute), so the revoked list has two pages and the audit log three.
+  // limit is now 59 a minute), so the revoked list has two pages and the audit log three.
   const auth = { Authorization: `Bearer ${state.provisionerKey}` };
   for (let i = 0; i < 24; i++) {
     const created = await request.post("/api/v1/keys", {

@@ -59,7 +59,7 @@ export function ScopeCheckboxes({
   );
 }
 
-export function CreateKeyButton({ slug }: { slug: string }) {
+export function CreateKeyButton({ slug, planRateLimit }: { slug: string; planRateLimit: number }) {
   const [open, setOpen] = useState(false);
   // A new form (and a fresh action state) each time the dialog opens; closing drops the key.
   const once = useCopyOnceDialog();
@@ -87,6 +87,7 @@ export function CreateKeyButton({ slug }: { slug: string }) {
         <CreateKeyForm
           key={once.generation}
           slug={slug}
+          planRateLimit={planRateLimit}
           copied={once.copied}
           onCopied={once.markCopied}
           onCreated={once.markShown}
@@ -100,8 +101,39 @@ export function CreateKeyButton({ slug }: { slug: string }) {
   );
 }
 
+/** The per-key rate limit input of the create and edit forms; the plan's limit is its maximum. */
+export function RateLimitField({
+  id,
+  planRateLimit,
+  defaultValue,
+  error,
+}: {
+  id: string;
+  planRateLimit: number;
+  defaultValue: string;
+  error?: string[];
+}) {
+  return (
+    <TextField
+      id={id}
+      name="rateLimitPerMinute"
+      label="Rate limit (requests per minute)"
+      type="number"
+      inputMode="numeric"
+      min={1}
+      max={planRateLimit}
+      step={1}
+      placeholder="Plan default"
+      defaultValue={defaultValue}
+      error={error}
+      hint={`Leave empty for the plan's limit (${planRateLimit.toLocaleString("en-US")} per minute), the most a key can have.`}
+    />
+  );
+}
+
 function CreateKeyForm({
   slug,
+  planRateLimit,
   copied,
   onCopied,
   onCreated,
@@ -109,6 +141,7 @@ function CreateKeyForm({
   onCancel,
 }: {
   slug: string;
+  planRateLimit: number;
   copied: boolean;
   onCopied: () => void;
   onCreated: () => void;
@@ -168,6 +201,14 @@ function CreateKeyForm({
         defaultValue={typeof values.expiresAt === "string" ? values.expiresAt : ""}
         error={errors.expiresAt}
         hint="End of that day, UTC. Leave empty for no expiry."
+      />
+      <RateLimitField
+        id="key-rate-limit"
+        planRateLimit={planRateLimit}
+        defaultValue={
+          typeof values.rateLimitPerMinute === "string" ? values.rateLimitPerMinute : ""
+        }
+        error={errors.rateLimitPerMinute}
       />
       <FormMessage>{!state.ok && !state.fieldErrors ? state.message : null}</FormMessage>
       <DialogFormFooter

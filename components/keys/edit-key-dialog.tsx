@@ -8,7 +8,7 @@ import { updateKeyAction } from "@/app/(dashboard)/[org]/keys/actions";
 import { Button } from "@/components/ui/button";
 import { Dialog, DialogFormFooter } from "@/components/ui/dialog";
 import { FormMessage, TextField } from "@/components/ui/field";
-import { ScopeCheckboxes } from "./create-key-dialog";
+import { RateLimitField, ScopeCheckboxes } from "./create-key-dialog";
 import { formatDateTime } from "./format";
 import { useKeyAction } from "./key-secret";
 
@@ -22,7 +22,15 @@ export interface EditableKey {
   rotatedToId: string | null;
 }
 
-export function EditKeyButton({ slug, apiKey }: { slug: string; apiKey: EditableKey }) {
+export function EditKeyButton({
+  slug,
+  apiKey,
+  planRateLimit,
+}: {
+  slug: string;
+  apiKey: EditableKey;
+  planRateLimit: number;
+}) {
   const [open, setOpen] = useState(false);
   const [generation, setGeneration] = useState(0);
   return (
@@ -44,7 +52,13 @@ export function EditKeyButton({ slug, apiKey }: { slug: string; apiKey: Editable
         description="The key itself stays the same; services using it need no change."
         testId="edit-key-dialog"
       >
-        <EditKeyForm key={generation} slug={slug} apiKey={apiKey} onClose={() => setOpen(false)} />
+        <EditKeyForm
+          key={generation}
+          slug={slug}
+          apiKey={apiKey}
+          planRateLimit={planRateLimit}
+          onClose={() => setOpen(false)}
+        />
       </Dialog>
     </>
   );
@@ -53,10 +67,12 @@ export function EditKeyButton({ slug, apiKey }: { slug: string; apiKey: Editable
 function EditKeyForm({
   slug,
   apiKey,
+  planRateLimit,
   onClose,
 }: {
   slug: string;
   apiKey: EditableKey;
+  planRateLimit: number;
   onClose: () => void;
 }) {
   const { state, action, pending, errors, values } = useKeyAction(updateKeyAction, (saved) => {
@@ -93,19 +109,11 @@ function EditKeyForm({
         custom={apiKey.scopes}
         error={errors.scopes}
       />
-      <TextField
+      <RateLimitField
         id="edit-key-rate-limit"
-        name="rateLimitPerMinute"
-        label="Rate limit (requests per minute)"
-        type="number"
-        inputMode="numeric"
-        min={1}
-        max={1_000_000}
-        step={1}
-        placeholder="Plan default"
+        planRateLimit={planRateLimit}
         defaultValue={text("rateLimitPerMinute", apiKey.rateLimitPerMinute?.toString() ?? "")}
         error={errors.rateLimitPerMinute}
-        hint="Leave empty for the plan's limit."
       />
       <TextField
         id="edit-key-expires"

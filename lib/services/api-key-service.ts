@@ -2,6 +2,7 @@
 // Route handlers, server actions and the CLI call it and nothing below it. Every change runs in
 // one transaction with its audit row; verify is data (a stable code), never an exception.
 import type { Db, Tx } from "@/lib/db";
+import type { Organization } from "@/lib/db/generated/client";
 import { KeywardError, notFound, validationFailed } from "@/lib/errors";
 import {
   generateKey,
@@ -38,6 +39,15 @@ import {
 import type { z } from "@/lib/validation/zod";
 import { type Actor, actorLabel } from "./actor";
 import { type CachedKey, getKeyCache, type KeyCache } from "./key-cache";
+import {
+  applyCeiling,
+  type Ceiling,
+  changedOnly,
+  checkSelfUpdate,
+  type KeyRights,
+  keyCeiling,
+  planCeiling,
+} from "./privilege-ceiling";
 
 export type EnvironmentInput = "live" | "test" | "LIVE" | "TEST";
 export type KeyView = KeyOutput;
@@ -134,17 +144,67 @@ function environmentOf(value: unknown): "live" | "test" {
 // ---------------------------------------------------------------------------------------------
 // Private adapters (see the report: want these as repository functions).
 
-/** Locks one row until the transaction ends (rotation and the key-limit check need it). */
+/**
+ * Locks one row until the transaction ends (rotation and the key-limit check need it). Always the
+ * organization before any of its keys, so two transactions never wait on each other in a circle.
+ * NO KEY UPDATE, not UPDATE: it still serializes every create, rotation and revival of one
+ * organization (two NO KEY UPDATE locks conflict), but not the foreign-key checks (KEY SHARE) of
+ * the usage recorder's inserts, which would otherwise wait on, or deadlock with, a rotation.
+ */
 async function lockRow(tx: Tx, table: "ApiKey" | "Organization", id: string): Promise<boolean> {
   const rows =
     table === "ApiKey"
       ? await tx.$queryRaw<
           { id: string }[]
-        >`SELECT id FROM "ApiKey" WHERE id = ${id}::uuid FOR UPDATE`
+        >`SELECT id FROM "ApiKey" WHERE id = ${id}::uuid FOR NO KEY UPDATE`
       : await tx.$queryRaw<
           { id: string }[]
-        >`SELECT id FROM "Organization" WHERE id = ${id}::uuid FOR UPDATE`;
+        >`SELECT id FROM "Organization" WHERE id = ${id}::uuid FOR NO KEY UPDATE`;
   return rows.length > 0;
+}
+
+/**
+ * Refuses one more active key past the plan's maximum. Active means status ACTIVE and not past
+ * its expiry, so a rotated key still inside its grace period counts. Call it only while holding
+ * the organization's row lock: then the count cannot change before this transaction commits.
+ */
+async function assertKeySlot(tx: Tx, org: Organization, now: Date, what: string): Promise<void> {
+  const active = await organizationRepository.getApiKeyCount(tx, org.id, now);
+  if (active >= org.maxActiveKeys) {
+    throw new KeywardError(
+      "KEY_LIMIT_REACHED",
+      `The organization has ${active} active keys (grace-period keys included), its plan's maximum; ${what}`,
+      { extra: { limit: org.maxActiveKeys } },
+    );
+  }
+}
+
+const rightsOf = (k: ApiKeyRecord): KeyRights => ({
+  environment: k.environment === "TEST" ? "test" : "live",
+  scopes: k.scopes,
+  expiresAt: k.expiresAt,
+  rateLimitPerMinute: k.rateLimitPerMinute,
+});
+
+/**
+ * What the actor may grant (lib/services/privilege-ceiling.ts): a key its own rights, read here
+ * inside the transaction rather than from the authentication cache; a dashboard user the plan's
+ * per-minute limit; the operator CLI and the system nothing (null: no ceiling).
+ */
+async function ceilingOf(
+  tx: Tx,
+  actor: Actor,
+  org: Organization,
+  now: Date,
+): Promise<{ ceiling: Ceiling | null; caller: ApiKeyRecord | null }> {
+  if (actor.type === "user") return { ceiling: planCeiling(org.rateLimitPerMinute), caller: null };
+  if (actor.type !== "key") return { ceiling: null, caller: null };
+  const caller = isUuid(actor.id) ? await apiKeyRepository.getById(tx, org.id, actor.id) : null;
+  if (!caller) throw new KeywardError("KEY_NOT_FOUND", "No such API key.");
+  const status = effectiveStatus(caller, now);
+  if (status === "revoked") throw new KeywardError("KEY_REVOKED", "The calling key was revoked.");
+  if (status === "expired") throw new KeywardError("KEY_EXPIRED", "The calling key has expired.");
+  return { ceiling: keyCeiling(rightsOf(caller), org.rateLimitPerMinute), caller };
 }
 
 interface AuditEntry {
@@ -194,10 +254,13 @@ export async function createKey(db: Db, input: CreateKeyInput, actor: Actor): Pr
   const name = check(KeyNameSchema, input.name, "name");
   const environment = environmentOf(input.environment);
   const scopes = check(ScopesSchema, input.scopes ?? [], "scopes");
-  const expiresAt = futureExpiry(toDate(input.expiresAt, "expiresAt"), now) ?? null;
-  const rateLimitPerMinute =
-    check(RateLimitPerMinuteSchema.optional(), input.rateLimitPerMinute, "rateLimitPerMinute") ??
-    null;
+  // undefined (not given) stays apart from null (never / the plan's) until the ceiling has seen it.
+  const givenExpiry = futureExpiry(toDate(input.expiresAt, "expiresAt"), now);
+  const givenLimit = check(
+    RateLimitPerMinuteSchema.optional(),
+    input.rateLimitPerMinute,
+    "rateLimitPerMinute",
+  );
   if (!isUuid(input.organizationId)) throw notFound("organization");
 
   const generated = generateKey(environment);
@@ -212,14 +275,17 @@ export async function createKey(db: Db, input: CreateKeyInput, actor: Actor): Pr
         "The organization is inactive; it cannot get new keys.",
       );
     }
-    const active = await organizationRepository.getApiKeyCount(tx, org.id, now);
-    if (active >= org.maxActiveKeys) {
-      throw new KeywardError(
-        "KEY_LIMIT_REACHED",
-        `The organization has ${active} active keys, its plan's maximum. Revoke one first.`,
-        { extra: { limit: org.maxActiveKeys } },
-      );
-    }
+    const { ceiling } = await ceilingOf(tx, actor, org, now);
+    const grant = ceiling
+      ? applyCeiling(
+          ceiling,
+          { environment, scopes, expiresAt: givenExpiry, rateLimitPerMinute: givenLimit },
+          "create",
+        )
+      : { expiresAt: givenExpiry, rateLimitPerMinute: givenLimit };
+    const expiresAt = grant.expiresAt ?? null;
+    const rateLimitPerMinute = grant.rateLimitPerMinute ?? null;
+    await assertKeySlot(tx, org, now, "revoke one first.");
     const created = await apiKeyRepository.create(tx, {
       organizationId: org.id,
       name,
@@ -403,7 +469,9 @@ export async function rotateKey(
   if (!isUuid(organizationId) || !isUuid(keyId)) throw notFound("key");
   const now = new Date();
   const result = await db.$transaction(async (tx) => {
-    // Lock the source first: two rotations of one key must not both mint a successor.
+    // The organization first (the key limit), then the source: two rotations of one key must not
+    // both mint a successor.
+    await lockRow(tx, "Organization", organizationId);
     await lockRow(tx, "ApiKey", keyId);
     const old = visible(await apiKeyRepository.getById(tx, organizationId, keyId), visibility);
     if (!old) throw notFound("key");
@@ -429,7 +497,28 @@ export async function rotateKey(
         "The organization is inactive; its keys cannot rotate.",
       );
     }
-    // No key-limit check: the old key is on its way out, and a rotation must always be possible.
+    // The successor is the source's policy, expiry included: it never outlives its source. A
+    // key may rotate only a key it could have made itself.
+    const { ceiling } = await ceilingOf(tx, actor, org, now);
+    if (ceiling) {
+      applyCeiling(
+        ceiling,
+        {
+          environment: old.environment === "TEST" ? "test" : "live",
+          scopes: old.scopes,
+          expiresAt: old.expiresAt,
+          rateLimitPerMinute: old.rateLimitPerMinute,
+        },
+        "create",
+      );
+    }
+    const seconds = GRACE_PERIODS[gracePeriod];
+    // With a grace period both keys are active for a while: the successor needs a free slot, or
+    // chained rotations would mint unbounded valid keys. Without one, the source is revoked in
+    // this same transaction, so the count does not grow and no slot is needed.
+    if (seconds > 0) {
+      await assertKeySlot(tx, org, now, 'rotate with gracePeriod "none", or revoke a key first.');
+    }
     const generated = generateKey(old.environment);
     const created = await apiKeyRepository.create(tx, {
       organizationId,
@@ -439,12 +528,11 @@ export async function rotateKey(
       hint: generated.hint,
       environment: old.environment,
       scopes: old.scopes,
-      expiresAt: null,
+      expiresAt: old.expiresAt,
       rateLimitPerMinute: old.rateLimitPerMinute,
       createdBy: actorLabel(actor),
       metadata: { ...(old.metadata ?? {}), rotatedFromId: old.id },
     });
-    const seconds = GRACE_PERIODS[gracePeriod];
     let previous: ApiKeyRecord | null;
     if (seconds === 0) {
       await apiKeyRepository.update(tx, organizationId, old.id, { rotatedToId: created.id });
@@ -466,6 +554,7 @@ export async function rotateKey(
       targetId: old.id,
       metadata: {
         newKeyId: created.id,
+        newKeyExpiresAt: iso(created.expiresAt),
         gracePeriod,
         previousKeyExpiresAt: iso(previous.expiresAt),
         prefix: generated.prefix,
@@ -502,7 +591,7 @@ export async function updateKey(
   visibility: Visibility = {},
 ): Promise<KeyView> {
   const now = new Date();
-  const patch: UpdateKeyInput & { expiresAt?: Date | null } = {};
+  let patch: UpdateKeyInput & { expiresAt?: Date | null } = {};
   if (input.name !== undefined) patch.name = check(KeyNameSchema, input.name, "name");
   if (input.scopes !== undefined) patch.scopes = check(ScopesSchema, input.scopes, "scopes");
   if (input.expiresAt !== undefined) {
@@ -517,6 +606,9 @@ export async function updateKey(
   }
   if (!isUuid(organizationId) || !isUuid(keyId)) throw notFound("key");
   const { record, hash } = await db.$transaction(async (tx) => {
+    // A new expiry can make an expired key active again, which takes a slot under the plan's
+    // maximum: then the organization is locked first, as for a create.
+    if (patch.expiresAt !== undefined) await lockRow(tx, "Organization", organizationId);
     await lockRow(tx, "ApiKey", keyId);
     const key = visible(await apiKeyRepository.getById(tx, organizationId, keyId), visibility);
     if (!key) throw notFound("key");
@@ -528,6 +620,18 @@ export async function updateKey(
         "CONFLICT",
         "This key was rotated; its expiry is the end of its grace period and cannot change.",
       );
+    }
+    const org = await organizationRepository.getById(tx, organizationId);
+    if (!org) throw notFound("key");
+    const { ceiling, caller } = await ceilingOf(tx, actor, org, now);
+    // A key never changes its own scopes, expiry or limit (its name it may).
+    if (caller?.id === key.id) patch = checkSelfUpdate(rightsOf(caller), patch);
+    if (ceiling) {
+      const { scopes, expiresAt, rateLimitPerMinute } = changedOnly(rightsOf(key), patch);
+      applyCeiling(ceiling, { scopes, expiresAt, rateLimitPerMinute }, "update");
+    }
+    if (patch.expiresAt !== undefined && effectiveStatus(key, now) === "expired") {
+      await assertKeySlot(tx, org, now, "revoke a key before giving this one a new expiry.");
     }
     const changes: Record<string, { from: unknown; to: unknown }> = {};
     const before: Record<string, unknown> = {

@@ -40,7 +40,14 @@ export async function findOrganizationKey(organizationId: string, keyId: string)
 
 export async function createKeyFromDashboard(
   organizationId: string,
-  input: { name: string; environment: "live" | "test"; scopes: string[]; expiresAt: Date | null },
+  input: {
+    name: string;
+    environment: "live" | "test";
+    scopes: string[];
+    expiresAt: Date | null;
+    /** null: the plan's; never above it (the key service refuses, naming the field). */
+    rateLimitPerMinute: number | null;
+  },
   actor: Actor,
 ) {
   return createKey(await getDb(), { organizationId, ...input }, actor);

@@ -76,7 +76,8 @@ export async function seedFixtures(dataDir: string, expiringInMs = 4000): Promis
     };
     const expiresAt = new Date(Date.now() + expiringInMs);
     const keys = {
-      admin: await mk(a.id, "admin", "live", ALL_SCOPES),
+      // Also a custom scope: a key grants only scopes it holds (PRODUCT.md section 8).
+      admin: await mk(a.id, "admin", "live", [...ALL_SCOPES, "billing:charge"]),
       readOnly: await mk(a.id, "read-only", "live", ["keys:read", "usage:read"]),
       noScopes: await mk(a.id, "no-scopes", "live", []),
       test: await mk(a.id, "test-admin", "test", ALL_SCOPES),

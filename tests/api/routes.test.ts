@@ -380,7 +380,8 @@ describe("keys", () => {
       key: t,
       body: { name: "l", environment: "live" },
     });
-    problem(live, 403, "FORBIDDEN");
+    problem(live, 403, "PRIVILEGE_CEILING");
+    expect(live.body.issues[0].path).toBe("environment");
     const list = await api.call("GET", "/api/v1/keys?limit=100", { key: t });
     expect(list.status).toBe(200);
     expect(list.body.data.length).toBeGreaterThan(0);
@@ -550,9 +551,9 @@ describe("keys", () => {
     ).toBe("REVOKED");
   });
 
-  it("rotation's grace period ends at the old key's own expiry: valid inside, invalid after", async () => {
+  it("rotation's grace period ends at the old key's own expiry, and the successor keeps that expiry", async () => {
     const k = api.fx.keys.admin.key;
-    const expiresAt = new Date(Date.now() + 2500).toISOString();
+    const expiresAt = new Date(Date.now() + 4000).toISOString();
     const made = await api.call("POST", "/api/v1/keys", {
       key: k,
       body: { name: "rotate-cap", expiresAt },
@@ -563,7 +564,10 @@ describe("keys", () => {
       body: { gracePeriod: "7d" },
     });
     issued.push(r.body.key);
+    expect(r.status, JSON.stringify(r.body)).toBe(200);
     expect(r.body.previousKey.expiresAt).toBe(expiresAt);
+    // A rotation never extends a key's life: the successor expires when the source would have.
+    expect(r.body.expiresAt).toBe(expiresAt);
     expect(
       (await api.call("POST", "/api/v1/keys/verify", { body: { key: made.body.key } })).body.code,
     ).toBe("VALID");
@@ -573,7 +577,7 @@ describe("keys", () => {
     ).toBe("EXPIRED");
     expect(
       (await api.call("POST", "/api/v1/keys/verify", { body: { key: r.body.key } })).body.code,
-    ).toBe("VALID");
+    ).toBe("EXPIRED");
   });
 });
 

@@ -128,6 +128,36 @@ describe.each(targets.map((t, i) => [i === 0 ? "embedded" : "postgres", t] as co
       }
     });
 
+    it("keys:create --rate-limit may go past the plan (the operator's right alone)", async () => {
+      // demo-co is on PRO: 1,000 requests per minute per key; the dashboard and keys stop there.
+      const r = await cli(
+        "keys:create",
+        "--org",
+        "demo-co",
+        "--name",
+        "bulk-importer",
+        "--env",
+        "live",
+        "--rate-limit",
+        "250000",
+        "--json",
+      );
+      expect(r.code, r.stderr).toBe(0);
+      const out = JSON.parse(r.stdout);
+      expect(out.rateLimitPerMinute).toBe(250_000);
+      const db = await target.open();
+      try {
+        const row = await db.prisma.apiKey.findUniqueOrThrow({ where: { id: out.id } });
+        const org = await db.prisma.organization.findUniqueOrThrow({
+          where: { id: row.organizationId },
+        });
+        expect(org.rateLimitPerMinute).toBe(1_000);
+        expect(row.rateLimitPerMinute).toBe(250_000);
+      } finally {
+        await db.close();
+      }
+    });
+
     it("keys:list and keys:revoke", async () => {
       const created = JSON.parse(
         (

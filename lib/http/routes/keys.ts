@@ -1,6 +1,5 @@
 // /api/v1/me and /api/v1/keys/**: a key acts only inside its own organization, and a test key
 // sees only test keys.
-import { KeywardError } from "@/lib/errors";
 import { keyActor } from "@/lib/services/actor";
 import {
   createKey,
@@ -67,7 +66,7 @@ export const listKeysRoute = defineRoute({
 export const createKeyRoute = defineRoute({
   summary: "Create a key",
   description:
-    "Creates a key in the calling key's organization. The response holds the whole key this once.",
+    "Creates a key in the calling key's organization. The response holds the whole key this once. A key grants only what it holds: scopes among its own, an expiry no later than its own (an omitted expiry is the caller's; `null` from a key that expires is refused), a limit no higher than its own effective limit (an omitted limit is the caller's when the plan's is higher), and a test key makes test keys only; anything past that is 403 PRIVILEGE_CEILING naming the field. Counts against the plan's active keys, grace-period keys included (409 KEY_LIMIT_REACHED).",
   path: "/api/v1/keys",
   method: "POST",
   auth: "key",
@@ -77,18 +76,13 @@ export const createKeyRoute = defineRoute({
   status: 201,
   async handler(ctx) {
     const caller = ctx.auth.key;
-    const environment = ctx.body.environment ?? caller.environment;
-    if (caller.environment === "test" && environment !== "test") {
-      throw new KeywardError("FORBIDDEN", "A test key can create test keys only.", {
-        issues: [{ path: "environment", message: "A test key can create test keys only." }],
-      });
-    }
+    // The service holds the request to the caller's own rights (environment included).
     const { key, apiKey } = await createKey(
       ctx.db,
       {
         organizationId: caller.organizationId,
         name: ctx.body.name,
-        environment,
+        environment: ctx.body.environment ?? caller.environment,
         scopes: ctx.body.scopes,
         expiresAt: ctx.body.expiresAt,
         rateLimitPerMinute: ctx.body.rateLimitPerMinute,
@@ -114,7 +108,8 @@ export const getKeyRoute = defineRoute({
 
 export const updateKeyRoute = defineRoute({
   summary: "Update a key",
-  description: "Changes name, scopes, expiry or per-key rate limit (`null`: the plan's).",
+  description:
+    "Changes name, scopes, expiry or per-key rate limit (`null`: the plan's), each within the calling key's own rights (403 PRIVILEGE_CEILING naming the field). A key may rename itself but never change its own scopes, expiry or limit.",
   resource: "key",
   path: "/api/v1/keys/{id}",
   method: "PATCH",
@@ -161,7 +156,7 @@ export const revokeKeyRoute = defineRoute({
 export const rotateKeyRoute = defineRoute({
   summary: "Rotate a key",
   description:
-    "Creates a successor with the same name, scopes, environment and limit, shown once; the old key keeps working until the grace period ends (never past its own expiry).",
+    "Creates a successor with the same name, scopes, environment, limit and expiry, shown once; the old key keeps working until the grace period ends (never past its own expiry). A key rotates only keys within its own rights (403 PRIVILEGE_CEILING). With a grace period the successor takes a slot under the plan's active keys (409 KEY_LIMIT_REACHED at the limit); with `none` the old key is revoked at once and no slot is needed.",
   resource: "key",
   path: "/api/v1/keys/{id}/rotate",
   method: "POST",

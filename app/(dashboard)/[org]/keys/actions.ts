@@ -39,11 +39,26 @@ const ExpiryDate = z
   .refine((d) => d === null || !Number.isNaN(d.getTime()), "Use a date like 2026-12-31.")
   .refine((d) => d === null || d.getTime() > Date.now(), "Pick a date in the future.");
 
+/**
+ * A rate limit input's value: null (empty) for the plan's. The service holds it to the
+ * organization's plan limit (a field error here); only the operator CLI may go past the plan.
+ */
+const RateLimit = z
+  .string()
+  .trim()
+  .refine((v) => v === "" || /^\d{1,7}$/.test(v), "Use a whole number, or leave it empty.")
+  .transform((v) => (v === "" ? null : Number(v)))
+  .refine(
+    (n) => n === null || (n >= 1 && n <= 1_000_000),
+    "Between 1 and 1,000,000 requests per minute, or empty for the plan's limit.",
+  );
+
 const CreateKeyForm = z.object({
   name: KeyNameSchema,
   environment: z.enum(["live", "test"], { error: "Choose live or test." }),
   scopes: z.array(z.enum(KNOWN_SCOPES, { error: "Unknown scope." })).max(KNOWN_SCOPES.length),
   expiresAt: ExpiryDate,
+  rateLimitPerMinute: RateLimit,
 });
 
 function serviceFailure(e: KeywardError): KeyActionState {
@@ -69,6 +84,7 @@ export async function createKeyAction(
     environment: String(form.get("environment") ?? ""),
     scopes: form.getAll("scopes").map(String),
     expiresAt: String(form.get("expiresAt") ?? ""),
+    rateLimitPerMinute: String(form.get("rateLimitPerMinute") ?? ""),
   };
   const parsed = CreateKeyForm.safeParse(raw);
   if (!parsed.success) {
@@ -172,15 +188,7 @@ const UpdateKeyForm = z.object({
   name: KeyNameSchema,
   // Built-in scopes and the key's own custom ones (the form lists both); the service checks again.
   scopes: z.array(ScopeSchema).max(MAX_SCOPES, `At most ${MAX_SCOPES} scopes.`),
-  rateLimitPerMinute: z
-    .string()
-    .trim()
-    .refine((v) => v === "" || /^\d{1,7}$/.test(v), "Use a whole number, or leave it empty.")
-    .transform((v) => (v === "" ? null : Number(v)))
-    .refine(
-      (n) => n === null || (n >= 1 && n <= RATE_LIMIT_PER_MINUTE_MAX),
-      `Between 1 and ${RATE_LIMIT_PER_MINUTE_MAX.toLocaleString("en-US")} requests per minute, or empty for the plan's limit.`,
-    ),
+  rateLimitPerMinute: RateLimit,
   // Absent when it cannot change (a rotated key) or was left as it was shown.
   expiresAt: ExpiryDate.optional(),
 });

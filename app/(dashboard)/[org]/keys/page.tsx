@@ -43,7 +43,14 @@ export default async function KeysPage(props: OrgPageProps) {
       <PageHeader
         title="API keys"
         description={`Keys for ${organization.name}. A key is shown once, when it is created or rotated.`}
-        actions={manage ? <CreateKeyButton slug={organization.slug} /> : null}
+        actions={
+          manage ? (
+            <CreateKeyButton
+              slug={organization.slug}
+              planRateLimit={organization.rateLimitPerMinute}
+            />
+          ) : null
+        }
       />
       <KeyFilters
         environment={filters.env}
@@ -59,6 +66,7 @@ export default async function KeysPage(props: OrgPageProps) {
         <KeysList
           slug={organization.slug}
           organizationId={organization.id}
+          planRateLimit={organization.rateLimitPerMinute}
           filters={filters}
           position={position}
           manage={manage}
@@ -71,12 +79,14 @@ export default async function KeysPage(props: OrgPageProps) {
 async function KeysList({
   slug,
   organizationId,
+  planRateLimit,
   filters,
   position: requested,
   manage,
 }: {
   slug: string;
   organizationId: string;
+  planRateLimit: number;
   filters: Search;
   position: PagePosition;
   manage: boolean;
@@ -119,7 +129,7 @@ async function KeysList({
             ? "Create your first key: give it a name, pick live or test and the scopes it needs. You will see the key once, so have somewhere safe to paste it."
             : "This organization has no keys yet. An admin or owner can create one."
         }
-        action={manage ? <CreateKeyButton slug={slug} /> : null}
+        action={manage ? <CreateKeyButton slug={slug} planRateLimit={planRateLimit} /> : null}
       />
     );
   }

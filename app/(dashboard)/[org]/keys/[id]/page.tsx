@@ -45,6 +45,7 @@ export default async function KeyDetailPage(props: OrgPageProps<{ org: string; i
             <>
               <EditKeyButton
                 slug={slug}
+                planRateLimit={organization.rateLimitPerMinute}
                 apiKey={{
                   id: key.id,
                   name: key.name,
