@@ -49,8 +49,8 @@ const RateLimit = z
   .refine((v) => v === "" || /^\d{1,7}$/.test(v), "Use a whole number, or leave it empty.")
   .transform((v) => (v === "" ? null : Number(v)))
   .refine(
-    (n) => n === null || (n >= 1 && n <= 1_000_000),
-    "Between 1 and 1,000,000 requests per minute, or empty for the plan's limit.",
+    (n) => n === null || (n >= 1 && n <= RATE_LIMIT_PER_MINUTE_MAX),
+    `Between 1 and ${RATE_LIMIT_PER_MINUTE_MAX.toLocaleString("en-US")} requests per minute, or empty for the plan's limit.`,
   );
 
 const CreateKeyForm = z.object({
