@@ -49,7 +49,7 @@ describe.each(testDbKinds)("metering isolation (%s)", (kind) => {
     keyA = await mkKey(orgA, "a");
     doomedA = await mkKey(orgA, "a-doomed");
     keyB = await mkKey(orgB, "b");
-  }, 60_000);
+  });
   afterAll(() => db?.close());
 
   it("A's poison is refused at the edge or dropped alone; all of B's 10,000 events land", async () => {
