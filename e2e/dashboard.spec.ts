@@ -357,6 +357,8 @@ test("the usage page charts usage reported through the API", async ({ request })
 test("an admin edits a key's name, scopes, rate limit and expiry; the API and the audit log agree", async ({
   request,
 }) => {
+  // Four submits, the API and the audit page: past 60 s on a loaded machine.
+  test.slow();
   const page = adminPage;
   await page.goto(`/${state.slugA}/keys`);
   const { key, id } = await createKey(page, {

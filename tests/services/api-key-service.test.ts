@@ -660,4 +660,108 @@ describe.each(testDbKinds)("api key service on %s", (kind) => {
       ).toBe("revoked");
     });
   });
+
+  describe("the privilege ceiling, the plan and the active-key limit", () => {
+    const cli: Actor = { type: "cli", id: "operator" };
+
+    it("a dashboard user's per-key limit stays within the plan's; the CLI may go past it", async () => {
+      const o = await org(db); // FREE: 60 requests per minute per key
+      const input = { organizationId: o.id, name: "k", environment: "live" as const };
+      await expectError(
+        createKey(db, { ...input, rateLimitPerMinute: 61 }, actor),
+        "PRIVILEGE_CEILING",
+        "rateLimitPerMinute",
+      );
+      const ok = await createKey(db, { ...input, rateLimitPerMinute: 60 }, actor);
+      await expectError(
+        updateKey(db, o.id, ok.apiKey.id, { rateLimitPerMinute: 1000 }, actor),
+        "PRIVILEGE_CEILING",
+        "rateLimitPerMinute",
+      );
+      const fast = await createKey(db, { ...input, rateLimitPerMinute: 250_000 }, cli);
+      expect(fast.apiKey.rateLimitPerMinute).toBe(250_000);
+      // The operator's limit stays when an admin edits the key and sends the limit back as it is.
+      const renamed = await updateKey(
+        db,
+        o.id,
+        fast.apiKey.id,
+        { name: "renamed", rateLimitPerMinute: 250_000 },
+        actor,
+      );
+      expect(renamed).toMatchObject({ name: "renamed", rateLimitPerMinute: 250_000 });
+      await expectError(
+        updateKey(db, o.id, fast.apiKey.id, { rateLimitPerMinute: 250_001 }, actor),
+        "PRIVILEGE_CEILING",
+        "rateLimitPerMinute",
+      );
+    });
+
+    it("rotation keeps the source's expiry and takes a slot while the source is in its grace period", async () => {
+      const o = await org(db, { maxActiveKeys: 2 });
+      const expiresAt = new Date(Date.now() + 5 * 86_400_000);
+      const a = await createKey(
+        db,
+        { organizationId: o.id, name: "a", environment: "live", expiresAt },
+        actor,
+      );
+      const b = await rotateKey(db, o.id, a.apiKey.id, { gracePeriod: "24h" }, actor);
+      expect(b.apiKey.expiresAt).toBe(expiresAt.toISOString());
+      // a (grace) and b are both active: the plan's 2.
+      await expectError(
+        rotateKey(db, o.id, b.apiKey.id, { gracePeriod: "1h" }, cli),
+        "KEY_LIMIT_REACHED",
+      );
+      await expectError(
+        createKey(db, { organizationId: o.id, name: "c", environment: "live" }, cli),
+        "KEY_LIMIT_REACHED",
+      );
+      const c = await rotateKey(db, o.id, b.apiKey.id, { gracePeriod: "none" }, actor);
+      expect(c.apiKey.expiresAt).toBe(expiresAt.toISOString());
+      expect(c.previousKey.status).toBe("revoked");
+    });
+
+    it("giving an expired key a new expiry takes a slot", async () => {
+      const o = await org(db, { maxActiveKeys: 1 });
+      const soon = new Date(Date.now() + 300);
+      const old = await createKey(
+        db,
+        { organizationId: o.id, name: "old", environment: "live", expiresAt: soon },
+        actor,
+      );
+      await new Promise((r) => setTimeout(r, 400));
+      await createKey(db, { organizationId: o.id, name: "new", environment: "live" }, actor);
+      await expectError(
+        updateKey(db, o.id, old.apiKey.id, { expiresAt: null }, actor),
+        "KEY_LIMIT_REACHED",
+      );
+      expect((await getKey(db, o.id, old.apiKey.id)).status).toBe("expired");
+    });
+
+    it("a key acting on keys is read afresh: once revoked it grants nothing", async () => {
+      const o = await org(db);
+      const caller = await createKey(
+        db,
+        { organizationId: o.id, name: "caller", environment: "live", scopes: ["keys:write"] },
+        actor,
+      );
+      const asKey: Actor = { type: "key", id: caller.apiKey.id };
+      const made = await createKey(
+        db,
+        { organizationId: o.id, name: "child", environment: "live", scopes: ["keys:write"] },
+        asKey,
+      );
+      expect(made.apiKey.scopes).toEqual(["keys:write"]);
+      await revokeKey(db, o.id, caller.apiKey.id, { reason: "x" }, actor);
+      await expectError(
+        createKey(db, { organizationId: o.id, name: "late", environment: "live" }, asKey),
+        "KEY_REVOKED",
+      );
+      // A key of another organization is no caller here.
+      const other = await org(db);
+      await expectError(
+        createKey(db, { organizationId: other.id, name: "x", environment: "live" }, asKey),
+        "KEY_NOT_FOUND",
+      );
+    });
+  });
 });
