@@ -83,9 +83,11 @@ export const { handlers, auth, signIn, signOut } = NextAuth({
   pages: { signIn: "/login", error: "/login" },
   providers,
   callbacks: {
-    // Every redirect Auth.js makes (callbackUrl, sign-out) stays on this origin.
+    // Every redirect Auth.js makes (callbackUrl, sign-out) stays on this origin. A path, not an
+    // absolute URL: the browser resolves it against the origin it used (Auth.js's baseUrl can be
+    // the server's own name, e.g. localhost, rather than the one in the address bar).
     redirect({ url, baseUrl }) {
-      return `${baseUrl}${sameOriginPath(url, baseUrl)}`;
+      return sameOriginPath(url, baseUrl);
     },
     async signIn({ account, profile }) {
       if (!account || account.type === "credentials") return true;

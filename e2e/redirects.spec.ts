@@ -101,16 +101,13 @@ test("Auth.js's credentials callback and sign-out answer only same-origin Locati
     expect(res.status(), raw).toBe(302);
     expectHome(res.headers().location, `callback ${raw}`);
   }
+  // A same-origin path is kept (the login page has already turned an absolute same-origin URL
+  // into its path; Auth.js's own origin may be the server's name, so only paths are compared).
   const same = await request.post("/api/auth/callback/credentials", {
-    form: {
-      email: who.email,
-      password: who.password,
-      csrfToken: token,
-      callbackUrl: `${origin}/keys`,
-    },
+    form: { email: who.email, password: who.password, csrfToken: token, callbackUrl: "/keys?x=1" },
     maxRedirects: 0,
   });
-  expect(new URL(same.headers().location as string).href).toBe(`${origin}/keys`);
+  expect(same.headers().location).toBe("/keys?x=1");
   for (const raw of HOSTILE) {
     const res = await request.post("/api/auth/signout", {
       form: { csrfToken: await csrf(request), callbackUrl: decodeURIComponent(raw) },
