@@ -7,6 +7,8 @@ import GitHub from "next-auth/providers/github";
 import Google from "next-auth/providers/google";
 import { z } from "zod";
 import { clientAddress } from "@/lib/auth/client-address";
+import { PasswordWorkBusy } from "@/lib/auth/password";
+import { sameOriginPath } from "@/lib/auth/redirect-target";
 import { signInThrottle } from "@/lib/auth/sign-in-throttle";
 import { getDb } from "@/lib/db";
 import { authenticateWithPassword, findOrCreateOAuthUser } from "@/lib/services/user-service";
@@ -22,9 +24,14 @@ export class InvalidCredentials extends CredentialsSignin {
   code = "invalid_credentials";
 }
 
-/** Too many failed attempts for this email or address. */
+/** Too many failed attempts for this email or address: no password was checked. */
 export class TooManySignInAttempts extends CredentialsSignin {
   code = "rate_limited";
+}
+
+/** The password queue is full (a flood): no password was checked, nothing counted. */
+export class SignInBusy extends CredentialsSignin {
+  code = "busy";
 }
 
 const CredentialsInput = z.object({
@@ -40,15 +47,19 @@ const providers: NextAuthConfig["providers"] = [
       if (!parsed.success) throw new InvalidCredentials();
       const email = parsed.data.email.toLowerCase();
       const address = clientAddress(request.headers);
-      const throttle = signInThrottle();
-      if (!(await throttle.check(email, address)).allowed) throw new TooManySignInAttempts();
-
-      const user = await authenticateWithPassword(await getDb(), email, parsed.data.password);
-      if (!user) {
-        await throttle.recordFailure(email, address);
-        throw new InvalidCredentials();
+      // Reserved before the password is checked, so concurrent guesses cannot buy more checks.
+      const attempt = await signInThrottle().attempt(email, address);
+      if (!attempt.allowed) throw new TooManySignInAttempts();
+      let user: Awaited<ReturnType<typeof authenticateWithPassword>>;
+      try {
+        user = await authenticateWithPassword(await getDb(), email, parsed.data.password);
+      } catch (e) {
+        await attempt.abandoned(); // never checked: the attempt does not count
+        if (e instanceof PasswordWorkBusy) throw new SignInBusy();
+        throw e;
       }
-      await throttle.recordSuccess(email);
+      if (!user) throw new InvalidCredentials(); // the reserved slots stay counted
+      await attempt.succeeded();
       return { id: user.id, email: user.email, name: user.name };
     },
   }),
@@ -72,6 +83,12 @@ export const { handlers, auth, signIn, signOut } = NextAuth({
   pages: { signIn: "/login", error: "/login" },
   providers,
   callbacks: {
+    // Every redirect Auth.js makes (callbackUrl, sign-out) stays on this origin. A path, not an
+    // absolute URL: the browser resolves it against the origin it used (Auth.js's baseUrl can be
+    // the server's own name, e.g. localhost, rather than the one in the address bar).
+    redirect({ url, baseUrl }) {
+      return sameOriginPath(url, baseUrl);
+    },
     async signIn({ account, profile }) {
       if (!account || account.type === "credentials") return true;
       // An OAuth account is tied to a local user by email: only take emails the provider verified.

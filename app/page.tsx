@@ -1,10 +1,15 @@
+// The public landing page. It says what Keyward is and nothing about this instance's data (no
+// counts, no organization names): anonymous visitors learn nothing here. Signed-in visitors go
+// straight to their dashboard.
 import Link from "next/link";
-import { getInstanceSummary } from "@/lib/services/instance-summary";
+import { redirect } from "next/navigation";
+import { auth } from "@/auth";
+import { HOME_PATH } from "@/lib/auth/redirect-target";
 
 export const dynamic = "force-dynamic";
 
 export default async function HomePage() {
-  const summary = await getInstanceSummary();
+  if (await auth()) redirect(HOME_PATH);
   return (
     <main className="mx-auto flex max-w-2xl flex-col gap-6 px-6 py-20">
       <h1 className="text-3xl font-semibold tracking-tight">Keyward</h1>
@@ -12,26 +17,7 @@ export default async function HomePage() {
         Issue, scope, rotate and revoke API keys; verify keys, enforce rate limits and quotas, and
         meter usage at <code>/api/v1</code>.
       </p>
-      <dl className="grid grid-cols-2 gap-4" data-testid="instance-summary">
-        <div className="rounded-lg border border-zinc-200 p-4 dark:border-zinc-800">
-          <dt className="text-sm text-zinc-500">Organizations</dt>
-          <dd className="text-2xl font-semibold" data-testid="org-count">
-            {summary.organizations}
-          </dd>
-        </div>
-        <div className="rounded-lg border border-zinc-200 p-4 dark:border-zinc-800">
-          <dt className="text-sm text-zinc-500">
-            {summary.demo ? `Active keys in ${summary.demo.name}` : "Active keys"}
-          </dt>
-          <dd className="text-2xl font-semibold" data-testid="demo-key-count">
-            {summary.demo ? summary.demo.activeKeys : summary.activeKeys}
-          </dd>
-        </div>
-      </dl>
       <div className="flex flex-wrap gap-4 text-sm">
-        <Link className="font-medium underline" href="/dashboard">
-          Open the dashboard
-        </Link>
         <Link className="font-medium underline" href="/login">
           Sign in
         </Link>

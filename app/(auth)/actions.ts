@@ -5,9 +5,11 @@ import { AuthError, CredentialsSignin } from "next-auth";
 import { z } from "zod";
 import { signIn, signOut } from "@/auth";
 import { clientAddress } from "@/lib/auth/client-address";
+import { PasswordWorkBusy } from "@/lib/auth/password";
 import { signInThrottle } from "@/lib/auth/sign-in-throttle";
 import { getDb } from "@/lib/db";
 import { isKeywardError } from "@/lib/errors";
+import { reserve, retryAfterSeconds } from "@/lib/ratelimit/policies";
 import { signUp } from "@/lib/services/user-service";
 import {
   EmailSchema,
@@ -16,7 +18,7 @@ import {
   PasswordSchema,
   PersonNameSchema,
 } from "@/lib/validation/accounts";
-import { safeRedirectPath } from "./redirect-target";
+import { afterSignInPath, requestOrigin } from "./redirect-target";
 
 export type AuthFormState = {
   ok: boolean;
@@ -35,6 +37,12 @@ function waitText(seconds: number): string {
   return minutes <= 1 ? "a minute" : `${minutes} minutes`;
 }
 
+function throttledMessage(seconds: number): string {
+  return `Too many failed sign-ins. Try again in ${waitText(seconds || 60)}.`;
+}
+
+const BUSY_MESSAGE = "Too many sign-ins at once. Try again in a few seconds.";
+
 export async function signInAction(_prev: AuthFormState, form: FormData): Promise<AuthFormState> {
   const email = String(form.get("email") ?? "").trim();
   const values = { email };
@@ -43,30 +51,23 @@ export async function signInAction(_prev: AuthFormState, form: FormData): Promis
     return { ok: false, fieldErrors: z.flattenError(parsed.error).fieldErrors, values };
   }
   const address = clientAddress(await headers());
-  const decision = await signInThrottle().check(parsed.data.email.toLowerCase(), address);
-  if (!decision.allowed) {
-    return {
-      ok: false,
-      message: `Too many failed sign-ins. Try again in ${waitText(decision.retryAfter)}.`,
-      values,
-    };
-  }
   try {
+    // The credentials provider reserves the attempt (per email and address) before it checks
+    // the password, and refuses it with code rate_limited when no slot is free.
     await signIn("credentials", {
       email: parsed.data.email,
       password: parsed.data.password,
-      redirectTo: safeRedirectPath(form.get("callbackUrl")),
+      redirectTo: afterSignInPath(form.get("callbackUrl"), await requestOrigin()),
     });
   } catch (e) {
     // signIn throws Next's redirect on success: anything that is not an AuthError goes on.
     if (!(e instanceof AuthError)) throw e;
     if (e instanceof CredentialsSignin && e.code === "rate_limited") {
-      const again = await signInThrottle().check(parsed.data.email.toLowerCase(), address);
-      return {
-        ok: false,
-        message: `Too many failed sign-ins. Try again in ${waitText(again.retryAfter || 60)}.`,
-        values,
-      };
+      const wait = await signInThrottle().retryAfter(parsed.data.email, address);
+      return { ok: false, message: throttledMessage(wait), values };
+    }
+    if (e instanceof CredentialsSignin && e.code === "busy") {
+      return { ok: false, message: BUSY_MESSAGE, values };
     }
     if (e instanceof CredentialsSignin) {
       return { ok: false, message: "Wrong email or password.", values };
@@ -96,11 +97,25 @@ export async function signUpAction(_prev: AuthFormState, form: FormData): Promis
     return { ok: false, fieldErrors: z.flattenError(parsed.error).fieldErrors, values };
   }
   const address = clientAddress(await headers());
+  // Every sign-up counts against its address (each one hashes a password), before any work.
+  const slot = await reserve("signUpPerAddress", address);
+  if (!slot.allowed) {
+    const wait = waitText(retryAfterSeconds(slot));
+    return {
+      ok: false,
+      message: `Too many sign-ups from your network. Try again in ${wait}.`,
+      values,
+    };
+  }
   let slug: string;
   try {
     const created = await signUp(await getDb(), parsed.data, { type: "user", ip: address });
     slug = created.organization.slug;
   } catch (e) {
+    if (e instanceof PasswordWorkBusy) {
+      await slot.release(); // nothing was done: the attempt does not count
+      return { ok: false, message: BUSY_MESSAGE, values };
+    }
     if (isKeywardError(e) && e.code === "CONFLICT") {
       return {
         ok: false,

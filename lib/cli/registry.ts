@@ -223,6 +223,33 @@ export const COMMANDS = {
     },
   }),
 
+  "signin:unlock": define({
+    usage: "--email EMAIL [--address IP] forget failed sign-ins (the 15-minute throttle)",
+    options: str(["email", "address"]),
+    schema: z
+      .object({
+        email: z.email("is not a valid email address").optional(),
+        address: z.string().trim().min(1).max(100).optional(),
+      })
+      .refine((v) => v.email || v.address, "--email or --address is required"),
+    database: false,
+    async run(input, { via }) {
+      // The counters live in the rate-limit store: with the in-process store only the running
+      // app holds them (reached over its socket); PostgreSQL and Redis are shared by everyone.
+      const { signInThrottle } = await import("@/lib/auth/sign-in-throttle");
+      const { getRateLimiter } = await import("@/lib/ratelimit");
+      const store = getRateLimiter().kind;
+      await signInThrottle().clear(input);
+      const what = [input.email, input.address].filter(Boolean).join(" and ");
+      const note =
+        via === "local" && store === "memory" ? " (in-process store: no app running held any)" : "";
+      return {
+        text: `cleared failed sign-ins for ${what} in the ${store} store${note}`,
+        json: { ok: true, store, email: input.email ?? null, address: input.address ?? null },
+      };
+    },
+  }),
+
   "db:migrate": define({
     usage: "apply pending migrations (the app also migrates on start)",
     options: {},

@@ -4,7 +4,9 @@
 import { randomBytes } from "node:crypto";
 import type { Db } from "@/lib/db";
 import type { Actor } from "@/lib/services/actor";
-import { DEMO_SLUG } from "@/lib/services/instance-summary";
+
+/** The demo organization's slug (a second --force seed gets a suffix). */
+export const DEMO_SLUG = "demo";
 
 export interface SeedResult {
   created: boolean;

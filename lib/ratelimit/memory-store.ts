@@ -4,7 +4,7 @@
 // least recently used evicted first (an evicted key starts afresh, which errs open).
 
 import { admits, toResult, validateHit, windowStartOf } from "./sliding-window";
-import type { Clock, RateLimitResult, RateLimitStore } from "./types";
+import type { Clock, RateLimitResult, RateLimitStore, Reservation } from "./types";
 
 interface Entry {
   windowMs: number;
@@ -47,6 +47,24 @@ export class MemoryRateLimitStore implements RateLimitStore {
 
   /** Synchronous form, for callers that want no microtask (and for fallbacks). */
   hitSync(key: string, limit: number, windowMs: number, cost = 1): RateLimitResult {
+    return this.reserveSync(key, limit, windowMs, cost).result;
+  }
+
+  async reserve(key: string, limit: number, windowMs: number, cost = 1): Promise<Reservation> {
+    const { result, windowStart } = this.reserveSync(key, limit, windowMs, cost);
+    return { ...result, windowStart };
+  }
+
+  async release(key: string, windowStart: number, windowMs: number, cost = 1): Promise<void> {
+    validateHit(0, windowMs, cost);
+    const entry = this.entries.get(key);
+    if (!entry || entry.windowMs !== windowMs) return;
+    if (entry.start === windowStart) entry.curr = Math.max(0, entry.curr - cost);
+    else if (entry.start === windowStart + windowMs) entry.prev = Math.max(0, entry.prev - cost);
+  }
+
+  /** One synchronous step, so nothing can interleave between the decision and the count. */
+  private reserveSync(key: string, limit: number, windowMs: number, cost: number) {
     validateHit(limit, windowMs, cost);
     const now = this.now();
     this.maybeSweep(now);
@@ -62,7 +80,10 @@ export class MemoryRateLimitStore implements RateLimitStore {
         if (oldest !== undefined) this.entries.delete(oldest);
       }
     }
-    return toResult({ prev, curr: after }, allowed, now, windowMs, limit, cost);
+    return {
+      result: toResult({ prev, curr: after }, allowed, now, windowMs, limit, cost),
+      windowStart: start,
+    };
   }
 
   async peek(key: string, limit: number, windowMs: number, cost = 1): Promise<RateLimitResult> {

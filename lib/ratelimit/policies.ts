@@ -16,7 +16,7 @@ import { KeywardError } from "@/lib/errors";
 import { getRateLimiter, type RateLimiter } from "./index";
 import { MemoryRateLimitStore } from "./memory-store";
 import { monthOf, type QuotaResult } from "./quota";
-import type { RateLimitResult } from "./types";
+import type { RateLimitResult, RateLimitStore } from "./types";
 
 export type FailMode = "open" | "closed";
 
@@ -40,10 +40,23 @@ export const POLICIES = {
     windowMs: MINUTE,
     failMode: "open",
   },
-  /** Failed sign-ins per e-mail address. */
+  /**
+   * Sign-in attempts per e-mail address: reserved before the password is checked (reserve()),
+   * so concurrent attempts cannot check more passwords than this; a success clears the counter.
+   */
   signInPerEmail: { name: "signin-email", limit: 5, windowMs: 15 * MINUTE, failMode: "closed" },
-  /** Failed sign-ins per client address (several people may share one address). */
+  /**
+   * Sign-in attempts per client address (several people may share one address): reserved like
+   * signInPerEmail; a success gives its slot back, so only failures stay counted.
+   */
   signInPerAddress: { name: "signin-ip", limit: 20, windowMs: 15 * MINUTE, failMode: "closed" },
+  /** Sign-ups per client address, every attempt counted (each one hashes a password). */
+  signUpPerAddress: { name: "signup-ip", limit: 10, windowMs: 60 * MINUTE, failMode: "closed" },
+  /**
+   * Invitations sent per client address, every attempt counted: for the invitation flow, as
+   * `assertRateLimit("invitePerAddress", address)` (429 RATE_LIMITED) or `reserve(...)`.
+   */
+  invitePerAddress: { name: "invite-ip", limit: 30, windowMs: 60 * MINUTE, failMode: "closed" },
 } as const satisfies Record<string, RateLimitPolicy>;
 
 export type PolicyName = keyof typeof POLICIES;
@@ -117,6 +130,61 @@ export async function limit(
       ? await limiter.local.peek(key, max, p.windowMs, cost)
       : limiter.local.hitSync(key, max, p.windowMs, cost);
     return { ...r, policy: p.name, degraded: "local" };
+  }
+}
+
+export interface PolicyReservation extends PolicyResult {
+  /**
+   * Gives the reserved slot back (a refund: the attempt turned out not to count). Does nothing
+   * for a refused or degraded reservation, and never throws: a refund that cannot reach the
+   * store leaves the slot counted, which only errs towards throttling.
+   */
+  release(): Promise<void>;
+}
+
+const noRelease = async () => {};
+
+/**
+ * Takes one slot of a policy before the work it guards (e.g. a password check), atomically in
+ * every store: concurrent reservations never exceed the limit, so concurrency cannot buy more
+ * attempts. `release()` refunds it when the attempt should not count. Fail modes as limit().
+ */
+export async function reserve(
+  policy: RateLimitPolicy | PolicyName,
+  identifier: string,
+  options: Omit<LimitOptions, "peek"> = {},
+): Promise<PolicyReservation> {
+  const p = typeof policy === "string" ? POLICIES[policy] : policy;
+  const limiter = options.limiter ?? getRateLimiter();
+  const max = options.limit ?? p.limit;
+  const cost = options.cost ?? 1;
+  const key = policyKey(p, identifier);
+  const from = async (store: RateLimitStore, degraded?: "local") => {
+    const { windowStart, ...r } = await store.reserve(key, max, p.windowMs, cost);
+    const release = r.allowed
+      ? () => store.release(key, windowStart, p.windowMs, cost).catch(() => {})
+      : noRelease;
+    return { ...r, policy: p.name, ...(degraded ? { degraded } : {}), release };
+  };
+  try {
+    return await from(limiter.store);
+  } catch (e) {
+    if (e instanceof RangeError) throw e;
+    logFailure(options.log ?? console.error, `store (${limiter.kind}) for ${p.name}`, e);
+    if (p.failMode === "closed") {
+      const now = Date.now();
+      return {
+        allowed: false,
+        limit: max,
+        remaining: 0,
+        reset: now + 1_000,
+        retryAfterMs: 1_000,
+        policy: p.name,
+        degraded: "closed",
+        release: noRelease,
+      };
+    }
+    return from(limiter.local, "local");
   }
 }
 

@@ -11,7 +11,7 @@ import type { Tx } from "@/lib/db";
 import { Prisma } from "@/lib/db";
 import { MemoryRateLimitStore } from "./memory-store";
 import { admits, toResult, validateHit, windowStartOf } from "./sliding-window";
-import type { Clock, RateLimitResult, RateLimitStore } from "./types";
+import type { Clock, RateLimitResult, RateLimitStore, Reservation } from "./types";
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export const isUuid = (s: string): boolean => UUID_RE.test(s);
@@ -29,6 +29,8 @@ export interface PostgresStoreOptions {
 // Timestamps go in as integer epoch ms and are turned into timestamp(3) exactly.
 const ts = (ms: number) =>
   Prisma.sql`('epoch'::timestamp + ${ms}::bigint * interval '1 millisecond')`;
+
+const split = ({ windowStart, ...result }: Reservation) => ({ result, windowStart });
 
 export class PostgresRateLimitStore implements RateLimitStore {
   private readonly dbSource: PostgresStoreOptions["db"];
@@ -56,9 +58,37 @@ export class PostgresRateLimitStore implements RateLimitStore {
   }
 
   async hit(key: string, limit: number, windowMs: number, cost = 1): Promise<RateLimitResult> {
+    return (await this.hitAt(key, limit, windowMs, cost)).result;
+  }
+
+  async reserve(key: string, limit: number, windowMs: number, cost = 1): Promise<Reservation> {
+    const { result, windowStart } = await this.hitAt(key, limit, windowMs, cost);
+    return { ...result, windowStart };
+  }
+
+  async release(key: string, windowStart: number, windowMs: number, cost = 1): Promise<void> {
+    validateHit(0, windowMs, cost);
+    const id = this.tableKey(key);
+    if (id === null) return this.local.release(key, windowStart, windowMs, cost);
+    const db = await this.db();
+    // One row per fixed window: the reservation's row is decremented in one statement (the row
+    // lock serializes it with concurrent hits); a window already cleaned up is simply gone.
+    await db.$executeRaw`
+      UPDATE "RateLimitTracking"
+      SET "requestCount" = GREATEST("requestCount" - ${cost}::int, 0),
+          "updatedAt" = (now() AT TIME ZONE 'UTC')
+      WHERE "key" = ${id} AND "windowStart" = ${ts(windowStart)}`;
+  }
+
+  private async hitAt(
+    key: string,
+    limit: number,
+    windowMs: number,
+    cost: number,
+  ): Promise<{ result: RateLimitResult; windowStart: number }> {
     validateHit(limit, windowMs, cost);
     const id = this.tableKey(key);
-    if (id === null) return this.local.hitSync(key, limit, windowMs, cost);
+    if (id === null) return this.local.reserve(key, limit, windowMs, cost).then(split);
     if (windowMs > this.maxWindowMs) this.maxWindowMs = windowMs;
     const now = this.now();
     const start = windowStartOf(now, windowMs);
@@ -91,10 +121,20 @@ export class PostgresRateLimitStore implements RateLimitStore {
     const row = rows[0];
     const prev = Number(row.prev);
     const allowed = row.after !== null;
-    // Denied: the count as of the statement's snapshot (a concurrent hit may be missing
-    // from it, which only makes remaining/retry-after slightly optimistic).
-    const curr = allowed ? Number(row.after) : Number(row.seen ?? 0);
-    return toResult({ prev, curr }, allowed, now, windowMs, limit, cost);
+    // Denied: the count as of the statement's snapshot. A concurrent hit that the conflict
+    // check waited for can be missing from it; when the snapshot would still admit this hit, it
+    // is stale, so read the row again (it is committed by now) for an honest retry-after.
+    let curr = allowed ? Number(row.after) : Number(row.seen ?? 0);
+    if (!allowed && admits(prev, curr, elapsed, windowMs, limit, cost)) {
+      const again = await db.$queryRaw<{ count: number }[]>`
+        SELECT "requestCount" AS count FROM "RateLimitTracking"
+        WHERE "key" = ${id} AND "windowStart" = ${ts(start)}`;
+      curr = Math.max(curr, Number(again[0]?.count ?? 0));
+    }
+    return {
+      result: toResult({ prev, curr }, allowed, now, windowMs, limit, cost),
+      windowStart: start,
+    };
   }
 
   async peek(key: string, limit: number, windowMs: number, cost = 1): Promise<RateLimitResult> {

@@ -9,7 +9,7 @@
 import { createHash } from "node:crypto";
 import { Redis, type RedisOptions } from "ioredis";
 import { toResult, validateHit, windowStartOf } from "./sliding-window";
-import type { Clock, RateLimitResult, RateLimitStore } from "./types";
+import type { Clock, RateLimitResult, RateLimitStore, Reservation } from "./types";
 
 // The sliding-window step as a Lua function, shared by this store's script and the verify
 // path's combined script (redis-key-request.ts), so both run exactly the same rule:
@@ -61,6 +61,25 @@ export function luaScript(lua: string): LuaScript {
 }
 
 const SLIDING_WINDOW = luaScript(SLIDING_WINDOW_LUA);
+
+// KEYS[1] hash; ARGV: window start of the reservation, window ms, cost. Gives the cost back to
+// the window it was counted in: "c" while that window is the hash's current one, "p" once the
+// next window has begun; older windows no longer count, so nothing is changed. Never below 0.
+const RELEASE = luaScript(`
+local h = redis.call("HMGET", KEYS[1], "s", "w", "p", "c")
+if not h[1] or tonumber(h[2]) ~= tonumber(ARGV[2]) then return 0 end
+local s = tonumber(h[1])
+local start = tonumber(ARGV[1])
+local cost = tonumber(ARGV[3])
+if s == start then
+  redis.call("HSET", KEYS[1], "c", math.max(0, tonumber(h[4]) - cost))
+  return 1
+elseif s == start + tonumber(ARGV[2]) then
+  redis.call("HSET", KEYS[1], "p", math.max(0, tonumber(h[3]) - cost))
+  return 1
+end
+return 0
+`);
 
 /** EVALSHA, and EVAL only when the server does not know the script (NOSCRIPT). */
 export async function runScript(
@@ -125,12 +144,22 @@ export class RedisRateLimitStore implements RateLimitStore {
     this.now = options.now ?? Date.now;
   }
 
-  hit(key: string, limit: number, windowMs: number, cost = 1): Promise<RateLimitResult> {
-    return this.run(key, limit, windowMs, cost, true);
+  async hit(key: string, limit: number, windowMs: number, cost = 1): Promise<RateLimitResult> {
+    return (await this.run(key, limit, windowMs, cost, true)).result;
   }
 
-  peek(key: string, limit: number, windowMs: number, cost = 1): Promise<RateLimitResult> {
-    return this.run(key, limit, windowMs, cost, false);
+  async reserve(key: string, limit: number, windowMs: number, cost = 1): Promise<Reservation> {
+    const { result, windowStart } = await this.run(key, limit, windowMs, cost, true);
+    return { ...result, windowStart };
+  }
+
+  async release(key: string, windowStart: number, windowMs: number, cost = 1): Promise<void> {
+    validateHit(0, windowMs, cost);
+    await runScript(this.redis, RELEASE, this.prefix + key, [windowStart, windowMs, cost]);
+  }
+
+  async peek(key: string, limit: number, windowMs: number, cost = 1): Promise<RateLimitResult> {
+    return (await this.run(key, limit, windowMs, cost, false)).result;
   }
 
   async reset(key: string): Promise<void> {
@@ -153,13 +182,14 @@ export class RedisRateLimitStore implements RateLimitStore {
     windowMs: number,
     cost: number,
     commit: boolean,
-  ): Promise<RateLimitResult> {
+  ): Promise<{ result: RateLimitResult; windowStart: number }> {
     validateHit(limit, windowMs, cost);
     const now = this.now();
     const start = windowStartOf(now, windowMs);
     const args = [now, start, windowMs, limit, cost, commit ? 1 : 0];
     const reply = await runScript(this.redis, SLIDING_WINDOW, this.prefix + key, args);
     const [allowed, prev, curr] = reply as [number, number, number];
-    return toResult({ prev, curr }, allowed === 1, now, windowMs, limit, cost);
+    const result = toResult({ prev, curr }, allowed === 1, now, windowMs, limit, cost);
+    return { result, windowStart: start };
   }
 }

@@ -25,6 +25,8 @@ import { alignedStart, TestClock } from "./store-suite";
 const broken: RateLimitStore = {
   hit: () => Promise.reject(new Error("connect ECONNREFUSED 127.0.0.1:6379")),
   peek: () => Promise.reject(new Error("connect ECONNREFUSED 127.0.0.1:6379")),
+  reserve: () => Promise.reject(new Error("connect ECONNREFUSED 127.0.0.1:6379")),
+  release: () => Promise.reject(new Error("down")),
   reset: () => Promise.reject(new Error("down")),
   close: async () => {},
 };

@@ -62,6 +62,10 @@ if (url) {
           })
         ).rateLimit,
       peek: (key, limit, windowMs, cost) => store.peek(key, limit, windowMs, cost),
+      // Reservations go through the store's own script, on the same hash the combined one writes.
+      reserve: (key, limit, windowMs, cost) => store.reserve(key, limit, windowMs, cost),
+      release: (key, windowStart, windowMs, cost) =>
+        store.release(key, windowStart, windowMs, cost),
       reset: (key) => store.reset(key),
       close: async () => {},
     };

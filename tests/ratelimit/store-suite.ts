@@ -180,7 +180,67 @@ export function runStoreSuite(name: string, make: () => Promise<StoreHarness>): 
       expect((await h.store.hit(key, 100, W)).allowed).toBe(false);
     });
 
+    it("reserves exactly 5 of 60 simultaneous reservations, each naming its window", async () => {
+      const w15 = 15 * W;
+      h.clock.advance(90_000);
+      const results = await Promise.all(
+        Array.from({ length: 60 }, () => h.store.reserve(key, 5, w15)),
+      );
+      expect(results.filter((r) => r.allowed)).toHaveLength(5);
+      for (const r of results) expect(r.windowStart).toBe(t0);
+      // A refused reservation says how long to wait (never "now", even under a race).
+      for (const r of results.filter((x) => !x.allowed)) expect(r.retryAfterMs).toBeGreaterThan(0);
+      expect((await h.store.hit(key, 5, w15)).allowed).toBe(false);
+    });
+
+    it("release gives a slot back in the same window, never below zero", async () => {
+      const taken = await Promise.all([1, 2, 3].map(() => h.store.reserve(key, 3, W)));
+      expect(taken.every((r) => r.allowed)).toBe(true);
+      expect((await h.store.reserve(key, 3, W)).allowed).toBe(false);
+      await h.store.release(key, taken[0].windowStart, W);
+      expect((await h.store.reserve(key, 3, W)).allowed).toBe(true);
+      expect((await h.store.reserve(key, 3, W)).allowed).toBe(false);
+      // Releasing more than was counted empties the window and no more: the limit still holds.
+      for (let i = 0; i < 10; i++) await h.store.release(key, taken[0].windowStart, W);
+      const after = await Promise.all(Array.from({ length: 6 }, () => h.store.reserve(key, 3, W)));
+      expect(after.filter((r) => r.allowed)).toHaveLength(3);
+    });
+
+    it("release after the window rolled lowers the previous window's weight", async () => {
+      const first = await h.store.reserve(key, 10, W);
+      await Promise.all(Array.from({ length: 9 }, () => h.store.hit(key, 10, W)));
+      h.clock.advance(W + W / 2); // half into the next window: 10 previous hits weigh 5
+      expect((await h.store.hit(key, 10, W)).allowed).toBe(true); // 5 + 1
+      await h.store.release(key, first.windowStart, W, 4); // previous 6, weighing 3
+      const more = await Promise.all(Array.from({ length: 10 }, () => h.store.hit(key, 10, W)));
+      expect(more.filter((r) => r.allowed)).toHaveLength(6); // 3 + 1 + 6 = 10
+    });
+
+    it("a release for a window that no longer counts changes nothing", async () => {
+      const old = await h.store.reserve(key, 3, W);
+      h.clock.advance(2 * W);
+      await Promise.all([1, 2, 3].map(() => h.store.hit(key, 3, W)));
+      await h.store.release(key, old.windowStart, W);
+      expect((await h.store.hit(key, 3, W)).allowed).toBe(false);
+    });
+
+    it("concurrent reservations and releases never let more than the limit through", async () => {
+      const held = await Promise.all(Array.from({ length: 5 }, () => h.store.reserve(key, 5, W)));
+      expect(held.every((r) => r.allowed)).toBe(true);
+      const raced = await Promise.all([
+        ...held.map((r) => h.store.release(key, r.windowStart, W).then(() => null)),
+        ...Array.from({ length: 20 }, () => h.store.reserve(key, 5, W)),
+      ]);
+      const admitted = raced.filter((r) => r?.allowed).length;
+      expect(admitted).toBeLessThanOrEqual(5);
+      // What the race admitted is exactly what is counted: the rest of the limit is still free.
+      const later = await Promise.all(Array.from({ length: 10 }, () => h.store.reserve(key, 5, W)));
+      expect(admitted + later.filter((r) => r.allowed).length).toBe(5);
+    });
+
     it("rejects nonsense arguments", async () => {
+      await expect(h.store.reserve(key, -1, W)).rejects.toThrow(RangeError);
+      await expect(h.store.release(key, t0, W, 0)).rejects.toThrow(RangeError);
       await expect(h.store.hit(key, -1, W)).rejects.toThrow(RangeError);
       await expect(h.store.hit(key, 10, 0)).rejects.toThrow(RangeError);
       await expect(h.store.hit(key, 10, W, 0)).rejects.toThrow(RangeError);

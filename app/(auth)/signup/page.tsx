@@ -3,11 +3,12 @@ import Link from "next/link";
 import { redirect } from "next/navigation";
 import { auth } from "@/auth";
 import { SignUpForm } from "@/components/auth/sign-up-form";
+import { HOME_PATH } from "../redirect-target";
 
 export const metadata: Metadata = { title: "Create an account · Keyward" };
 
 export default async function SignUpPage() {
-  if (await auth()) redirect("/dashboard");
+  if (await auth()) redirect(HOME_PATH);
   return (
     <div className="space-y-5">
       <div>
