@@ -44,6 +44,17 @@ export const POLICIES = {
   signInPerEmail: { name: "signin-email", limit: 5, windowMs: 15 * MINUTE, failMode: "closed" },
   /** Failed sign-ins per client address (several people may share one address). */
   signInPerAddress: { name: "signin-ip", limit: 20, windowMs: 15 * MINUTE, failMode: "closed" },
+  /** Invitation mails (new and resent) per organization: a bound on what one admin can send. */
+  invitePerOrg: { name: "invite-org", limit: 50, windowMs: 60 * MINUTE, failMode: "open" },
+  /** Invitation mails per invited address, across organizations: nobody's inbox is flooded. */
+  invitePerAddress: { name: "invite-email", limit: 5, windowMs: 60 * MINUTE, failMode: "open" },
+  /** Verification mails per user (sign-up and "resend"). */
+  verificationMailPerUser: {
+    name: "verify-mail",
+    limit: 5,
+    windowMs: 60 * MINUTE,
+    failMode: "open",
+  },
 } as const satisfies Record<string, RateLimitPolicy>;
 
 export type PolicyName = keyof typeof POLICIES;
