@@ -183,7 +183,7 @@ export async function resendInvitation(
 ): Promise<CreatedInvitation> {
   const now = options.now ?? new Date();
   const current = await invitationRepository.get(db, organizationId, invitationId);
-  if (!current || current.status !== "PENDING") throw notFound("invitation");
+  if (current?.status !== "PENDING") throw notFound("invitation");
   assertMayInvite(actorRole, current.role);
   await throttle(organizationId, current.email);
   const { token, tokenHash } = createOneTimeToken();
@@ -215,7 +215,7 @@ export async function revokeInvitation(
     throw forbidden("Only admins and owners can revoke invitations.");
   await db.$transaction(async (tx) => {
     const current = await invitationRepository.get(tx, organizationId, invitationId);
-    if (!current || current.status !== "PENDING") throw notFound("invitation");
+    if (current?.status !== "PENDING") throw notFound("invitation");
     if (current.role === "OWNER" && actorRole !== "OWNER") {
       throw forbidden("Only an owner can revoke an owner's invitation.");
     }

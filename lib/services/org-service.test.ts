@@ -121,7 +121,7 @@ describe.each(testDbKinds)("org and user services (%s)", (kind) => {
         ),
       ).rejects.toMatchObject({ code: "CONFLICT" });
       await sendEmailVerification(t.prisma, other.id, { sender });
-      const verify = await smtp.waitFor(other.email);
+      const verify = await smtp.waitFor(other.email, { subject: /Confirm/ });
       await confirmEmailVerification(t.prisma, tokenOf(linkIn(verify.text, "/verify-email/")));
       await acceptInvitation(t.prisma, token, other.id, { type: "user", id: other.id });
     } finally {

@@ -18,7 +18,6 @@ import {
   slugify,
 } from "@/lib/repositories/organization-repository";
 import { isUniqueViolation } from "@/lib/repositories/shared";
-import { userRepository } from "@/lib/repositories/user-repository";
 import type { Actor } from "./actor";
 
 const SLUG_RE = /^[a-z0-9](?:[a-z0-9-]{0,46}[a-z0-9])?$/;

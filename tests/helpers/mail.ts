@@ -18,8 +18,11 @@ export interface SmtpCapture {
   url: string;
   port: number;
   messages: ReceivedMail[];
-  /** Waits for a mail to `to` (after the first `skip` such mails) and returns it. */
-  waitFor(to: string, options?: { skip?: number; timeoutMs?: number }): Promise<ReceivedMail>;
+  /** Waits for a mail to `to` (whose subject matches, after the first `skip` such) and returns it. */
+  waitFor(
+    to: string,
+    options?: { subject?: RegExp; skip?: number; timeoutMs?: number },
+  ): Promise<ReceivedMail>;
   close(): Promise<void>;
 }
 
@@ -77,7 +80,9 @@ export async function startSmtpCapture(
       const deadline = Date.now() + (options.timeoutMs ?? 15_000);
       const want = to.toLowerCase();
       for (;;) {
-        const found = messages.filter((m) => m.to === want)[options.skip ?? 0];
+        const found = messages.filter(
+          (m) => m.to === want && (!options.subject || options.subject.test(m.subject)),
+        )[options.skip ?? 0];
         if (found) return found;
         if (Date.now() > deadline) throw new Error(`no mail to ${to} arrived`);
         await new Promise((r) => setTimeout(r, 50));

@@ -147,11 +147,7 @@ export default async function SettingsPage({ params }: { params: Promise<{ org: 
                       </Badge>
                     </TD>
                     <TD className="text-muted-foreground">
-                      {i.expired ? (
-                        <Badge tone="danger">expired</Badge>
-                      ) : (
-                        formatDate(i.expiresAt)
-                      )}
+                      {i.expired ? <Badge tone="danger">expired</Badge> : formatDate(i.expiresAt)}
                     </TD>
                     <TD data-testid="invitation-mail">
                       {i.sentAt ? (
