@@ -53,7 +53,10 @@ export function mailConfigFromEnv(
   };
 }
 
-export function createMailSender(config: MailConfig, log: (line: string) => void = console.log) {
+export function createMailSender(
+  config: MailConfig,
+  log: (line: string) => void = console.log,
+): MailSender {
   return config.smtpUrl
     ? new SmtpSender(config.smtpUrl, config.from)
     : new OutboxSender(config.outboxDir, config.from, log);
