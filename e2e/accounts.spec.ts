@@ -13,7 +13,8 @@ import { getMembershipBySlug, getOrganizationBySlug } from "@/lib/services/org-s
 import { linkIn, type SmtpCapture, startSmtpCapture, tokenOf } from "@/tests/helpers/mail";
 import { startServer, type TestServer } from "@/tests/helpers/server";
 
-test.describe.configure({ mode: "serial" });
+// Generous timeouts: each test signs up (argon2) and waits for mail on a shared, busy machine.
+test.describe.configure({ mode: "serial", timeout: 180_000 });
 
 const RUN = `${Date.now().toString(36)}${Math.floor(Math.random() * 1e4)}`;
 const owner = {

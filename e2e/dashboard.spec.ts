@@ -424,6 +424,7 @@ test("a viewer sees keys but cannot create or revoke, even with a hand-sent acti
   browser,
   baseURL,
 }) => {
+  test.setTimeout(150_000); // two sign-ups' worth of work: confirm, invite, accept, replay
   const page = adminPage;
   await page.goto(`/${state.slugA}/settings`);
   await page.locator("#member-email").fill(`not-an-email-${RUN}`);
