@@ -7,6 +7,7 @@ import GitHub from "next-auth/providers/github";
 import Google from "next-auth/providers/google";
 import { z } from "zod";
 import { clientAddress } from "@/lib/auth/client-address";
+import { oauthRefusalError, resolveOAuthEmail } from "@/lib/auth/oauth-email";
 import { PasswordWorkBusy } from "@/lib/auth/password";
 import { sameOriginPath } from "@/lib/auth/redirect-target";
 import { signInThrottle } from "@/lib/auth/sign-in-throttle";
@@ -76,6 +77,10 @@ export const oauthProviders = providers
 
 const SESSION_MAX_AGE = 12 * 60 * 60;
 
+// The provider-verified email decided in the signIn callback, for the jwt callback of the same
+// sign-in (Auth.js passes both the same account object).
+const verifiedOAuthEmail = new WeakMap<object, string>();
+
 export const { handlers, auth, signIn, signOut } = NextAuth({
   secret: process.env.AUTH_SECRET,
   trustHost: true,
@@ -91,13 +96,24 @@ export const { handlers, auth, signIn, signOut } = NextAuth({
     },
     async signIn({ account, profile }) {
       if (!account || account.type === "credentials") return true;
-      // An OAuth account is tied to a local user by email: only take emails the provider verified.
-      if (account.provider === "google") return profile?.email_verified === true;
-      return Boolean(profile?.email);
+      // An OAuth account is tied to a local user by email: only an email the provider verified
+      // (GitHub: the verified primary of /user/emails, never the profile's; Google: email_verified).
+      const decision = await resolveOAuthEmail({
+        provider: account.provider,
+        profile,
+        accessToken: account.access_token,
+      });
+      if (!decision.ok) {
+        console.warn(`[auth] ${account.provider} sign-in refused: email ${decision.reason}`);
+        return `/login?error=${oauthRefusalError(decision.reason)}`;
+      }
+      verifiedOAuthEmail.set(account, decision.email);
+      return true;
     },
     async jwt({ token, user, account, profile }) {
       if (account && account.type !== "credentials") {
-        const email = (profile?.email ?? user?.email ?? "").toLowerCase();
+        const email = verifiedOAuthEmail.get(account);
+        if (!email) throw new Error("OAuth sign-in without a verified email");
         const local = await findOrCreateOAuthUser(await getDb(), {
           email,
           name: (profile?.name as string | undefined) ?? user?.name ?? null,

@@ -5,6 +5,7 @@
 import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { type APIRequestContext, type Browser, expect, type Page, test } from "@playwright/test";
+import { linkIn, readOutbox } from "@/tests/helpers/mail";
 
 test.describe.configure({ mode: "serial" });
 
@@ -51,6 +52,19 @@ interface CapturedAction {
 }
 
 let adminPage: Page;
+
+/**
+ * The server here has no SMTP_URL: mail lands in its outbox folder. The path of the link in the
+ * newest mail to `to` whose subject matches.
+ */
+async function outboxLink(to: string, subject: RegExp, prefix: string): Promise<string> {
+  const dir = path.join(process.env.KEYWARD_E2E_DATA ?? "", "outbox");
+  await expect
+    .poll(async () => (await readOutbox(dir)).some((m) => m.to === to && subject.test(m.subject)))
+    .toBe(true);
+  const mail = (await readOutbox(dir)).filter((m) => m.to === to && subject.test(m.subject)).at(-1);
+  return new URL(linkIn(mail?.text ?? "", prefix)).pathname;
+}
 
 async function signUp(page: Page, who: typeof admin): Promise<string> {
   await page.goto("/signup");
@@ -429,11 +443,12 @@ test("a viewer sees keys but cannot create or revoke, even with a hand-sent acti
   browser,
   baseURL,
 }) => {
+  test.setTimeout(150_000); // two sign-ups' worth of work: confirm, invite, accept, replay
   const page = adminPage;
   await page.goto(`/${state.slugA}/settings`);
-  await page.locator("#member-email").fill(`nobody-${RUN}@example.test`);
-  await page.getByTestId("add-member").click();
-  await expect(page.getByTestId("member-email-error")).toContainText("No Keyward account");
+  await page.locator("#member-email").fill(`not-an-email-${RUN}`);
+  await page.getByTestId("invite").click();
+  await expect(page.getByTestId("member-email-error")).toContainText("Enter an email address");
 
   const viewerPage = await newSignedInPage(browser, baseURL);
   state.slugB = await signUp(viewerPage, viewer);
@@ -441,9 +456,18 @@ test("a viewer sees keys but cannot create or revoke, even with a hand-sent acti
   state.keyInB = inB.id;
   state.keyInBSecret = inB.key;
 
+  // Members join by invitation, accepted with a confirmed email (links from the outbox).
   await page.locator("#member-email").fill(viewer.email);
   await page.locator("#member-role").selectOption("VIEWER");
-  await page.getByTestId("add-member").click();
+  await page.getByTestId("invite").click();
+  await expect(page.getByTestId("invitations-table")).toContainText(viewer.email);
+  await viewerPage.goto(await outboxLink(viewer.email, /Confirm/, "/verify-email/"));
+  await viewerPage.getByTestId("confirm-email").click();
+  await expect(viewerPage.getByTestId("confirm-outcome")).toContainText("is confirmed");
+  await viewerPage.goto(await outboxLink(viewer.email, /invited/, "/invite/"));
+  await viewerPage.getByTestId("accept-invitation").click();
+  await viewerPage.waitForURL(new RegExp(`/${state.slugA}/keys$`));
+  await page.reload();
   await expect(page.getByTestId("members-table")).toContainText(viewer.email);
 
   await viewerPage.goto(`/${state.slugA}/keys`);

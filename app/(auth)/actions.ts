@@ -10,6 +10,7 @@ import { signInThrottle } from "@/lib/auth/sign-in-throttle";
 import { getDb } from "@/lib/db";
 import { isKeywardError } from "@/lib/errors";
 import { reserve, retryAfterSeconds } from "@/lib/ratelimit/policies";
+import { sendEmailVerification } from "@/lib/services/email-verification-service";
 import { signUp } from "@/lib/services/user-service";
 import {
   EmailSchema,
@@ -109,8 +110,13 @@ export async function signUpAction(_prev: AuthFormState, form: FormData): Promis
   }
   let slug: string;
   try {
-    const created = await signUp(await getDb(), parsed.data, { type: "user", ip: address });
+    const db = await getDb();
+    const created = await signUp(db, parsed.data, { type: "user", ip: address });
     slug = created.organization.slug;
+    // The confirmation link; a failed mail is logged and the dashboard banner offers a resend.
+    await sendEmailVerification(db, created.user.id).catch((e) => {
+      console.error(`keyward: verification mail after sign-up failed: ${(e as Error).message}`);
+    });
   } catch (e) {
     if (e instanceof PasswordWorkBusy) {
       await slot.release(); // nothing was done: the attempt does not count

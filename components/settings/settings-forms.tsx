@@ -2,10 +2,12 @@
 import { useActionState, useEffect, useRef } from "react";
 import { toast } from "sonner";
 import {
-  addMemberAction,
   changeRoleAction,
+  inviteMemberAction,
   removeMemberAction,
   renameOrganizationAction,
+  resendInvitationAction,
+  revokeInvitationAction,
   type SettingsState,
 } from "@/app/(dashboard)/[org]/settings/actions";
 import { Button } from "@/components/ui/button";
@@ -60,8 +62,8 @@ export function RenameForm({
   );
 }
 
-export function AddMemberForm({ slug, canGrantOwner }: { slug: string; canGrantOwner: boolean }) {
-  const [state, action, pending] = useActionState<SettingsState, FormData>(addMemberAction, {
+export function InviteForm({ slug, canGrantOwner }: { slug: string; canGrantOwner: boolean }) {
+  const [state, action, pending] = useActionState<SettingsState, FormData>(inviteMemberAction, {
     ok: false,
   });
   useToasts(state);
@@ -86,7 +88,7 @@ export function AddMemberForm({ slug, canGrantOwner }: { slug: string; canGrantO
         required
         defaultValue={state.ok ? "" : state.values?.email}
         error={errors.email}
-        hint="They need a Keyward account."
+        hint="They get a link to accept or decline (valid 7 days)."
       />
       <Field id="member-role" label="Role" error={errors.role}>
         <Select id="member-role" name="role" defaultValue={state.values?.role ?? "VIEWER"}>
@@ -95,15 +97,74 @@ export function AddMemberForm({ slug, canGrantOwner }: { slug: string; canGrantO
           {canGrantOwner ? <option value="OWNER">Owner</option> : null}
         </Select>
       </Field>
-      <Button
-        type="submit"
-        disabled={pending}
-        className="sm:mt-[1.375rem]"
-        data-testid="add-member"
-      >
-        {pending ? "Adding…" : "Add member"}
+      <Button type="submit" disabled={pending} className="sm:mt-[1.375rem]" data-testid="invite">
+        {pending ? "Inviting…" : "Invite"}
       </Button>
+      {!state.ok && state.message ? (
+        <p className="text-sm text-danger sm:col-span-3" data-testid="invite-message">
+          {state.message}
+        </p>
+      ) : null}
     </form>
+  );
+}
+
+export function InvitationControls({
+  slug,
+  invitationId,
+  email,
+  disabled,
+}: {
+  slug: string;
+  invitationId: string;
+  email: string;
+  disabled: boolean;
+}) {
+  const [resendState, resendAction, resendPending] = useActionState<SettingsState, FormData>(
+    resendInvitationAction,
+    { ok: false },
+  );
+  const [revokeState, revokeAction, revokePending] = useActionState<SettingsState, FormData>(
+    revokeInvitationAction,
+    { ok: false },
+  );
+  useToasts(resendState);
+  useToasts(revokeState);
+  return (
+    <div className="flex flex-wrap items-center justify-end gap-2">
+      <form action={resendAction}>
+        <input type="hidden" name="org" value={slug} />
+        <input type="hidden" name="invitationId" value={invitationId} />
+        <Button
+          type="submit"
+          size="sm"
+          variant="outline"
+          disabled={disabled || resendPending}
+          aria-label={`Resend the invitation to ${email}`}
+        >
+          Resend
+        </Button>
+      </form>
+      <form
+        action={revokeAction}
+        onSubmit={(e) => {
+          if (!window.confirm(`Revoke the invitation to ${email}?`)) e.preventDefault();
+        }}
+      >
+        <input type="hidden" name="org" value={slug} />
+        <input type="hidden" name="invitationId" value={invitationId} />
+        <Button
+          type="submit"
+          size="sm"
+          variant="ghost"
+          className="text-danger"
+          disabled={disabled || revokePending}
+          aria-label={`Revoke the invitation to ${email}`}
+        >
+          Revoke
+        </Button>
+      </form>
+    </div>
   );
 }
 

@@ -57,6 +57,17 @@ export const POLICIES = {
    * `assertRateLimit("invitePerAddress", address)` (429 RATE_LIMITED) or `reserve(...)`.
    */
   invitePerAddress: { name: "invite-ip", limit: 30, windowMs: 60 * MINUTE, failMode: "closed" },
+  /** Invitation mails (new and resent) per organization: a bound on what one admin can send. */
+  invitePerOrg: { name: "invite-org", limit: 50, windowMs: 60 * MINUTE, failMode: "open" },
+  /** Invitation mails per invited address, across organizations: nobody's inbox is flooded. */
+  invitePerInvitee: { name: "invite-email", limit: 5, windowMs: 60 * MINUTE, failMode: "open" },
+  /** Verification mails per user (sign-up and "resend"). */
+  verificationMailPerUser: {
+    name: "verify-mail",
+    limit: 5,
+    windowMs: 60 * MINUTE,
+    failMode: "open",
+  },
 } as const satisfies Record<string, RateLimitPolicy>;
 
 export type PolicyName = keyof typeof POLICIES;

@@ -55,6 +55,26 @@ export const userRepository = {
     return (await orNull(db.user.update({ where: { id }, data: { passwordHash } }))) !== null;
   },
 
+  async markEmailVerified(db: Tx, id: string, at: Date): Promise<boolean> {
+    if (!scopeId(id, "userId")) return false;
+    const { count } = await db.user.updateMany({ where: { id }, data: { emailVerified: at } });
+    return count === 1;
+  },
+
+  /**
+   * Marks the email verified and drops the password: for an account whose email an OAuth
+   * provider just proved, when nobody had proved it before, so whoever set that password (maybe
+   * not the mailbox's owner) cannot sign in with it.
+   */
+  async claimUnverified(db: Tx, id: string, at: Date): Promise<boolean> {
+    if (!scopeId(id, "userId")) return false;
+    const { count } = await db.user.updateMany({
+      where: { id, emailVerified: null },
+      data: { emailVerified: at, passwordHash: null },
+    });
+    return count === 1;
+  },
+
   async update(
     db: Tx,
     id: string,

@@ -16,6 +16,11 @@ export const AUDIT_ACTIONS = [
   "member.added",
   "member.role_changed",
   "member.removed",
+  "invitation.created",
+  "invitation.resent",
+  "invitation.revoked",
+  "invitation.accepted",
+  "invitation.declined",
 ] as const;
 
 export interface AuditEntryView {

@@ -1,9 +1,12 @@
 // Sign-up and membership rules against a real database: one transaction with audit rows, a taken
 // email refused, roles enforced, and the last owner never removed or demoted.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { SmtpSender } from "@/lib/mail/smtp";
 import { createTestDatabase, type TestDatabase, testDbKinds } from "@/tests/helpers/db";
+import { linkIn, startSmtpCapture, tokenOf } from "@/tests/helpers/mail";
+import { confirmEmailVerification, sendEmailVerification } from "./email-verification-service";
+import { acceptInvitation, createInvitation } from "./invitation-service";
 import {
-  addMember,
   changeMemberRole,
   createOrganization,
   getMembershipBySlug,
@@ -95,19 +98,36 @@ describe.each(testDbKinds)("org and user services (%s)", (kind) => {
     const ownerActor = { type: "user" as const, id: owner.id };
     const orgId = organization.id;
 
-    await expect(
-      addMember(
+    // People join by invitation only, once they verified their email.
+    const smtp = await startSmtpCapture();
+    const sender = new SmtpSender(smtp.url, "Keyward <keyward@localhost>");
+    try {
+      const { token } = await createInvitation(
         t.prisma,
         orgId,
-        { email: "nobody@roles.test", role: "VIEWER" },
+        { email: other.email, role: "VIEWER" },
         ownerActor,
         "OWNER",
-      ),
-    ).rejects.toMatchObject({ issues: [{ path: "email" }] });
-    await addMember(t.prisma, orgId, { email: other.email, role: "VIEWER" }, ownerActor, "OWNER");
-    await expect(
-      addMember(t.prisma, orgId, { email: other.email, role: "VIEWER" }, ownerActor, "OWNER"),
-    ).rejects.toMatchObject({ code: "CONFLICT" });
+        { sender },
+      );
+      await expect(
+        createInvitation(
+          t.prisma,
+          orgId,
+          { email: other.email, role: "VIEWER" },
+          ownerActor,
+          "OWNER",
+          { sender },
+        ),
+      ).rejects.toMatchObject({ code: "CONFLICT" });
+      await sendEmailVerification(t.prisma, other.id, { sender });
+      const verify = await smtp.waitFor(other.email, { subject: /Confirm/ });
+      await confirmEmailVerification(t.prisma, tokenOf(linkIn(verify.text, "/verify-email/")));
+      await acceptInvitation(t.prisma, token, other.id, { type: "user", id: other.id });
+    } finally {
+      await sender.close();
+      await smtp.close();
+    }
 
     // A viewer changes nothing; an admin cannot touch owners.
     await expect(

@@ -1,5 +1,5 @@
-// Organizations and their members, for the dashboard: create (with an OWNER), rename, add,
-// re-role and remove members. Every change writes its audit row in the same transaction.
+// Organizations and their members, for the dashboard: create (with an OWNER), rename, re-role
+// and remove members (people join by invitation: invitation-service.ts). Every change writes its audit row in the same transaction.
 // Rules: ADMIN and OWNER change things; only an OWNER grants, changes or removes OWNER; an
 // organization never loses its last OWNER.
 import { hasRole, type Role } from "@/lib/auth/roles";
@@ -18,7 +18,6 @@ import {
   slugify,
 } from "@/lib/repositories/organization-repository";
 import { isUniqueViolation } from "@/lib/repositories/shared";
-import { userRepository } from "@/lib/repositories/user-repository";
 import { isOrganizationSlug, ORGANIZATION_SLUG_RE } from "@/lib/validation/accounts";
 import type { Actor } from "./actor";
 
@@ -223,56 +222,6 @@ async function lockOrganization(tx: Tx, organizationId: string) {
   const org = await organizationRepository.update(tx, organizationId, {});
   if (!org) throw notFound("organization");
   return org;
-}
-
-export async function addMember(
-  db: Db,
-  organizationId: string,
-  input: { email: string; role: Role },
-  actor: Actor,
-  actorRole: Role,
-): Promise<MemberOfOrganization> {
-  requireManager(actorRole);
-  if (input.role === "OWNER" && actorRole !== "OWNER") {
-    throw forbidden("Only an owner can add another owner.");
-  }
-  return db.$transaction(async (tx) => {
-    await lockOrganization(tx, organizationId);
-    const user = await userRepository.getByEmail(tx, input.email);
-    if (!user) {
-      throw new KeywardError("NOT_FOUND", "No Keyward account uses this email.", {
-        issues: [
-          {
-            path: "email",
-            message: "No Keyward account uses this email. Ask them to sign up first.",
-          },
-        ],
-      });
-    }
-    if (await membershipRepository.get(tx, organizationId, user.id)) {
-      throw new KeywardError("CONFLICT", "Already a member.", {
-        issues: [{ path: "email", message: "This person is already a member." }],
-      });
-    }
-    const membership = await membershipRepository.add(tx, {
-      organizationId,
-      userId: user.id,
-      role: input.role,
-    });
-    await audit(
-      tx,
-      organizationId,
-      actor,
-      "member.added",
-      { type: "user", id: user.id },
-      {
-        email: user.email,
-        role: input.role,
-      },
-    );
-    const { passwordHash: _omit, ...publicUser } = user;
-    return { user: publicUser, role: membership.role, joinedAt: membership.createdAt };
-  });
 }
 
 export async function changeMemberRole(

@@ -33,7 +33,12 @@ export async function getUser(db: Db, id: string): Promise<PublicUser | null> {
   return userRepository.getById(db, id);
 }
 
-/** The local user for an OAuth sign-in (the provider verified the email), created when new. */
+/**
+ * The local user for an OAuth sign-in, created when new. `email` must be one the provider says is
+ * verified (lib/auth/oauth-email.ts decides). An existing account nobody had verified is claimed:
+ * marked verified and its password dropped, since whoever chose that password never proved the
+ * mailbox is theirs.
+ */
 export async function findOrCreateOAuthUser(
   db: Db,
   input: {
@@ -43,7 +48,12 @@ export async function findOrCreateOAuthUser(
   },
 ): Promise<PublicUser> {
   const existing = await userRepository.getByEmail(db, input.email);
-  if (existing) return toPublic(existing);
+  if (existing) {
+    if (existing.emailVerified) return toPublic(existing);
+    await userRepository.claimUnverified(db, existing.id, new Date());
+    const claimed = await userRepository.getById(db, existing.id);
+    if (claimed) return claimed;
+  }
   try {
     return toPublic(
       await userRepository.create(db, {
@@ -105,7 +115,9 @@ export async function signUp(
 
 /**
  * Operators (CLI, seed): a user with a password, made a member of the organization `org` (slug)
- * with `role`. An existing user (same email) is added to the organization, password unchanged.
+ * with `role`. A new user is verified (the operator vouches for the address). An existing user
+ * (same email) is added to the organization, password unchanged, only when their email is
+ * verified: otherwise anyone who signed up with that address first would be let in.
  */
 export async function createUserInOrganization(
   db: Db,
@@ -118,10 +130,16 @@ export async function createUserInOrganization(
     if (!organization) throw notFound("organization");
     let user = await userRepository.getByEmail(tx, input.email);
     const created = !user;
+    if (user && !user.emailVerified) {
+      throw conflict(
+        `${user.email} has an account whose email is not verified; they must confirm it (or be invited) first.`,
+      );
+    }
     user ??= await userRepository.create(tx, {
       email: input.email,
       name: input.name ?? null,
       passwordHash,
+      emailVerified: new Date(),
     });
     if (await membershipRepository.get(tx, organization.id, user.id)) {
       throw conflict(`${user.email} is already a member of ${organization.slug}.`);

@@ -21,6 +21,9 @@ const CREDENTIAL_ERRORS: Record<string, string> = {
 const ERRORS: Record<string, string> = {
   OAuthAccountNotLinked: "That account could not be linked. Sign in with your password.",
   AccessDenied: "Access denied: the provider did not confirm your email address.",
+  OAuthEmailUnverified:
+    "The provider did not confirm your email address. Verify it there (for GitHub: make a verified address your primary), then try again.",
+  OAuthEmailUnavailable: "The provider did not tell us your email address. Try again shortly.",
   Configuration: "Sign-in is not configured correctly. Ask the operator to check the logs.",
 };
 

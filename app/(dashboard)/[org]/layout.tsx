@@ -2,11 +2,13 @@ import { KeyRound, LogOut } from "lucide-react";
 import Link from "next/link";
 import type { ReactNode } from "react";
 import { signOutAction } from "@/app/(auth)/actions";
+import { ResendVerificationButton } from "@/components/auth/account-forms";
 import { OrgNav } from "@/components/dashboard/org-nav";
 import { OrgSwitcher } from "@/components/dashboard/org-switcher";
 import { Badge } from "@/components/ui/badge";
 import { getDb } from "@/lib/db";
 import { listOrganizationsOfUser } from "@/lib/services/org-service";
+import { getUser } from "@/lib/services/user-service";
 import { requireMember } from "../_lib/access";
 
 export default async function OrgLayout({
@@ -18,7 +20,11 @@ export default async function OrgLayout({
 }) {
   const { org } = await params;
   const { user, organization, role } = await requireMember(org);
-  const organizations = await listOrganizationsOfUser(await getDb(), user.id);
+  const db = await getDb();
+  const [organizations, me] = await Promise.all([
+    listOrganizationsOfUser(db, user.id),
+    getUser(db, user.id),
+  ]);
   return (
     <div className="min-h-dvh">
       <header className="border-b border-border bg-card">
@@ -68,6 +74,20 @@ export default async function OrgLayout({
           <OrgNav slug={organization.slug} />
         </div>
       </header>
+      {me && !me.emailVerified ? (
+        <div
+          className="border-b border-amber-300 bg-amber-50 text-amber-900 dark:border-amber-800 dark:bg-amber-950 dark:text-amber-200"
+          data-testid="verify-banner"
+        >
+          <div className="mx-auto flex max-w-7xl flex-wrap items-center gap-3 px-4 py-2 text-sm sm:px-6">
+            <span>
+              Confirm your email address: open the link we sent to {me.email}. Until then you cannot
+              join other organizations.
+            </span>
+            <ResendVerificationButton />
+          </div>
+        </div>
+      ) : null}
       <main className="mx-auto max-w-7xl px-4 py-6 sm:px-6 sm:py-8">{children}</main>
     </div>
   );

@@ -1,16 +1,17 @@
 "use server";
-// Organization settings: rename, and members (add by email, change role, remove). Session,
-// membership and role first; the org service enforces who may touch OWNER and keeps one owner.
+// Organization settings: rename, members (change role, remove) and invitations (invite by email,
+// resend, revoke). Session, membership and role first; the services enforce who may touch OWNER
+// and keep one owner.
 import { revalidatePath } from "next/cache";
 import { z } from "zod";
 import { getDb } from "@/lib/db";
 import { isKeywardError } from "@/lib/errors";
 import {
-  addMember,
-  changeMemberRole,
-  removeMember,
-  renameOrganization,
-} from "@/lib/services/org-service";
+  createInvitation,
+  resendInvitation,
+  revokeInvitation,
+} from "@/lib/services/invitation-service";
+import { changeMemberRole, removeMember, renameOrganization } from "@/lib/services/org-service";
 import { EmailSchema, OrganizationNameSchema } from "@/lib/validation/accounts";
 import { authorizeMember } from "../../_lib/access";
 
@@ -59,12 +60,14 @@ export async function renameOrganizationAction(
 }
 
 const RoleSchema = z.enum(["OWNER", "ADMIN", "VIEWER"], { error: "Choose a role." });
-const AddMemberInput = z.object({
+const InviteInput = z.object({
   email: EmailSchema,
   role: RoleSchema,
 });
 
-export async function addMemberAction(
+const MAIL_FAILED = "but the mail could not be sent. Use Resend in the list below.";
+
+export async function inviteMemberAction(
   _prev: SettingsState,
   form: FormData,
 ): Promise<SettingsState> {
@@ -74,22 +77,80 @@ export async function addMemberAction(
     email: String(form.get("email") ?? "").trim(),
     role: String(form.get("role") ?? ""),
   };
-  const parsed = AddMemberInput.safeParse(values);
+  const parsed = InviteInput.safeParse(values);
   if (!parsed.success)
     return { ok: false, fieldErrors: z.flattenError(parsed.error).fieldErrors, values };
+  let mailed: boolean;
   try {
-    await addMember(
+    ({ mailed } = await createInvitation(
       await getDb(),
       access.ctx.organization.id,
       parsed.data,
       access.actor,
       access.ctx.role,
-    );
+    ));
   } catch (e) {
     return failure(e, values);
   }
   revalidatePath(`/${access.ctx.organization.slug}/settings`);
-  return { ok: true, message: `${parsed.data.email} added as ${parsed.data.role.toLowerCase()}.` };
+  const who = `${parsed.data.email} invited as ${parsed.data.role.toLowerCase()}`;
+  return mailed
+    ? { ok: true, message: `${who}.` }
+    : { ok: false, message: `${who}, ${MAIL_FAILED}`, values: { email: "", role: values.role } };
+}
+
+const InvitationInput = z.object({ invitationId: z.uuid("Unknown invitation.") });
+
+export async function resendInvitationAction(
+  _prev: SettingsState,
+  form: FormData,
+): Promise<SettingsState> {
+  const access = await authorizeMember(form.get("org"), "ADMIN");
+  if (!access.ok) return access;
+  const parsed = InvitationInput.safeParse({ invitationId: form.get("invitationId") });
+  if (!parsed.success) return { ok: false, message: z.prettifyError(parsed.error) };
+  let mailed: boolean;
+  let email: string;
+  try {
+    const r = await resendInvitation(
+      await getDb(),
+      access.ctx.organization.id,
+      parsed.data.invitationId,
+      access.actor,
+      access.ctx.role,
+    );
+    mailed = r.mailed;
+    email = r.invitation.email;
+  } catch (e) {
+    return failure(e);
+  }
+  revalidatePath(`/${access.ctx.organization.slug}/settings`);
+  return mailed
+    ? { ok: true, message: `A new link was sent to ${email}.` }
+    : { ok: false, message: `A new link was made for ${email}, ${MAIL_FAILED}` };
+}
+
+export async function revokeInvitationAction(
+  _prev: SettingsState,
+  form: FormData,
+): Promise<SettingsState> {
+  const access = await authorizeMember(form.get("org"), "ADMIN");
+  if (!access.ok) return access;
+  const parsed = InvitationInput.safeParse({ invitationId: form.get("invitationId") });
+  if (!parsed.success) return { ok: false, message: z.prettifyError(parsed.error) };
+  try {
+    await revokeInvitation(
+      await getDb(),
+      access.ctx.organization.id,
+      parsed.data.invitationId,
+      access.actor,
+      access.ctx.role,
+    );
+  } catch (e) {
+    return failure(e);
+  }
+  revalidatePath(`/${access.ctx.organization.slug}/settings`);
+  return { ok: true, message: "Invitation revoked." };
 }
 
 const MemberInput = z.object({ userId: z.uuid("Unknown member.") });

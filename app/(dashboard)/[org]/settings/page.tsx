@@ -1,13 +1,19 @@
 import type { Metadata } from "next";
 import { PageHeader } from "@/components/dashboard/page-header";
 import { formatDate, formatNumber, formatPercent } from "@/components/keys/format";
-import { AddMemberForm, MemberControls, RenameForm } from "@/components/settings/settings-forms";
+import {
+  InvitationControls,
+  InviteForm,
+  MemberControls,
+  RenameForm,
+} from "@/components/settings/settings-forms";
 import { Badge } from "@/components/ui/badge";
 import { Card, CardContent, CardDescription, CardHeader, CardTitle } from "@/components/ui/card";
 import { Table, TBody, TD, TH, THead, TR } from "@/components/ui/table";
 import { canManage } from "@/lib/auth/roles";
 import { getDb } from "@/lib/db";
 import { getMonthToDateRequests } from "@/lib/services/dashboard-usage";
+import { listPendingInvitations } from "@/lib/services/invitation-service";
 import { listMembers } from "@/lib/services/org-service";
 import { requireMember } from "../../_lib/access";
 
@@ -17,10 +23,12 @@ export default async function SettingsPage({ params }: { params: Promise<{ org: 
   const { org } = await params;
   const { organization, role, user } = await requireMember(org);
   const manage = canManage(role);
-  const [members, monthToDate] = [
-    await listMembers(await getDb(), organization.id),
-    await getMonthToDateRequests(organization.id),
-  ];
+  const db = await getDb();
+  const [members, invitations, monthToDate] = await Promise.all([
+    listMembers(db, organization.id),
+    manage ? listPendingInvitations(db, organization.id) : Promise.resolve([]),
+    getMonthToDateRequests(organization.id),
+  ]);
   const quotaUsed = organization.monthlyQuota ? monthToDate / organization.monthlyQuota : 0;
   return (
     <>
@@ -104,14 +112,63 @@ export default async function SettingsPage({ params }: { params: Promise<{ org: 
         <h2 className="mb-1 text-lg font-semibold">Members</h2>
         <p className="mb-4 text-sm text-muted-foreground">
           Viewers see everything; admins and owners also change keys, members and settings. Only
-          owners manage owners, and there is always at least one.
+          owners manage owners, and there is always at least one. People join by invitation: they
+          accept it with a confirmed email address.
         </p>
         {manage ? (
           <Card className="mb-4">
             <CardContent className="pt-4">
-              <AddMemberForm slug={organization.slug} canGrantOwner={role === "OWNER"} />
+              <InviteForm slug={organization.slug} canGrantOwner={role === "OWNER"} />
             </CardContent>
           </Card>
+        ) : null}
+        {manage && invitations.length > 0 ? (
+          <div className="mb-6">
+            <h3 className="mb-2 text-sm font-semibold">Pending invitations</h3>
+            <Table data-testid="invitations-table">
+              <THead>
+                <tr>
+                  <TH>Email</TH>
+                  <TH>Role</TH>
+                  <TH>Expires</TH>
+                  <TH>Mail</TH>
+                  <TH>
+                    <span className="sr-only">Actions</span>
+                  </TH>
+                </tr>
+              </THead>
+              <TBody>
+                {invitations.map((i) => (
+                  <TR key={i.id} data-testid="invitation-row" data-invitation-id={i.id}>
+                    <TD className="font-medium">{i.email}</TD>
+                    <TD>
+                      <Badge tone={i.role === "OWNER" ? "info" : "neutral"}>
+                        {i.role.toLowerCase()}
+                      </Badge>
+                    </TD>
+                    <TD className="text-muted-foreground">
+                      {i.expired ? <Badge tone="danger">expired</Badge> : formatDate(i.expiresAt)}
+                    </TD>
+                    <TD data-testid="invitation-mail">
+                      {i.sentAt ? (
+                        <span className="text-muted-foreground">sent {formatDate(i.sentAt)}</span>
+                      ) : (
+                        <Badge tone="danger">not sent: resend</Badge>
+                      )}
+                    </TD>
+                    <TD>
+                      <InvitationControls
+                        slug={organization.slug}
+                        invitationId={i.id}
+                        email={i.email}
+                        disabled={i.role === "OWNER" && role !== "OWNER"}
+                      />
+                    </TD>
+                  </TR>
+                ))}
+              </TBody>
+            </Table>
+          </div>
         ) : null}
         <Table data-testid="members-table">
           <THead>
