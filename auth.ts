@@ -11,6 +11,7 @@ import { oauthRefusalError, resolveOAuthEmail } from "@/lib/auth/oauth-email";
 import { PasswordWorkBusy } from "@/lib/auth/password";
 import { sameOriginPath } from "@/lib/auth/redirect-target";
 import { signInThrottle } from "@/lib/auth/sign-in-throttle";
+import { config } from "@/lib/config";
 import { getDb } from "@/lib/db";
 import { authenticateWithPassword, findOrCreateOAuthUser } from "@/lib/services/user-service";
 
@@ -66,8 +67,9 @@ const providers: NextAuthConfig["providers"] = [
   }),
 ];
 
-if (process.env.AUTH_GITHUB_ID && process.env.AUTH_GITHUB_SECRET) providers.push(GitHub);
-if (process.env.AUTH_GOOGLE_ID && process.env.AUTH_GOOGLE_SECRET) providers.push(Google);
+const env = config();
+if (env.AUTH_GITHUB_ID && env.AUTH_GITHUB_SECRET) providers.push(GitHub);
+if (env.AUTH_GOOGLE_ID && env.AUTH_GOOGLE_SECRET) providers.push(Google);
 
 /** The OAuth providers switched on, for the sign-in page's buttons. */
 export const oauthProviders = providers
@@ -82,7 +84,7 @@ const SESSION_MAX_AGE = 12 * 60 * 60;
 const verifiedOAuthEmail = new WeakMap<object, string>();
 
 export const { handlers, auth, signIn, signOut } = NextAuth({
-  secret: process.env.AUTH_SECRET,
+  secret: env.AUTH_SECRET,
   trustHost: true,
   session: { strategy: "jwt", maxAge: SESSION_MAX_AGE, updateAge: 60 * 60 },
   pages: { signIn: "/login", error: "/login" },

@@ -5,13 +5,21 @@
 import http from "node:http";
 import next from "next";
 import { seedDemoIfEmpty } from "@/lib/cli/seed";
+import { config } from "@/lib/config";
 import { getDatabase } from "@/lib/db";
 import { DatabaseOwnedError } from "@/lib/db/owner-lock";
 import { isShuttingDown, onShutdown, shutdown } from "@/lib/lifecycle";
 import { startOperatorSocket } from "@/lib/owner/operator-socket";
 
-const port = Number.parseInt(process.env.PORT || "3000", 10);
-const hostname = process.env.HOST || "127.0.0.1";
+// scripts/start.ts validated the configuration already; a direct run fails here, in one line.
+let env: ReturnType<typeof config>;
+try {
+  env = config();
+} catch (e) {
+  fail((e as Error).message);
+}
+const port = env.PORT;
+const hostname = env.HOST;
 
 function fail(message: string): never {
   console.error(`keyward: ${message}`);
@@ -28,12 +36,12 @@ async function main() {
   }
   onShutdown("database", () => database.close(), 90);
 
-  if (database.target.kind === "pglite") {
-    const socket = await startOperatorSocket(database.target.dataDir);
+  if (database.lock) {
+    const socket = await startOperatorSocket(database.lock);
     onShutdown("operator-socket", () => socket.close(), 10);
   }
 
-  if (process.env.KEYWARD_SEED_DEMO !== "0") {
+  if (env.KEYWARD_SEED_DEMO) {
     const seeded = await seedDemoIfEmpty(database.prisma);
     if (seeded) {
       console.log(`keyward: seeded the demo organization "${seeded.slug}"`);
@@ -52,9 +60,9 @@ async function main() {
   // The lean lane: the product's hot path (verify, me) served by the same lib/
   // route core without Next's per-request cost. KEYWARD_LEAN_LANE=0 sends
   // everything through Next's route handlers instead (same responses).
-  const lean = process.env.KEYWARD_LEAN_LANE !== "0" ? await leanRoutes() : null;
+  const lean = env.KEYWARD_LEAN_LANE ? await leanRoutes() : null;
 
-  const trustProxy = process.env.KEYWARD_TRUST_PROXY === "1";
+  const trustProxy = env.KEYWARD_TRUST_PROXY;
   const server = http.createServer((req, res) => {
     if (isShuttingDown()) res.setHeader("Connection", "close");
     // The client's address is the last X-Forwarded-For entry (lib/auth/client-address.ts).

@@ -1,10 +1,15 @@
 // `npm run keyward -- <command> [--flags]`: see lib/cli/commands.ts for the commands.
 import { runCli } from "@/lib/cli/main";
+import { config } from "@/lib/config";
 
-runCli(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (e) => {
-    console.error(`keyward: ${(e as Error).message}`);
-    process.exit(1);
-  },
-);
+// Loads .env and checks every setting before a command runs; a bad one fails in one line.
+Promise.resolve()
+  .then(() => config())
+  .then(() => runCli(process.argv.slice(2)))
+  .then(
+    (code) => process.exit(code),
+    (e) => {
+      console.error(`keyward: ${(e as Error).message}`);
+      process.exit(1);
+    },
+  );

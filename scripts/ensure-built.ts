@@ -10,6 +10,7 @@ import {
   writeFileSync,
 } from "node:fs";
 import path from "node:path";
+import { config, frameworkEnv } from "@/lib/config";
 import { isProcessAlive } from "@/lib/db/owner-lock";
 
 const SOURCES = [
@@ -79,7 +80,12 @@ export async function ensureBuilt(log: (m: string) => void = console.log): Promi
         [path.resolve("node_modules/next/dist/bin/next"), "build"],
         {
           stdio: ["ignore", "inherit", "inherit"],
-          env: { ...process.env, NODE_ENV: "production" },
+          env: {
+            ...process.env,
+            NODE_ENV: "production",
+            // Off unless the operator set NEXT_TELEMETRY_DISABLED=0 (lib/config.ts); empty is "on".
+            NEXT_TELEMETRY_DISABLED: frameworkEnv(config()).NEXT_TELEMETRY_DISABLED ?? "",
+          },
         },
       );
       if (r.status !== 0) throw new Error("next build failed");

@@ -5,10 +5,12 @@
 //   tsx scripts/migrate.ts check            exit 1 when schema.prisma and migrations disagree
 
 import { PrismaPg } from "@prisma/adapter-pg";
+import { config } from "@/lib/config";
 import { databaseTarget } from "@/lib/db/config";
 import { createMigration, migrationStatus, pendingSchemaDiff } from "@/lib/db/schema-engine";
 
 async function main() {
+  config(); // loads .env and fails in one line on a bad setting, before any database work
   const [cmd, name] = process.argv.slice(2);
   switch (cmd) {
     case "create": {

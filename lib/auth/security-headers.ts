@@ -2,6 +2,9 @@
 // denied, no MIME sniffing, a strict referrer policy. Next's hydration uses inline scripts and
 // recharts/sonner set inline styles, so 'unsafe-inline' stays for those two until a nonce-based
 // policy (a proxy on every request) is worth its cost.
+// Relative: next.config.ts loads this file outside the app's path aliases.
+import { config } from "../config";
+
 export interface SecurityHeaderOptions {
   /** next dev needs eval for fast refresh. */
   dev?: boolean;
@@ -28,7 +31,9 @@ export function contentSecurityPolicy(options: SecurityHeaderOptions = {}): stri
 }
 
 /** OAuth providers switched on by environment variables, whose pages a sign-in form reaches. */
-export function oauthFormActionOrigins(env: Record<string, string | undefined> = process.env) {
+export function oauthFormActionOrigins(
+  env: Partial<Record<string, string | number | boolean>> = config(),
+) {
   const origins: string[] = [];
   if (env.AUTH_GITHUB_ID && env.AUTH_GITHUB_SECRET) origins.push("https://github.com");
   if (env.AUTH_GOOGLE_ID && env.AUTH_GOOGLE_SECRET) origins.push("https://accounts.google.com");

@@ -1,6 +1,7 @@
 // The table of operator commands: flags, a zod schema for them, and the run
 // function, which calls the services (never the database directly).
 import { z } from "zod";
+import { config } from "@/lib/config";
 import type { Db } from "@/lib/db";
 import type { Actor } from "@/lib/services/actor";
 import {
@@ -36,7 +37,7 @@ export interface CommandSpec<S extends z.ZodType = z.ZodType> {
   run(input: z.infer<S>, ctx: CommandContext): Promise<CommandOutput>;
 }
 
-const cliActor = (): Actor => ({ type: "cli", id: process.env.USER || "operator" });
+const cliActor = (): Actor => ({ type: "cli", id: config().USER || "operator" });
 const str = (opts: string[]) =>
   Object.fromEntries(opts.map((o) => [o, { type: "string" as const }]));
 const required = (what: string) => ({

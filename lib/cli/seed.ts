@@ -2,6 +2,7 @@
 // few keys and 30 days of plausible usage, so the charts show something on the
 // first start. Built through the services, like any other data.
 import { randomBytes } from "node:crypto";
+import { config } from "@/lib/config";
 import type { Db } from "@/lib/db";
 import type { Actor } from "@/lib/services/actor";
 
@@ -84,7 +85,7 @@ export async function seedDemo(
     actor,
   );
   const email = `owner${suffix}@keyward.dev`;
-  const password = process.env.KEYWARD_DEMO_PASSWORD || randomBytes(12).toString("base64url");
+  const password = config().KEYWARD_DEMO_PASSWORD || randomBytes(12).toString("base64url");
   await createUserInOrganization(
     db,
     { email, password, org: org.slug, role: "OWNER", name: "Demo Owner" },

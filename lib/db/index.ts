@@ -24,6 +24,8 @@ export interface OpenDatabase {
   target: DatabaseTarget;
   /** Present for the embedded database. */
   pglite?: PGlite;
+  /** The embedded folder's owner lock (its socket takes operator commands); absent in memory. */
+  lock?: OwnerLock;
   close(): Promise<void>;
 }
 
@@ -50,7 +52,7 @@ export async function openDatabase(
   let lock: OwnerLock | undefined;
   if (!memory && options.lock !== false) {
     mkdirSync(target.dataDir, { recursive: true, mode: 0o700 });
-    lock = acquireOwnerLock(target.dataDir);
+    lock = await acquireOwnerLock(target.dataDir);
   }
   try {
     const pglite = new PGlite(memory ? target.dataDir : path.join(target.dataDir, "pglite"));
@@ -61,6 +63,7 @@ export async function openDatabase(
       prisma,
       target,
       pglite,
+      lock,
       async close() {
         await prisma.$disconnect().catch(() => {});
         await pglite.close().catch(() => {});

@@ -1,6 +1,7 @@
 // The API's log: one JSON line per event on stdout. Headers, bodies and URLs with query strings
 // are never logged, so a key cannot reach the log through them; redact is a second fence.
 import pino from "pino";
+import { config } from "@/lib/config";
 
 const KEY = Symbol.for("keyward.httpLogger");
 
@@ -9,7 +10,7 @@ export type Logger = pino.Logger;
 export function getLogger(): Logger {
   const g = globalThis as unknown as Record<symbol, Logger | undefined>;
   g[KEY] ??= pino({
-    level: process.env.LOG_LEVEL || "info",
+    level: config().LOG_LEVEL,
     base: undefined,
     redact: {
       paths: ["key", "*.key", "authorization", "*.authorization", "headers", "*.headers", "body"],

@@ -3,6 +3,7 @@
 // and its link printed to the server log, so the embedded default needs no mail server.
 // This is the one place that reads SMTP_URL, MAIL_FROM and KEYWARD_PUBLIC_URL.
 import path from "node:path";
+import { config } from "@/lib/config";
 import { dataDir } from "@/lib/db/config";
 import { OutboxSender } from "./outbox";
 import { SmtpSender } from "./smtp";
@@ -28,12 +29,22 @@ export interface MailConfig {
   outboxDir: string;
 }
 
+/** The variables mail reads, from the one configuration module (validated there). */
+function mailEnv(): Record<string, string | undefined> {
+  const c = config();
+  return {
+    SMTP_URL: c.SMTP_URL,
+    MAIL_FROM: c.MAIL_FROM,
+    KEYWARD_PUBLIC_URL: c.KEYWARD_PUBLIC_URL,
+    HOST: c.HOST,
+    PORT: String(c.PORT),
+  };
+}
+
 export const DEFAULT_MAIL_FROM = "Keyward <keyward@localhost>";
 
 /** Reads SMTP_URL and MAIL_FROM; throws on an SMTP_URL that is not smtp:// or smtps://. */
-export function mailConfigFromEnv(
-  env: Record<string, string | undefined> = process.env,
-): MailConfig {
+export function mailConfigFromEnv(env: Record<string, string | undefined> = mailEnv()): MailConfig {
   const smtpUrl = env.SMTP_URL?.trim() || undefined;
   if (smtpUrl) {
     let scheme = "";
@@ -126,7 +137,7 @@ export async function deliverMail(
  */
 export function publicUrl(
   path: string,
-  env: Record<string, string | undefined> = process.env,
+  env: Record<string, string | undefined> = mailEnv(),
 ): string {
   const configured = env.KEYWARD_PUBLIC_URL?.trim();
   let origin: string;

@@ -3,6 +3,7 @@
 // else memory (the embedded default: one instance, nothing to run).
 
 import type { Redis } from "ioredis";
+import { config } from "@/lib/config";
 import { getDb, type Tx } from "@/lib/db";
 import { onShutdown } from "@/lib/lifecycle";
 import { MemoryRateLimitStore } from "./memory-store";
@@ -39,7 +40,10 @@ export type RateLimitConfig =
 
 /** Reads RATE_LIMIT_STORE / REDIS_URL; throws on an unknown store name. */
 export function rateLimitConfigFromEnv(
-  env: Record<string, string | undefined> = process.env,
+  env: Record<string, string | undefined> = {
+    RATE_LIMIT_STORE: config().RATE_LIMIT_STORE,
+    REDIS_URL: config().REDIS_URL,
+  },
 ): RateLimitConfig {
   const chosen = env.RATE_LIMIT_STORE?.trim().toLowerCase() || (env.REDIS_URL ? "redis" : "memory");
   switch (chosen) {

@@ -7,6 +7,7 @@
 // flood of made-up keys neither reaches the database on every request nor evicts real keys.
 // That is safe because a key's hash cannot be asked about before the key exists (256 random
 // bits), and createKey drops the hash anyway.
+import { config } from "@/lib/config";
 import { onShutdown } from "@/lib/lifecycle";
 
 export interface CachedOrganization {
@@ -144,7 +145,7 @@ export function getKeyCache(): KeyCache {
   if (!cache) {
     cache = new KeyCache();
     g[KEY] = cache;
-    const url = process.env.REDIS_URL?.trim();
+    const url = config().REDIS_URL;
     if (url) void connectKeyCacheInvalidation(cache, url);
   }
   return cache;

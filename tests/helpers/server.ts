@@ -1,7 +1,7 @@
 // Runs the real server (scripts/start.ts -> server.ts) as a child process on a
 // free port, over a fresh embedded folder or a fresh PostgreSQL database.
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, readdirSync, symlinkSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
@@ -32,6 +32,8 @@ export interface StartOptions {
   readyTimeoutMs?: number;
   /** Extra node flags for the server process (e.g. `--cpu-prof`, which NODE_OPTIONS refuses). */
   nodeArgs?: string[];
+  /** The working directory (default: the repository), e.g. one from appWorkingDir() with a .env. */
+  cwd?: string;
 }
 
 export async function freePort(): Promise<number> {
@@ -49,6 +51,22 @@ export const root = path.resolve(import.meta.dirname, "../..");
 
 export function tempDataDir(): string {
   return mkdtempSync(path.join(os.tmpdir(), "kw-data-"));
+}
+
+/**
+ * A working directory of its own for the app: every top-level entry of the repository linked
+ * in (the build, node_modules, sources), but none of its .env files or data, plus `files`
+ * (e.g. a `.env`). Runs `npm start` and the CLI as an operator would from a checkout.
+ */
+export function appWorkingDir(files: Record<string, string> = {}): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), "kw-cwd-"));
+  const skip = new Set([".data", ".git", "tmp", "test-results", "playwright-report"]);
+  for (const entry of readdirSync(root)) {
+    if (skip.has(entry) || entry.startsWith(".env") || entry.endsWith(".lock")) continue;
+    symlinkSync(path.join(root, entry), path.join(dir, entry));
+  }
+  for (const [name, text] of Object.entries(files)) writeFileSync(path.join(dir, name), text);
+  return dir;
 }
 
 export async function startServer(opts: StartOptions = {}): Promise<TestServer> {
@@ -78,7 +96,7 @@ export async function startServer(opts: StartOptions = {}): Promise<TestServer> 
     process.execPath,
     [...(opts.nodeArgs ?? []), "--import", "tsx", "scripts/start.ts"],
     {
-      cwd: root,
+      cwd: opts.cwd ?? root,
       env: env as NodeJS.ProcessEnv,
       stdio: ["ignore", "pipe", "pipe"],
     },
@@ -131,12 +149,14 @@ export async function startServer(opts: StartOptions = {}): Promise<TestServer> 
 export function runCli(
   args: string[],
   env: Record<string, string | undefined> = {},
+  opts: { cwd?: string; script?: string } = {},
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const e: Record<string, string | undefined> = { ...process.env, ...env };
     for (const k of Object.keys(e)) if (e[k] === undefined) delete e[k];
-    const proc = spawn(process.execPath, ["--import", "tsx", "scripts/cli.ts", ...args], {
-      cwd: root,
+    const script = opts.script ?? "scripts/cli.ts";
+    const proc = spawn(process.execPath, ["--import", "tsx", script, ...args], {
+      cwd: opts.cwd ?? root,
       env: e as NodeJS.ProcessEnv,
       stdio: ["ignore", "pipe", "pipe"],
     });

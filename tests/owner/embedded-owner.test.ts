@@ -1,7 +1,9 @@
 // The embedded database has one owner: with real processes, the CLI talks to the
 // running app over its operator socket, a second app refuses, and shutdowns and
 // crashes lose no acknowledged write. (PRODUCT.md section 7, TOOLCHAIN.md.)
-import { existsSync } from "node:fs";
+
+import { spawn } from "node:child_process";
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli, startServer, type TestServer, tempDataDir } from "../helpers/server";
@@ -134,8 +136,12 @@ describe("embedded database owner", { timeout: 240_000 }, () => {
     expect(me.status).toBe(200);
     const body = await me.json();
     expect(body.id).toBe(created.id);
-    // The socket is private to whoever can read the data folder.
-    expect(existsSync(path.join(dataDir, "keyward.sock"))).toBe(true);
+    // The socket the lock names is private to whoever can read the data folder.
+    const lock = JSON.parse(readFileSync(path.join(dataDir, "keyward.lock"), "utf8"));
+    expect(lock.pid).toBe(server.proc.pid);
+    expect(path.dirname(lock.socket)).toBe(dataDir);
+    expect(statSync(lock.socket).isSocket()).toBe(true);
+    expect(statSync(lock.socket).mode & 0o777).toBe(0o600);
   });
 
   it("a failing CLI command rolls back only its own work while the app keeps writing", async () => {
@@ -250,7 +256,7 @@ describe("embedded database shutdown and crash", { timeout: 240_000 }, () => {
     expect(await server.stop("SIGTERM")).toBe(0);
     expect(Date.now() - started).toBeLessThan(10_000);
     expect(existsSync(path.join(dataDir, "keyward.lock"))).toBe(false);
-    expect(existsSync(path.join(dataDir, "keyward.sock"))).toBe(false);
+    expect(readdirSync(dataDir).filter((f) => f.startsWith("keyward."))).toEqual([]);
     server = await startServer({ dataDir, env: embedded });
     try {
       expect(await countKeys(dataDir, "term")).toBe(1 + writer.acknowledged);
@@ -302,4 +308,62 @@ describe("embedded database shutdown and crash", { timeout: 240_000 }, () => {
       await server.stop();
     }
   }, 240_000);
+});
+
+describe("stale locks: the owner's socket decides, not a pid", { timeout: 240_000 }, () => {
+  const staleLock = (dataDir: string, pid: number) =>
+    writeFileSync(
+      path.join(dataDir, "keyward.lock"),
+      JSON.stringify({
+        pid,
+        socket: path.join(dataDir, "keyward.0123456789abcdef.sock"),
+        token: "0123456789abcdef",
+      }),
+    );
+
+  it("the CLI and npm start take over locks naming pid 1 or a dead pid with no socket", async () => {
+    const dataDir = tempDataDir();
+    // pid 1 is alive in every container; an earlier Keyward's pid-only lock named it too.
+    writeFileSync(path.join(dataDir, "keyward.lock"), "1\n");
+    const org = await cliJson<{ slug: string }>(
+      dataDir,
+      "org:create",
+      "--name",
+      "Stale",
+      "--email",
+      "stale@example.com",
+    );
+    expect(org.slug).toBe("stale");
+    expect(existsSync(path.join(dataDir, "keyward.lock"))).toBe(false);
+
+    staleLock(dataDir, 1);
+    const listed = await cliJson<{ keys: unknown[] }>(dataDir, "keys:list", "--org", "stale");
+    expect(listed.keys).toEqual([]);
+
+    const dead = spawn("true");
+    await new Promise((r) => dead.once("exit", r));
+    staleLock(dataDir, dead.pid as number);
+    const server = await startServer({ dataDir, env: embedded });
+    try {
+      const lock = JSON.parse(readFileSync(path.join(dataDir, "keyward.lock"), "utf8"));
+      expect(lock.pid).toBe(server.proc.pid);
+      // The CLI goes through the new owner, which sees what the CLI wrote before.
+      const k = await cliJson<{ key: string }>(
+        dataDir,
+        "keys:create",
+        "--org",
+        "stale",
+        "--name",
+        "after",
+        "--env",
+        "test",
+      );
+      const me = await fetch(`${server.url}/api/v1/me`, {
+        headers: { authorization: `Bearer ${k.key}` },
+      });
+      expect(me.status).toBe(200);
+    } finally {
+      await server.stop();
+    }
+  });
 });
