@@ -437,7 +437,10 @@ describe.each(targets.map((t) => [t.name, t] as const))("privilege ceiling on %s
       );
       const ok = rotations.filter((r) => r.status === 200);
       expect(ok, JSON.stringify(rotations.map((r) => r.body.code ?? r.status))).toHaveLength(1);
-      expect(rotations.filter((r) => r.body?.code === "KEY_LIMIT_REACHED")).toHaveLength(3);
+      expect(
+        rotations.filter((r) => r.body?.code === "KEY_LIMIT_REACHED"),
+        JSON.stringify(rotations.map((r) => [r.status, r.body?.code, r.body?.detail])),
+      ).toHaveLength(3);
       expect(await count(k)).toBe(5);
     });
   });
