@@ -40,8 +40,26 @@ export async function openDatabase(
 ): Promise<OpenDatabase> {
   const migrate = options.migrate ?? true;
   if (target.kind === "postgres") {
-    const pg = new PrismaPg({ connectionString: target.url, max: 10 });
-    if (migrate) await applyMigrations(pg);
+    const timeouts = postgresTimeouts();
+    // Migrations may run long (an index on a big table): no query timeout for them.
+    if (migrate) {
+      await applyMigrations(
+        new PrismaPg({
+          connectionString: target.url,
+          max: 2,
+          connectionTimeoutMillis: timeouts.connectMs,
+        }),
+      );
+    }
+    const pg = new PrismaPg({
+      connectionString: target.url,
+      max: 10,
+      // A dead or unreachable server fails a request within these bounds instead of hanging it:
+      // connecting (also waiting for a free pooled connection) and each query's answer.
+      connectionTimeoutMillis: timeouts.connectMs,
+      query_timeout: timeouts.queryMs,
+      keepAlive: true,
+    });
     const prisma = new PrismaClient({ adapter: pg });
     return { prisma, target, close: () => prisma.$disconnect() };
   }
@@ -71,6 +89,24 @@ export async function openDatabase(
     lock?.release();
     throw e;
   }
+}
+
+function envMs(name: string, fallback: number): number {
+  const raw = process.env[name]?.trim();
+  if (!raw) return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > 3_600_000) {
+    throw new Error(`${name} must be an integer number of milliseconds (got "${raw}")`);
+  }
+  return n;
+}
+
+/** DATABASE_CONNECT_TIMEOUT_MS (default 3 s), DATABASE_QUERY_TIMEOUT_MS (default 15 s). */
+export function postgresTimeouts(): { connectMs: number; queryMs: number } {
+  return {
+    connectMs: envMs("DATABASE_CONNECT_TIMEOUT_MS", 3_000),
+    queryMs: envMs("DATABASE_QUERY_TIMEOUT_MS", 15_000),
+  };
 }
 
 // Next.js bundles route handlers and instrumentation separately, and the
