@@ -7,6 +7,7 @@ import next from "next";
 import { seedDemoIfEmpty } from "@/lib/cli/seed";
 import { getDatabase } from "@/lib/db";
 import { DatabaseOwnedError } from "@/lib/db/owner-lock";
+import { pagePostRefusal } from "@/lib/http/body-limit";
 import { isShuttingDown, onShutdown, shutdown } from "@/lib/lifecycle";
 import { startOperatorSocket } from "@/lib/owner/operator-socket";
 
@@ -63,6 +64,23 @@ async function main() {
     if (!trustProxy || !req.headers["x-forwarded-for"]) {
       req.headers["x-forwarded-for"] = req.socket.remoteAddress ?? "unknown";
       delete req.headers["x-real-ip"];
+    }
+    // Bodies are bounded everywhere: a page POST (server action) over 64 KiB is refused here,
+    // before Next reads it (lib/http/body-limit.ts).
+    const refusal = pagePostRefusal(
+      req.method,
+      req.url,
+      req.headers["content-length"],
+      req.headers["transfer-encoding"],
+    );
+    if (refusal) {
+      res.writeHead(refusal.status, {
+        "content-type": "text/plain; charset=utf-8",
+        connection: "close",
+        "cache-control": "no-store",
+      });
+      res.end(refusal.detail);
+      return;
     }
     const route = lean?.match(req);
     if (route) {

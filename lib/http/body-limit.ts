@@ -46,3 +46,29 @@ export function payloadTooLarge(error: KeywardError, route: string): Response {
     headers: { ...result.headers, connection: "close", "cache-control": "no-store" },
   });
 }
+
+/**
+ * For server.ts, before a request reaches Next: a POST to a page (a server action, sent by the
+ * browser with fetch, or a form posted without JavaScript) must declare its length, at most
+ * `limit`. Next enforces serverActions.bodySizeLimit itself while reading, but answers a body
+ * past it with a 500; and browsers always send Content-Length for these bodies (a FormData or a
+ * string). Returns the refusal, or null to let the request through. /api/* routes bound their
+ * own bodies (the /api/v1 route core, the /api/auth route).
+ */
+export function pagePostRefusal(
+  method: string | undefined,
+  url: string | undefined,
+  contentLength: string | undefined,
+  transferEncoding: string | undefined,
+  limit = AUTH_BODY_LIMIT,
+): { status: 411 | 413; detail: string } | null {
+  if (method !== "POST" || (url ?? "/").startsWith("/api/")) return null;
+  if (contentLength === undefined || !/^\d+$/.test(contentLength.trim())) {
+    if (transferEncoding === undefined && contentLength === undefined) return null; // no body
+    return { status: 411, detail: "Send the form with a Content-Length header." };
+  }
+  if (Number(contentLength) > limit) {
+    return { status: 413, detail: `The form may send at most ${limit} bytes.` };
+  }
+  return null;
+}

@@ -63,6 +63,7 @@ describe.each(["lean", "route handler"] as const)("Redis dies under Keyward (%s 
     await redis.start();
     server = await startServer({
       database,
+      readyTimeoutMs: 240_000,
       env: {
         REDIS_URL: redis.url,
         RATE_LIMIT_STORE: undefined,
@@ -91,7 +92,7 @@ describe.each(["lean", "route handler"] as const)("Redis dies under Keyward (%s 
     limited = await mk("limited", 3);
     peek = new Redis(redis.url, { lazyConnect: true, maxRetriesPerRequest: 1 });
     peek.on("error", () => {});
-  }, 240_000);
+  }, 400_000);
 
   afterAll(async () => {
     peek?.disconnect();
@@ -195,7 +196,7 @@ describe("the policies on a Redis that was killed (in this process)", () => {
         const started = performance.now();
         const signIn = await limit("signInPerEmail", "someone@example.test", { limiter, log });
         const key = await limitKeyRequest(req, { limiter, log });
-        expect(performance.now() - started).toBeLessThan(20);
+        expect(performance.now() - started).toBeLessThan(100);
         expect(signIn).toMatchObject({ allowed: false, degraded: "closed" });
         expect(key.rateLimit.degraded).toBe("local");
       }
