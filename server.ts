@@ -76,10 +76,14 @@ async function main() {
     if (refusal) {
       res.writeHead(refusal.status, {
         "content-type": "text/plain; charset=utf-8",
-        connection: "close",
         "cache-control": "no-store",
       });
       res.end(refusal.detail);
+      // Lingering close: discard what the client is still sending for a moment (closing at once
+      // with unread data resets the connection, and the client may never read the answer), then
+      // cut it. Nothing is kept in memory.
+      req.resume();
+      setTimeout(() => req.socket.destroy(), 1_000).unref();
       return;
     }
     const route = lean?.match(req);

@@ -53,7 +53,8 @@ export function payloadTooLarge(error: KeywardError, route: string): Response {
  * `limit`. Next enforces serverActions.bodySizeLimit itself while reading, but answers a body
  * past it with a 500; and browsers always send Content-Length for these bodies (a FormData or a
  * string). Returns the refusal, or null to let the request through. /api/* routes bound their
- * own bodies (the /api/v1 route core, the /api/auth route).
+ * own bodies (the /api/v1 route core, the /api/auth route); for /api/auth/* a declared length
+ * over the limit is refused here too, before Next.
  */
 export function pagePostRefusal(
   method: string | undefined,
@@ -62,7 +63,21 @@ export function pagePostRefusal(
   transferEncoding: string | undefined,
   limit = AUTH_BODY_LIMIT,
 ): { status: 411 | 413; detail: string } | null {
-  if (method !== "POST" || (url ?? "/").startsWith("/api/")) return null;
+  if (method !== "POST") return null;
+  const path = url ?? "/";
+  if (path.startsWith("/api/auth/")) {
+    // The route counts a streamed body itself; a declared length over the limit stops here, where
+    // the connection can be closed gently (see server.ts).
+    if (
+      contentLength !== undefined &&
+      /^\d+$/.test(contentLength.trim()) &&
+      Number(contentLength) > limit
+    ) {
+      return { status: 413, detail: `The body may be at most ${limit} bytes.` };
+    }
+    return null;
+  }
+  if (path.startsWith("/api/")) return null;
   if (contentLength === undefined || !/^\d+$/.test(contentLength.trim())) {
     if (transferEncoding === undefined && contentLength === undefined) return null; // no body
     return { status: 411, detail: "Send the form with a Content-Length header." };

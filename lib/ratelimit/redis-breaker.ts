@@ -117,10 +117,13 @@ export function breakerFor(redis: Redis, options?: BreakerOptions): RedisBreaker
   return b;
 }
 
-/** REDIS_COMMAND_TIMEOUT_MS (default 50): the longest a verify waits on one Redis command. */
+/**
+ * REDIS_COMMAND_TIMEOUT_MS (default 100): the longest a verify waits on one Redis command. 50 ms
+ * tripped on healthy Redis here when the event loop stalled under heavy machine load.
+ */
 export function redisCommandTimeoutMs(env: Record<string, string | undefined> = process.env) {
   const raw = env.REDIS_COMMAND_TIMEOUT_MS?.trim();
-  if (!raw) return 50;
+  if (!raw) return 100;
   const n = Number(raw);
   if (!Number.isInteger(n) || n < 1 || n > 60_000) {
     throw new Error(`REDIS_COMMAND_TIMEOUT_MS must be an integer 1-60000 (got "${raw}")`);

@@ -91,7 +91,7 @@ export interface RedisStoreOptions {
   /** Prefix of every key this store writes (default "kw:rl:"). */
   prefix?: string;
   now?: Clock;
-  /** Per-command timeout for a connection the store opens (default REDIS_COMMAND_TIMEOUT_MS, 50). */
+  /** Per-command timeout for a connection the store opens (default REDIS_COMMAND_TIMEOUT_MS, 100). */
   commandTimeoutMs?: number;
 }
 

@@ -12,7 +12,7 @@ export interface DependencyHealth {
 }
 
 const CACHE_MS = 1_000;
-const DB_TIMEOUT_MS = 1_000;
+const DB_TIMEOUT_MS = 2_000;
 
 interface State {
   value?: DependencyHealth;

@@ -126,7 +126,13 @@ describe.skipIf(!enabled)("PostgreSQL unreachable under Keyward", () => {
   });
 
   it("with the database up: health ok, verify and create work", async () => {
-    const h = await call("GET", "/api/v1/health");
+    // Right after the start the first checks may still be connecting: wait for ok.
+    const deadline = Date.now() + 15_000;
+    let h = await call("GET", "/api/v1/health");
+    while (h.status !== 200 && Date.now() < deadline) {
+      await sleep(300);
+      h = await call("GET", "/api/v1/health");
+    }
     expect(h.status).toBe(200);
     expect(h.body).toMatchObject({ status: "ok", dependencies: { database: "ok" } });
     expect(
