@@ -12,6 +12,11 @@ const nextConfig: NextConfig = {
     "ioredis",
   ],
   poweredByHeader: false,
+  experimental: {
+    // Bodies are bounded everywhere (PRODUCT.md section 8): the sign-in, sign-up and dashboard
+    // forms send a few KiB at most. Next refuses a larger action body with 413 while reading it.
+    serverActions: { bodySizeLimit: "64kb" },
+  },
   async headers() {
     return [
       {

@@ -8,6 +8,7 @@ import { seedDemoIfEmpty } from "@/lib/cli/seed";
 import { config } from "@/lib/config";
 import { getDatabase } from "@/lib/db";
 import { DatabaseOwnedError } from "@/lib/db/owner-lock";
+import { pagePostRefusal } from "@/lib/http/body-limit";
 import { isShuttingDown, onShutdown, shutdown } from "@/lib/lifecycle";
 import { startOperatorSocket } from "@/lib/owner/operator-socket";
 
@@ -71,6 +72,27 @@ async function main() {
     if (!trustProxy || !req.headers["x-forwarded-for"]) {
       req.headers["x-forwarded-for"] = req.socket.remoteAddress ?? "unknown";
       delete req.headers["x-real-ip"];
+    }
+    // Bodies are bounded everywhere: a page POST (server action) over 64 KiB is refused here,
+    // before Next reads it (lib/http/body-limit.ts).
+    const refusal = pagePostRefusal(
+      req.method,
+      req.url,
+      req.headers["content-length"],
+      req.headers["transfer-encoding"],
+    );
+    if (refusal) {
+      res.writeHead(refusal.status, {
+        "content-type": "text/plain; charset=utf-8",
+        "cache-control": "no-store",
+      });
+      res.end(refusal.detail);
+      // Lingering close: discard what the client is still sending for a moment (closing at once
+      // with unread data resets the connection, and the client may never read the answer), then
+      // cut it. Nothing is kept in memory.
+      req.resume();
+      setTimeout(() => req.socket.destroy(), 1_000).unref();
+      return;
     }
     const route = lean?.match(req);
     if (route) {

@@ -42,6 +42,16 @@ const urlWithScheme = (schemes: string[], what: string) =>
     { error: `must be a ${what} URL` },
   );
 
+const millis = (min: number, max: number, fallback: number) =>
+  z
+    .string()
+    .refine((v) => /^\d{1,8}$/.test(v) && Number(v) >= min && Number(v) <= max, {
+      error: (iss) =>
+        `must be a whole number of milliseconds from ${min} to ${max}${shown(iss.input)}`,
+    })
+    .transform(Number)
+    .default(fallback);
+
 const schema = z
   .object({
     DATABASE_URL: urlWithScheme(["postgres:", "postgresql:"], "postgresql://").optional(),
@@ -87,6 +97,11 @@ const schema = z
     MAIL_FROM: z.string().optional(),
     /** The origin links in mail point at; default http://HOST:PORT. */
     KEYWARD_PUBLIC_URL: urlWithScheme(["http:", "https:"], "http:// or https://").optional(),
+    /** The longest one Redis command may take before the breaker counts a failure (redis-breaker.ts). */
+    REDIS_COMMAND_TIMEOUT_MS: millis(1, 60_000, 100),
+    /** PostgreSQL: connecting (or waiting for a pooled connection), and one query (lib/db). */
+    DATABASE_CONNECT_TIMEOUT_MS: millis(1, 3_600_000, 3_000),
+    DATABASE_QUERY_TIMEOUT_MS: millis(1, 3_600_000, 15_000),
     /** Who runs the CLI, for its audit rows. */
     USER: z.string().optional(),
   })

@@ -5,6 +5,7 @@ import path from "node:path";
 import { PGlite } from "@electric-sql/pglite";
 import { PrismaPg } from "@prisma/adapter-pg";
 import { PrismaPGlite } from "pglite-prisma-adapter";
+import { config } from "@/lib/config";
 import { type DatabaseTarget, databaseTarget } from "./config";
 import { PrismaClient } from "./generated/client";
 import { acquireOwnerLock, type OwnerLock } from "./owner-lock";
@@ -42,8 +43,26 @@ export async function openDatabase(
 ): Promise<OpenDatabase> {
   const migrate = options.migrate ?? true;
   if (target.kind === "postgres") {
-    const pg = new PrismaPg({ connectionString: target.url, max: 10 });
-    if (migrate) await applyMigrations(pg);
+    const timeouts = postgresTimeouts();
+    // Migrations may run long (an index on a big table): no query timeout for them.
+    if (migrate) {
+      await applyMigrations(
+        new PrismaPg({
+          connectionString: target.url,
+          max: 2,
+          connectionTimeoutMillis: timeouts.connectMs,
+        }),
+      );
+    }
+    const pg = new PrismaPg({
+      connectionString: target.url,
+      max: 10,
+      // A dead or unreachable server fails a request within these bounds instead of hanging it:
+      // connecting (also waiting for a free pooled connection) and each query's answer.
+      connectionTimeoutMillis: timeouts.connectMs,
+      query_timeout: timeouts.queryMs,
+      keepAlive: true,
+    });
     const prisma = new PrismaClient({ adapter: pg });
     return { prisma, target, close: () => prisma.$disconnect() };
   }
@@ -74,6 +93,14 @@ export async function openDatabase(
     lock?.release();
     throw e;
   }
+}
+
+/** DATABASE_CONNECT_TIMEOUT_MS (default 3 s), DATABASE_QUERY_TIMEOUT_MS (default 15 s). */
+export function postgresTimeouts(): { connectMs: number; queryMs: number } {
+  return {
+    connectMs: config().DATABASE_CONNECT_TIMEOUT_MS,
+    queryMs: config().DATABASE_QUERY_TIMEOUT_MS,
+  };
 }
 
 // Next.js bundles route handlers and instrumentation separately, and the

@@ -1,5 +1,6 @@
 // Any error -> an RFC 9457 problem document. KeywardErrors carry their own code, status and
 // client-safe message; everything else is a 500 that says only its request id.
+import { isDatabaseUnavailable } from "@/lib/db/errors";
 import { ERROR_CODES, type ErrorCode, isKeywardError } from "@/lib/errors";
 import { getLogger, scrubKeys } from "./logger";
 import type { HttpResult } from "./types";
@@ -36,11 +37,35 @@ export function errorToProblem(error: unknown, requestId: string, route: string)
     if (error.status >= 500) logError(error, requestId, route);
     return result;
   }
+  if (isDatabaseUnavailable(error)) {
+    // The database is down or unreachable: not the client's fault and worth a retry. One log
+    // line per 10 s, not a stack per request, while the outage lasts.
+    logUnavailable(error, route);
+    const result = problem(
+      "DEPENDENCY_UNAVAILABLE",
+      "The database is unavailable right now; retry shortly.",
+      requestId,
+    );
+    result.headers["retry-after"] = "1";
+    return result;
+  }
   logError(error, requestId, route);
   return problem(
     "INTERNAL",
     `Something went wrong on our side. Quote request id ${requestId} when you report it.`,
     requestId,
+  );
+}
+
+let lastUnavailableLog = 0;
+function logUnavailable(error: unknown, route: string): void {
+  const now = Date.now();
+  if (now - lastUnavailableLog < 10_000) return;
+  lastUnavailableLog = now;
+  const e = error instanceof Error ? error : new Error(String(error));
+  getLogger().warn(
+    { route, err: { name: e.name, message: scrubKeys(e.message).slice(0, 500) } },
+    "database unavailable",
   );
 }
 

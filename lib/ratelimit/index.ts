@@ -14,6 +14,7 @@ import {
   type QuotaCounter,
   RedisQuotaCounter,
 } from "./quota";
+import { breakerFor } from "./redis-breaker";
 import {
   type KeyRequest,
   type KeyRequestResult,
@@ -92,6 +93,8 @@ export interface RateLimiter {
    * both at once (Redis: one script, one round trip); otherwise limitKeyRequest makes the calls.
    */
   keyRequest?(req: KeyRequest): Promise<KeyRequestResult>;
+  /** Redis limiters: whether Redis answers a PING now (through the circuit breaker, bounded). */
+  redisHealth?(): Promise<"ok" | "unavailable">;
   close(): Promise<void>;
 }
 
@@ -112,6 +115,14 @@ export function createRateLimiter(config: RateLimitConfig): RateLimiter {
       quota,
       local,
       keyRequest: (req) => combined.hit(req),
+      async redisHealth() {
+        try {
+          await breakerFor(store.redis).run(() => store.redis.ping());
+          return "ok";
+        } catch {
+          return "unavailable";
+        }
+      },
       async close() {
         await quota.close();
         await store.close(); // closes the connection when the store opened it

@@ -15,10 +15,10 @@
 //   writers. Exact for one instance; approximate (by the other instances' last refresh) for
 //   several.
 
-import { Redis } from "ioredis";
+import type { Redis } from "ioredis";
 import type { Tx } from "@/lib/db";
 import { usageRepository } from "@/lib/repositories/usage-repository";
-import { fastFailRedisOptions, luaScript, runScript } from "./redis-store";
+import { luaScript, openFastFailRedis, runScript } from "./redis-store";
 import type { Clock } from "./types";
 
 export interface QuotaResult {
@@ -153,8 +153,7 @@ export class RedisQuotaCounter implements QuotaCounter {
       this.owned = false;
     } else {
       if (!options.url) throw new Error("RedisQuotaCounter needs `redis` or `url`");
-      this.redis = new Redis(options.url, fastFailRedisOptions());
-      this.redis.on("error", () => {});
+      this.redis = openFastFailRedis(options.url);
       this.owned = true;
     }
     this.prefix = options.prefix ?? "kw:quota:";

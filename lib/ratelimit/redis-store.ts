@@ -8,6 +8,7 @@
 
 import { createHash } from "node:crypto";
 import { Redis, type RedisOptions } from "ioredis";
+import { breakerFor, redisCommandTimeoutMs } from "./redis-breaker";
 import { toResult, validateHit, windowStartOf } from "./sliding-window";
 import type { Clock, RateLimitResult, RateLimitStore, Reservation } from "./types";
 
@@ -81,20 +82,25 @@ end
 return 0
 `);
 
-/** EVALSHA, and EVAL only when the server does not know the script (NOSCRIPT). */
-export async function runScript(
+/**
+ * EVALSHA, and EVAL only when the server does not know the script (NOSCRIPT); through the
+ * connection's circuit breaker (redis-breaker.ts), so an outage fails at once.
+ */
+export function runScript(
   redis: Redis,
   script: LuaScript,
   keys: string | readonly string[],
   args: (string | number)[],
 ): Promise<unknown> {
   const k = typeof keys === "string" ? [keys] : keys;
-  try {
-    return await redis.evalsha(script.sha, k.length, ...k, ...args);
-  } catch (e) {
-    if (!String((e as Error).message).includes("NOSCRIPT")) throw e;
-    return redis.eval(script.lua, k.length, ...k, ...args);
-  }
+  return breakerFor(redis).run(async () => {
+    try {
+      return await redis.evalsha(script.sha, k.length, ...k, ...args);
+    } catch (e) {
+      if (!String((e as Error).message).includes("NOSCRIPT")) throw e;
+      return redis.eval(script.lua, k.length, ...k, ...args);
+    }
+  });
 }
 
 export interface RedisStoreOptions {
@@ -104,12 +110,18 @@ export interface RedisStoreOptions {
   /** Prefix of every key this store writes (default "kw:rl:"). */
   prefix?: string;
   now?: Clock;
-  /** Per-command timeout for a connection the store opens (default 500 ms). */
+  /** Per-command timeout for a connection the store opens (default REDIS_COMMAND_TIMEOUT_MS, 100). */
   commandTimeoutMs?: number;
 }
 
-/** Connection options that fail fast instead of queueing while Redis is unreachable. */
-export function fastFailRedisOptions(commandTimeoutMs = 500): RedisOptions {
+/**
+ * Connection options that fail fast instead of queueing while Redis is unreachable. The command
+ * timeout bounds what one verify can wait on Redis (verify must answer within 100 ms during an
+ * outage, PRODUCT.md section 8); the breaker (redis-breaker.ts) stops even that wait once Redis
+ * is known to be down. Reconnects are retried at most a second apart, so a restarted Redis is
+ * used again within about a second.
+ */
+export function fastFailRedisOptions(commandTimeoutMs = redisCommandTimeoutMs()): RedisOptions {
   return {
     // Commands issued in one turn of the event loop (the verifies of every request that arrived
     // together) go out in one write: under load a socket write per verify, waking Redis each
@@ -118,8 +130,25 @@ export function fastFailRedisOptions(commandTimeoutMs = 500): RedisOptions {
     commandTimeout: commandTimeoutMs,
     maxRetriesPerRequest: 1,
     connectTimeout: 2_000,
-    retryStrategy: (times) => Math.min(times * 200, 2_000),
+    retryStrategy: (times) => Math.min(times * 100, 1_000),
   };
+}
+
+/**
+ * A connection with fastFailRedisOptions. Until it is first ready, commands wait for the
+ * connection (up to connectTimeout), not the short command timeout: the first verifies after a
+ * start must not fall back only because the connection was still being set up.
+ */
+export function openFastFailRedis(url: string, commandTimeoutMs = redisCommandTimeoutMs()): Redis {
+  const options = fastFailRedisOptions(commandTimeoutMs);
+  const redis = new Redis(url, { ...options, commandTimeout: options.connectTimeout });
+  redis.once("ready", () => {
+    redis.options.commandTimeout = commandTimeoutMs;
+  });
+  // Errors surface on each command (and are handled by the caller's fail mode); without a
+  // listener ioredis would print every reconnect failure.
+  redis.on("error", () => {});
+  return redis;
 }
 
 export class RedisRateLimitStore implements RateLimitStore {
@@ -134,10 +163,7 @@ export class RedisRateLimitStore implements RateLimitStore {
       this.owned = false;
     } else {
       if (!options.url) throw new Error("RedisRateLimitStore needs `redis` or `url`");
-      this.redis = new Redis(options.url, fastFailRedisOptions(options.commandTimeoutMs));
-      // Errors surface on each command (and are handled by the caller's fail mode);
-      // without a listener ioredis would print every reconnect failure.
-      this.redis.on("error", () => {});
+      this.redis = openFastFailRedis(options.url, options.commandTimeoutMs);
       this.owned = true;
     }
     this.prefix = options.prefix ?? "kw:rl:";
@@ -163,7 +189,7 @@ export class RedisRateLimitStore implements RateLimitStore {
   }
 
   async reset(key: string): Promise<void> {
-    await this.redis.del(this.prefix + key);
+    await breakerFor(this.redis).run(() => this.redis.del(this.prefix + key));
   }
 
   /** The Redis key holding `key`'s counters. */

@@ -42,6 +42,10 @@ export const HealthSchema = z
   .object({
     status: z.enum(["ok", "degraded"]),
     database: z.enum(["ok", "unavailable"]),
+    dependencies: z.object({
+      database: z.enum(["ok", "unavailable"]),
+      redis: z.enum(["ok", "unavailable", "not_configured"]),
+    }),
     time: DateTimeSchema,
     metering: z
       .object({

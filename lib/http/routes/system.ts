@@ -1,31 +1,26 @@
 // /api/v1/health: no key needed. (/api/v1/openapi.json is served by lib/openapi.)
 import { KeywardError } from "@/lib/errors";
+import { checkDependencies, overallStatus } from "@/lib/services/dependency-health";
 import { getUsageRecorder } from "@/lib/services/usage-recorder";
 import { HealthSchema } from "@/lib/validation/common";
 import { defineRoute } from "../route";
 
 export const healthRoute = defineRoute({
   summary: "Health",
-  description: "Liveness and database readiness; 503 when the database does not answer.",
+  description:
+    "Liveness and readiness of the dependencies: `status` is `degraded` when the database or the rate limits' Redis does not answer (`dependencies` names which; checked at most once a second, each check bounded). 503 when the database does not answer; Redis being down answers 200 `degraded`, since verify keeps working on the in-process fallback (docs/operations.md).",
   path: "/api/v1/health",
   method: "GET",
   auth: "none",
   output: HealthSchema,
   async handler(ctx) {
-    let database: "ok" | "unavailable" = "ok";
-    try {
-      await Promise.race([
-        ctx.db.$queryRaw`SELECT 1`,
-        new Promise((_, reject) => setTimeout(() => reject(new Error("timeout")), 2000).unref()),
-      ]);
-    } catch {
-      database = "unavailable";
-    }
-    if (database !== "ok") ctx.status = 503;
+    const dependencies = await checkDependencies(ctx.db);
+    if (dependencies.database !== "ok") ctx.status = 503;
     const { pending, written, droppedByReason } = getUsageRecorder().stats();
     return {
-      status: database === "ok" ? ("ok" as const) : ("degraded" as const),
-      database,
+      status: overallStatus(dependencies),
+      database: dependencies.database,
+      dependencies,
       time: new Date().toISOString(),
       metering: { pending, written, droppedByReason: { ...droppedByReason } },
     };
