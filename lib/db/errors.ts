@@ -9,8 +9,10 @@
 // "Query read timeout") pass through the adapter unconverted.
 
 // Prisma's connection-level codes: can't reach, timed out, server closed the connection, pool
-// timeout.
-const PRISMA_CODES = new Set(["P1001", "P1002", "P1008", "P1017", "P2024"]);
+// timeout; and P2028, a transaction that could not start (or finish) in its time, which here
+// means the database is saturated (e.g. many key changes queued on one organization's lock):
+// the client may retry, it is not a fault of the request.
+const PRISMA_CODES = new Set(["P1001", "P1002", "P1008", "P1017", "P2024", "P2028"]);
 const ADAPTER_KINDS = new Set([
   "DatabaseNotReachable",
   "ConnectionClosed",

@@ -63,7 +63,12 @@ export async function openDatabase(
       query_timeout: timeouts.queryMs,
       keepAlive: true,
     });
-    const prisma = new PrismaClient({ adapter: pg });
+    // Key changes lock their organization's row (race-safe active-key limit): under a burst they
+    // queue there, so a transaction may wait longer than Prisma's default 2 s to start.
+    const prisma = new PrismaClient({
+      adapter: pg,
+      transactionOptions: { maxWait: 10_000, timeout: 15_000 },
+    });
     return { prisma, target, close: () => prisma.$disconnect() };
   }
 
