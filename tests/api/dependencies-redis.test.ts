@@ -151,9 +151,9 @@ describe.each(["lean", "route handler"] as const)("Redis dies under Keyward (%s 
         .map((t) => t.toFixed(0))
         .join(", ")}`,
     );
-    // Under 100 ms; on a machine whose own noise is above that with Redis up (measured in the
-    // first test), no worse than that noise: an outage adds no wait to verify.
-    expect(p99(times)).toBeLessThan(Math.max(100, 1.5 * baselineP99));
+    // PRODUCT.md section 8: verify answers within 100 ms while Redis is down (the p99 with Redis
+    // up, measured in the first test, is logged beside it for comparison).
+    expect(p99(times)).toBeLessThan(100);
     // Nothing like the command timeout of old (500 ms) or ioredis's offline queue.
     expect(Math.max(...times)).toBeLessThan(500);
 
