@@ -1,5 +1,6 @@
 // Sign-up and membership rules against a real database: one transaction with audit rows, a taken
 // email refused, roles enforced, and the last owner never removed or demoted.
+import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SmtpSender } from "@/lib/mail/smtp";
 import { createTestDatabase, type TestDatabase, testDbKinds } from "@/tests/helpers/db";
@@ -75,11 +76,14 @@ describe.each(testDbKinds)("org and user services (%s)", (kind) => {
   });
 
   it("enforces roles and never loses the last owner", async () => {
+    // Addresses of this run only: invitation mail is throttled per invited address, and with
+    // REDIS_URL the limiter's counters outlive the run.
+    const run = randomUUID().slice(0, 8);
     const { user: owner, organization } = await signUp(
       t.prisma,
       {
         name: "O",
-        email: "owner@roles.test",
+        email: `owner-${run}@roles.test`,
         password: "a long passphrase",
         organizationName: "Roles",
       },
@@ -89,7 +93,7 @@ describe.each(testDbKinds)("org and user services (%s)", (kind) => {
       t.prisma,
       {
         name: "V",
-        email: "viewer@roles.test",
+        email: `viewer-${run}@roles.test`,
         password: "a long passphrase",
         organizationName: "Viewer Co",
       },
@@ -171,7 +175,7 @@ describe.each(testDbKinds)("org and user services (%s)", (kind) => {
     const roles = Object.fromEntries(
       (await listMembers(t.prisma, orgId)).map((m) => [m.user.email, m.role]),
     );
-    expect(roles).toEqual({ "owner@roles.test": "VIEWER", "viewer@roles.test": "OWNER" });
+    expect(roles).toEqual({ [owner.email]: "VIEWER", [other.email]: "OWNER" });
     const actions = (await t.prisma.auditLog.findMany({ where: { organizationId: orgId } })).map(
       (a) => a.action,
     );

@@ -318,11 +318,11 @@ describe("every field of every write route, hostile values", () => {
   );
 
   it("POST /usage/events: a few hostile samples, never a 5xx", async () => {
-    // Only samples: the event semantics (and what a refused event does to its batch) belong to
-    // the metering work. NUL in `endpoint` is left out here: until the recorder refuses it, it
-    // stalls the write queue (lib/services/usage-recorder.ts retries a failed batch).
+    // Only samples: the event semantics (what a refused event does to its batch) are tested in
+    // tests/api/usage-events.test.ts and tests/usage/metering-isolation.test.ts.
     const good = { endpoint: "/v1/x", method: "GET", statusCode: 200, responseTimeMs: 5 };
     const samples: [string, string][] = [
+      ["endpoint", JSON.stringify("/a\u0000b")],
       ["endpoint", JSON.stringify("\uD800")],
       ["endpoint", JSON.stringify("x".repeat(201))],
       ["endpoint", JSON.stringify("line\nbreak")],

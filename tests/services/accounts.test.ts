@@ -6,6 +6,7 @@ import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hashToken } from "@/lib/auth/one-time-token";
 import { SmtpSender } from "@/lib/mail/smtp";
+import { POLICIES } from "@/lib/ratelimit/policies";
 import type { Actor } from "@/lib/services/actor";
 import {
   checkEmailVerification,
@@ -53,14 +54,19 @@ describe.each(testDbKinds)("accounts: verification and invitations (%s)", (kind)
     await t?.close();
   });
 
-  async function newUser(who: string, verified = false) {
+  // Each user acts from an address of their own (a rate-limit key only: nothing is sent there),
+  // so the per-address invitation limit counts one test's invitations, not the whole file's.
+  // Random per run: with REDIS_URL the limiter's counters outlive the run.
+  const nextAddress = () => `2001:db8::${randomUUID().slice(0, 4)}:${randomUUID().slice(0, 4)}`;
+
+  async function newUser(who: string, verified = false, ip = nextAddress()) {
     const { user, organization } = await signUp(
       t.prisma,
       { name: who, email: email(who), password: PASSWORD, organizationName: `${who} ${run}` },
-      { type: "user", ip: "127.0.0.1" },
+      { type: "user", ip },
     );
     if (verified) await verify(user.id, user.email);
-    const actor: Actor = { type: "user", id: user.id, ip: "127.0.0.1" };
+    const actor: Actor = { type: "user", id: user.id, ip };
     return { user, organization, actor };
   }
 
@@ -443,6 +449,33 @@ describe.each(testDbKinds)("accounts: verification and invitations (%s)", (kind)
       resendInvitation(t.prisma, owner.organization.id, first.invitation.id, owner.actor, "OWNER", {
         sender,
       }),
+    ).rejects.toMatchObject({ code: "RATE_LIMITED" });
+  });
+
+  it("invitations from one client address are throttled across organizations", async () => {
+    const ip = nextAddress();
+    const owners = [await newUser("addr-a", true, ip), await newUser("addr-b", true, ip)];
+    const limit = POLICIES.invitePerAddress.limit;
+    for (let i = 0; i < limit; i++) {
+      const owner = owners[i % 2];
+      await createInvitation(
+        t.prisma,
+        owner.organization.id,
+        { email: email(`addr-${i}`), role: "VIEWER" },
+        owner.actor,
+        "OWNER",
+        { sender },
+      );
+    }
+    await expect(
+      createInvitation(
+        t.prisma,
+        owners[0].organization.id,
+        { email: email("addr-over"), role: "VIEWER" },
+        owners[0].actor,
+        "OWNER",
+        { sender },
+      ),
     ).rejects.toMatchObject({ code: "RATE_LIMITED" });
   });
 
