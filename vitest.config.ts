@@ -9,5 +9,9 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: "forks",
+    // Two files at once: most of the suite waits on servers and child processes it started
+    // (next start, the CLI, redis-server, PostgreSQL), so two overlap well on 2 cores; vitest's
+    // default here is one (cores - 1), which took the suite past 15 minutes.
+    maxWorkers: 2,
   },
 });

@@ -28,15 +28,18 @@ function failure(message: string, code = 1): CommandResult {
   return { code, stdout: "", stderr: `keyward: ${message.replace(/\s*\n\s*/g, " ")}\n` };
 }
 
-export async function executeCommand(
-  argv: string[],
-  ctx: Pick<CommandContext, "via">,
-): Promise<CommandResult> {
-  const [name, ...rest] = argv;
-  if (!name || name === "help" || name === "--help" || name === "-h") return ok(USAGE);
-  const spec = COMMANDS[name as keyof typeof COMMANDS] as CommandSpec | undefined;
-  if (!spec) return failure(`unknown command "${name}"; run 'npm run keyward -- help'`, 2);
+type Parsed =
+  | { result: CommandResult }
+  | { name: string; spec: CommandSpec; input: unknown; json: boolean };
 
+/** The command and its flags, checked; or the answer (help, or a one-line refusal) when not runnable. */
+function parseCommand(argv: string[]): Parsed {
+  const [name, ...rest] = argv;
+  if (!name || name === "help" || name === "--help" || name === "-h") return { result: ok(USAGE) };
+  const spec = COMMANDS[name as keyof typeof COMMANDS] as CommandSpec | undefined;
+  if (!spec) {
+    return { result: failure(`unknown command "${name}"; run 'npm run keyward -- help'`, 2) };
+  }
   let values: Record<string, unknown>;
   try {
     const parsed = parseArgs({
@@ -47,7 +50,7 @@ export async function executeCommand(
     });
     values = parsed.values as Record<string, unknown>;
   } catch (e) {
-    return failure(`${name}: ${(e as Error).message}`, 2);
+    return { result: failure(`${name}: ${(e as Error).message}`, 2) };
   }
   const json = values.json === true;
   delete values.json;
@@ -55,8 +58,29 @@ export async function executeCommand(
   if (!input.success) {
     const issue = input.error.issues[0];
     const where = issue.path.length ? `--${issue.path.join(".")}` : "input";
-    return failure(`${name}: ${where}: ${issue.message}`, 2);
+    return { result: failure(`${name}: ${where}: ${issue.message}`, 2) };
   }
+  return { name, spec, input: input.data, json };
+}
+
+/**
+ * The answer for a command that will not run (help, an unknown command, a bad flag), or null
+ * when it may: the CLI asks before it opens or contacts the database, so bad input costs nothing.
+ */
+export function answerWithoutDatabase(argv: string[]): CommandResult | null {
+  const parsed = parseCommand(argv);
+  if ("result" in parsed) return parsed.result;
+  return null;
+}
+
+export async function executeCommand(
+  argv: string[],
+  ctx: Pick<CommandContext, "via">,
+): Promise<CommandResult> {
+  const parsed = parseCommand(argv);
+  if ("result" in parsed) return parsed.result;
+  const { name, spec, json } = parsed;
+  const input = { data: parsed.input };
   let db: CommandContext["db"] | undefined;
   if (spec.database !== false) {
     try {

@@ -35,6 +35,11 @@ async function needsDatabase(argv: string[]): Promise<boolean> {
 }
 
 async function run(argv: string[]): Promise<CommandResult> {
+  // Help, unknown commands and bad flags answer before any database work (no folder created,
+  // no owner asked): the same answer the command itself would give.
+  const { answerWithoutDatabase } = await import("./commands");
+  const early = answerWithoutDatabase(argv);
+  if (early) return early;
   const target = databaseTarget();
   if (target.kind !== "pglite") return runLocally(argv);
 
