@@ -383,7 +383,7 @@ export const usageRepository = {
       SELECT COALESCE(SUM(r.requests), 0) AS requests,
              COALESCE(SUM(r.errors), 0) AS errors,
              COALESCE(SUM(r.tokens), 0) AS tokens,
-             COALESCE(SUM(r."costUsd"), 0)::numeric(20, 6)::text AS cost,
+             round(COALESCE(SUM(r."costUsd"), 0), 6)::text AS cost,
              COALESCE(SUM(r."latencySumMs"), 0) AS lat_sum,
              (SELECT COUNT(DISTINCT k."apiKeyId") FROM "UsageRollup" k
                WHERE ${rollupWhere("k", organizationId, "KEY", parts)} AND k.requests > 0) AS keys
@@ -431,7 +431,7 @@ export const usageRepository = {
                SUM(r.status5xx) AS s5, SUM(r.errors) AS errors,
                SUM(r."latencySumMs") AS lat_sum, MIN(r."latencyMinMs") AS lat_min,
                MAX(r."latencyMaxMs") AS lat_max, SUM(r.tokens) AS tokens,
-               SUM(r."costUsd")::numeric(20, 6)::text AS cost
+               round(SUM(r."costUsd"), 6)::text AS cost
         FROM "UsageRollup" r
         WHERE ${where}
         GROUP BY 1
@@ -512,7 +512,7 @@ export const usageRepository = {
       SELECT COALESCE(SUM(s.requests), 0) AS requests, COALESCE(SUM(s.errors), 0) AS errors,
              SUM(s."latencySumMs") AS lat_sum, MIN(s."latencyMinMs") AS lat_min,
              MAX(s."latencyMaxMs") AS lat_max, COALESCE(SUM(s.tokens), 0) AS tokens,
-             COALESCE(SUM(s."costUsd"), 0)::numeric(20, 6)::text AS cost,
+             round(COALESCE(SUM(s."costUsd"), 0), 6)::text AS cost,
              (SELECT h.buckets FROM hist h) AS buckets, (SELECT h.counts FROM hist h) AS counts
       FROM src s`;
     const h = histogram(r);
@@ -547,7 +547,7 @@ export const usageRepository = {
                r.endpoint, r.method, SUM(r.requests) AS requests, SUM(r.errors) AS errors,
                SUM(r."latencySumMs") AS lat_sum, MIN(r."latencyMinMs") AS lat_min,
                MAX(r."latencyMaxMs") AS lat_max, SUM(r.tokens) AS tokens,
-               SUM(r."costUsd")::numeric(20, 6)::text AS cost
+               round(SUM(r."costUsd"), 6)::text AS cost
         FROM "UsageRollup" r
         WHERE ${rollupWhere("r", organizationId, level, rangeParts(start, end))}
           ${keyFilter(options.keyId)}
@@ -760,7 +760,7 @@ export const usageRepository = {
       WITH agg AS (
         SELECT date_trunc(${unit}, r."bucketStart") AS bucket,
                SUM(r.requests) AS requests, SUM(r.errors) AS errors,
-               SUM(r.tokens) AS tokens, SUM(r."costUsd")::numeric(20, 6)::text AS cost,
+               SUM(r.tokens) AS tokens, round(SUM(r."costUsd"), 6)::text AS cost,
                SUM(r."latencySumMs") AS lat_sum
         FROM "UsageRollup" r
         WHERE ${rollupWhere("r", organizationId, level, parts)} ${usageFilters(organizationId, q)}
@@ -803,7 +803,7 @@ export const usageRepository = {
              k.status::text AS status, a.requests, a.errors, a.tokens, a.cost, a.lat_sum
       FROM (
         SELECT r."apiKeyId", SUM(r.requests) AS requests, SUM(r.errors) AS errors,
-               SUM(r.tokens) AS tokens, SUM(r."costUsd")::numeric(20, 6)::text AS cost,
+               SUM(r.tokens) AS tokens, round(SUM(r."costUsd"), 6)::text AS cost,
                SUM(r."latencySumMs") AS lat_sum
         FROM "UsageRollup" r
         WHERE ${rollupWhere("r", organizationId, "KEY", rangeParts(start, end))}

@@ -24,10 +24,11 @@ export const MAX_USAGE_EVENTS = 1000;
 //   requests, status counts, billable, latencyCounts, requestCount: BigInt, a day's 1.44e13 OK.
 // A month is not a stored rollup: reads sum day rollups (usage-repository.ts). At this rate no
 // sensible bound keeps a month inside the day columns' types (it would take <= $0.22, <= 20,600
-// tokens and <= 20.6 s per event). Reads sum tokens and latency as numeric (no overflow) and cast
-// the month's cost to numeric(20,6), which only a month at the very most could overflow: a limit
-// of reading, never of writing. The monthly quota (ENTERPRISE 100,000,000 requests) keeps real
-// months far lower.
+// tokens and <= 20.6 s per event). Reads sum tokens, latency and cost as unbounded numeric (cost
+// rounded to 6 places, never cast back to a bounded type), so a long range cannot overflow when
+// read. The report's token total is a JSON number: exact up to 2^53 (9.0e15), past which a range
+// at the very most would fail the output schema. The monthly quota (ENTERPRISE 100,000,000
+// requests) keeps real months far lower.
 export const MAX_EVENT_RESPONSE_TIME_MS = 600_000;
 export const MAX_EVENT_TOKENS = 600_000;
 export const MAX_EVENT_COST_USD = 5;
