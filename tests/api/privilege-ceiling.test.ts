@@ -430,17 +430,18 @@ describe.each(targets.map((t) => [t.name, t] as const))("privilege ceiling on %s
       const made = creates.filter((r) => r.status === 201).map((r) => r.body.id as string);
       const sources = [...others.map((o) => o.id), ...made];
       expect(sources).toHaveLength(3);
+      // Not the calling key itself among them: rotating itself with a grace period gives it an
+      // expiry (the grace's end), after which the ceiling rightly refuses it rotating keys that
+      // never expire (PRIVILEGE_CEILING, tested above) — an outcome that depends on who wins.
       const rotations = await Promise.all(
-        [...sources, fx.racer.id].map((id) =>
-          call("POST", `/api/v1/keys/${id}/rotate`, k, { gracePeriod: "1h" }),
-        ),
+        sources.map((id) => call("POST", `/api/v1/keys/${id}/rotate`, k, { gracePeriod: "1h" })),
       );
       const ok = rotations.filter((r) => r.status === 200);
       expect(ok, JSON.stringify(rotations.map((r) => r.body.code ?? r.status))).toHaveLength(1);
       expect(
         rotations.filter((r) => r.body?.code === "KEY_LIMIT_REACHED"),
         JSON.stringify(rotations.map((r) => [r.status, r.body?.code, r.body?.detail])),
-      ).toHaveLength(3);
+      ).toHaveLength(2);
       expect(await count(k)).toBe(5);
     });
   });
