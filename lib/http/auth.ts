@@ -2,11 +2,11 @@
 // from the URL; then the key service's verify decides, and its code becomes the HTTP answer.
 import type { Db } from "@/lib/db";
 import { type ErrorCode, KeywardError } from "@/lib/errors";
+import { retryAfterSeconds } from "@/lib/ratelimit/policies";
 import { type VerifyOutcome, verifyKey } from "@/lib/services/api-key-service";
 import type { VerifyCode } from "@/lib/validation/keys";
 import { rateLimitHeaders, secondsUntil } from "./ratelimit-headers";
-import type { AuthContext } from "./route";
-import type { HeaderSource, HttpRequest } from "./types";
+import type { AuthContext, HeaderSource, HttpRequest } from "./types";
 
 const KEY_LIKE = /pk_(live|test)_/i;
 const KEY_PARAMS = new Set(["key", "api_key", "apikey", "api-key", "access_token", "token"]);
@@ -104,16 +104,16 @@ export function outcomeError(
   }
   if (outcome.addressLimit && !outcome.addressLimit.allowed) {
     Object.assign(headers, rateLimitHeaders(outcome.addressLimit, now));
-    const retryAfter = Math.max(1, Math.ceil(outcome.addressLimit.retryAfterMs / 1000));
     return new KeywardError(
       "RATE_LIMITED",
       "Too many failed key checks from your address; retry after the time given.",
-      { extra: { retryAfter } },
+      { extra: { retryAfter: retryAfterSeconds(outcome.addressLimit) } },
     );
   }
   if (code === "RATE_LIMITED" && outcome.ratelimit) {
-    const retryAfter = Math.max(1, Math.ceil(outcome.ratelimit.retryAfterMs / 1000));
-    return new KeywardError(f.code, detail, { extra: { retryAfter } });
+    return new KeywardError(f.code, detail, {
+      extra: { retryAfter: retryAfterSeconds(outcome.ratelimit) },
+    });
   }
   if (code === "QUOTA_EXCEEDED" && outcome.quotaResetAt) {
     const retryAfter = Math.max(1, secondsUntil(outcome.quotaResetAt, now));

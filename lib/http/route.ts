@@ -4,32 +4,26 @@
 import { randomBytes } from "node:crypto";
 import type { z } from "zod";
 import type { Db } from "@/lib/db";
-import { KeywardError, notFound } from "@/lib/errors";
-import type { RateLimitResult } from "@/lib/ratelimit/types";
-import type { CachedKey } from "@/lib/services/key-cache";
+import { type ErrorCode, KeywardError, notFound } from "@/lib/errors";
 import { toFieldIssues } from "@/lib/validation/issues";
 import { isCleanText, UNSAFE_TEXT_MESSAGE } from "@/lib/validation/text";
 import { authenticate, rejectKeyInUrl } from "./auth";
 import { meter } from "./metering";
 import { errorToProblem } from "./problem";
-import { rateLimitHeaders } from "./ratelimit-headers";
-import type { HttpRequest, HttpResult } from "./types";
+import type { AuthContext, HttpRequest, HttpResult } from "./types";
 
 export const DEFAULT_BODY_LIMIT = 64 * 1024;
 
-export interface AuthContext {
-  key: CachedKey;
-  ratelimit: RateLimitResult | null;
-}
+/** "key": a valid API key is required (and counted); "none": anyone. */
+export type AuthMode = "key" | "none";
 
-export interface RouteContext<B, Q, P> {
+interface BaseContext<B, Q, P> {
   request: HttpRequest;
   requestId: string;
   db: Db;
   body: B;
   query: Q;
   params: P;
-  auth: AuthContext;
   /** Extra response headers (lowercase names). */
   headers: Record<string, string>;
   /** Response status when not the route's default. */
@@ -43,6 +37,13 @@ export interface RouteContext<B, Q, P> {
   billable?: boolean;
 }
 
+/** What a handler gets; `auth` exists only on routes that need a key (typed absent elsewhere). */
+export type RouteContext<B, Q, P, A extends AuthMode = AuthMode> = BaseContext<B, Q, P> &
+  (A extends "key" ? { auth: AuthContext } : { auth?: never });
+
+/** Groups operations in the OpenAPI document. */
+export type RouteTag = "Keys" | "Usage" | "System";
+
 type Schema = z.ZodType;
 type Infer<S> = S extends z.ZodType ? z.output<S> : undefined;
 
@@ -51,17 +52,26 @@ export interface RouteSpec<
   Q extends Schema | undefined,
   P extends Schema | undefined,
   O extends Schema | undefined,
+  A extends AuthMode = AuthMode,
 > {
   /** The route as the OpenAPI document and the usage table name it, e.g. `/api/v1/keys/{id}`. */
   path: string;
   method: "GET" | "POST" | "PATCH" | "DELETE";
+  /** For the OpenAPI document (and the methods of generated clients): camelCase, stable. */
+  operationId: string;
+  tag: RouteTag;
   /** For the OpenAPI document. */
   summary: string;
   description?: string;
+  /**
+   * Errors of this route beyond those its shape implies (the OpenAPI builder adds the key
+   * check's for `auth: "key"`, the body's, query's and path parameters', BAD_REQUEST and
+   * INTERNAL). A route that lists RATE_LIMITED documents the RateLimit-* headers too.
+   */
+  errors?: ErrorCode[];
   /** What a bad path parameter names in its 404 ("key"), so it reads like any missing one. */
   resource?: string;
-  /** "key": a valid API key is required (and counted); "none": anyone. */
-  auth: "key" | "none";
+  auth: A;
   scopes?: string[];
   body?: B;
   /**
@@ -78,19 +88,20 @@ export interface RouteSpec<
   output?: O;
   status?: number;
   handler(
-    ctx: RouteContext<Infer<B>, Infer<Q>, Infer<P>>,
+    ctx: RouteContext<Infer<B>, Infer<Q>, Infer<P>, A>,
   ): Promise<O extends z.ZodType ? z.input<O> : unknown>;
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: a route of any shape
-export type AnyRoute = RouteSpec<any, any, any, any>;
+export type AnyRoute = RouteSpec<any, any, any, any, any>;
 
 export function defineRoute<
+  A extends AuthMode,
   B extends Schema | undefined = undefined,
   Q extends Schema | undefined = undefined,
   P extends Schema | undefined = undefined,
   O extends Schema | undefined = undefined,
->(spec: RouteSpec<B, Q, P, O>): RouteSpec<B, Q, P, O> {
+>(spec: RouteSpec<B, Q, P, O, A>): RouteSpec<B, Q, P, O, A> {
   return spec;
 }
 
@@ -184,7 +195,9 @@ export async function runRoute(
   const started = performance.now();
   const requestId = newRequestId();
   const headers: Record<string, string> = {};
-  const ctx = { request, requestId, headers } as RouteContext<unknown, unknown, unknown>;
+  const ctx = { request, requestId, headers } as BaseContext<unknown, unknown, unknown> & {
+    auth?: AuthContext;
+  };
   let result: HttpResult;
   try {
     rejectKeyInUrl(request.url);
@@ -215,7 +228,8 @@ export async function runRoute(
     if (route.body) {
       ctx.body = parseWith(route.body, await readJson(route, request), "body");
     }
-    const data = await route.handler(ctx);
+    // `auth` is set exactly when the route needs a key, as RouteContext types it.
+    const data = await route.handler(ctx as Parameters<AnyRoute["handler"]>[0]);
     const status = ctx.status ?? route.status ?? 200;
     const body = route.output ? route.output.parse(data) : data;
     result = {
@@ -251,5 +265,3 @@ export async function runRoute(
   }
   return result;
 }
-
-export { rateLimitHeaders };

@@ -1,5 +1,7 @@
 // The framework-neutral request and response the route core works on. Adapters turn a fetch
 // Request (Next route handlers) or a node:http IncomingMessage (the lean server) into these.
+import type { RateLimitResult } from "@/lib/ratelimit/types";
+import type { CachedKey } from "@/lib/services/key-cache";
 
 export interface HeaderSource {
   get(name: string): string | null;
@@ -20,4 +22,10 @@ export interface HttpResult {
   status: number;
   headers: Record<string, string>;
   body: unknown;
+}
+
+/** Who called a route that needs a key: the verified key and its rate-limit state. */
+export interface AuthContext {
+  key: CachedKey;
+  ratelimit: RateLimitResult | null;
 }

@@ -7,6 +7,7 @@ import {
 } from "@asteasolutions/zod-to-openapi";
 import { ERROR_CODES, type ErrorCode } from "@/lib/errors";
 import { problemType } from "@/lib/http/problem";
+import { RATE_LIMIT_HEADER_DOCS, RETRY_AFTER_HEADER_DOC } from "@/lib/http/ratelimit-headers";
 import { type AnyRoute, defineRoute } from "@/lib/http/route";
 import { API_ROUTES } from "@/lib/http/routes";
 import { ProblemSchema } from "@/lib/validation/common";
@@ -20,52 +21,33 @@ function errorResponse(codes: ErrorCode[]): ResponseConfig {
   };
 }
 
-const rateLimitHeaders = {
-  "RateLimit-Limit": {
-    description: "Requests allowed per minute for this key.",
-    schema: { type: "integer" as const },
-  },
-  "RateLimit-Remaining": {
-    description: "Requests left in the window.",
-    schema: { type: "integer" as const },
-  },
-  "RateLimit-Reset": {
-    description: "Seconds until a request is freed.",
-    schema: { type: "integer" as const },
-  },
-};
-
-function errorsOf(route: AnyRoute): Record<number, ResponseConfig> {
-  const byStatus = new Map<number, ErrorCode[]>();
-  const add = (...codes: ErrorCode[]) => {
-    for (const c of codes) {
-      const s = ERROR_CODES[c].status;
-      byStatus.set(s, [...(byStatus.get(s) ?? []), c]);
-    }
-  };
-  add("BAD_REQUEST");
+/**
+ * Every error a route can answer: those its shape implies (the key check, the body, the query,
+ * path parameters, a key in the URL, a bug) and those its spec declares (`errors`).
+ */
+function errorCodesOf(route: AnyRoute): ErrorCode[] {
+  const codes: ErrorCode[] = ["BAD_REQUEST"];
   if (route.auth === "key") {
-    add("UNAUTHORIZED", "INVALID_FORMAT", "KEY_NOT_FOUND", "KEY_REVOKED", "KEY_EXPIRED");
-    add("INSUFFICIENT_SCOPE", "ORG_INACTIVE", "RATE_LIMITED", "QUOTA_EXCEEDED");
+    codes.push("UNAUTHORIZED", "INVALID_FORMAT", "KEY_NOT_FOUND", "KEY_REVOKED", "KEY_EXPIRED");
+    codes.push("INSUFFICIENT_SCOPE", "ORG_INACTIVE", "RATE_LIMITED", "QUOTA_EXCEEDED");
   }
-  if (route.path === "/api/v1/keys/verify") add("RATE_LIMITED");
-  if (route.path === "/api/v1/usage/events") add("UNAVAILABLE");
-  if (route.params || route.query) add("NOT_FOUND");
-  if (route.method === "POST" && route.path === "/api/v1/keys")
-    add("FORBIDDEN", "KEY_LIMIT_REACHED", "ORG_INACTIVE");
-  if (route.resource) add("CONFLICT");
-  if (route.body) add("INVALID_JSON", "PAYLOAD_TOO_LARGE", "UNSUPPORTED_MEDIA_TYPE");
-  if (route.body || route.query) add("VALIDATION_FAILED");
-  add("INTERNAL");
+  if (route.params) codes.push("NOT_FOUND");
+  if (route.body) codes.push("INVALID_JSON", "PAYLOAD_TOO_LARGE", "UNSUPPORTED_MEDIA_TYPE");
+  if (route.body || route.query) codes.push("VALIDATION_FAILED");
+  codes.push(...(route.errors ?? []), "INTERNAL");
+  return [...new Set(codes)];
+}
+
+function errorResponses(codes: ErrorCode[]): Record<number, ResponseConfig> {
+  const byStatus = new Map<number, ErrorCode[]>();
+  for (const c of codes) {
+    const s = ERROR_CODES[c].status;
+    byStatus.set(s, [...(byStatus.get(s) ?? []), c]);
+  }
   const out: Record<number, ResponseConfig> = {};
-  for (const [status, codes] of byStatus) {
-    const r = errorResponse([...new Set(codes)]);
-    if (status === 429) {
-      r.headers = {
-        ...rateLimitHeaders,
-        "Retry-After": { description: "Seconds to wait.", schema: { type: "integer" } },
-      };
-    }
+  for (const [status, list] of [...byStatus].sort((a, b) => a[0] - b[0])) {
+    const r = errorResponse(list);
+    if (status === 429) r.headers = { ...RATE_LIMIT_HEADER_DOCS, ...RETRY_AFTER_HEADER_DOC };
     out[status] = r;
   }
   return out;
@@ -85,11 +67,13 @@ function buildDocument() {
   });
   for (const route of [...API_ROUTES, openApiRoute] as readonly AnyRoute[]) {
     const success = route.status ?? 200;
-    const okHeaders =
-      route.auth === "key" || route.path === "/api/v1/keys/verify" ? rateLimitHeaders : undefined;
+    const errors = errorCodesOf(route);
+    // A route that can answer 429 tells every caller where it stands.
+    const okHeaders = errors.includes("RATE_LIMITED") ? RATE_LIMIT_HEADER_DOCS : undefined;
     registry.registerPath({
       method: route.method.toLowerCase() as "get" | "post" | "patch" | "delete",
       path: route.path,
+      operationId: route.operationId,
       summary: route.summary,
       description:
         [
@@ -100,13 +84,7 @@ function buildDocument() {
         ]
           .filter(Boolean)
           .join("\n\n") || undefined,
-      tags: [
-        route.path.includes("/usage")
-          ? "Usage"
-          : route.auth === "key" || route.path.includes("/keys")
-            ? "Keys"
-            : "System",
-      ],
+      tags: [route.tag],
       security: route.auth === "key" ? [{ bearerKey: [] }, { apiKeyHeader: [] }] : [],
       request: {
         ...(route.params ? { params: route.params } : {}),
@@ -130,7 +108,7 @@ function buildDocument() {
             },
           },
         },
-        ...errorsOf(route),
+        ...errorResponses(errors),
       },
     });
   }
@@ -166,6 +144,8 @@ export function getOpenApiDocument() {
 export const openApiRoute = defineRoute({
   path: "/api/v1/openapi.json",
   method: "GET",
+  operationId: "getOpenApiDocument",
+  tag: "System",
   auth: "none",
   summary: "This document",
   handler: async () => getOpenApiDocument(),

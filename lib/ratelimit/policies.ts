@@ -219,20 +219,6 @@ export function retryAfterSeconds(r: Pick<RateLimitResult, "retryAfterMs">): num
   return Math.max(1, Math.ceil(r.retryAfterMs / 1000));
 }
 
-/**
- * RateLimit-* response headers: Limit, Remaining, Reset (seconds from now until a
- * slot frees, as the IETF draft says), and Retry-After (seconds) when denied.
- */
-export function rateLimitHeaders(r: RateLimitResult, now = Date.now()): Record<string, string> {
-  const headers: Record<string, string> = {
-    "RateLimit-Limit": String(r.limit),
-    "RateLimit-Remaining": String(r.remaining),
-    "RateLimit-Reset": String(Math.max(0, Math.ceil((r.reset - now) / 1000))),
-  };
-  if (!r.allowed) headers["Retry-After"] = String(retryAfterSeconds(r));
-  return headers;
-}
-
 export interface QuotaOutcome extends QuotaResult {
   degraded?: boolean;
 }

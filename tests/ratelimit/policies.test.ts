@@ -1,6 +1,7 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { KeywardError } from "@/lib/errors";
+import { rateLimitHeaders } from "@/lib/http/ratelimit-headers";
 import {
   closeRateLimiter,
   createRateLimiter,
@@ -15,7 +16,6 @@ import {
   limit,
   limitKeyRequest,
   POLICIES,
-  rateLimitHeaders,
   retryAfterSeconds,
 } from "@/lib/ratelimit/policies";
 import { MemoryQuotaCounter, type QuotaCounter } from "@/lib/ratelimit/quota";
@@ -130,12 +130,12 @@ describe("policies", () => {
         { allowed: true, limit: 60, remaining: 59, reset: now + 1500, retryAfterMs: 0 },
         now,
       ),
-    ).toEqual({ "RateLimit-Limit": "60", "RateLimit-Remaining": "59", "RateLimit-Reset": "2" });
+    ).toEqual({ "ratelimit-limit": "60", "ratelimit-remaining": "59", "ratelimit-reset": "2" });
     const denied = rateLimitHeaders(
       { allowed: false, limit: 60, remaining: 0, reset: now + 6001, retryAfterMs: 6001 },
       now,
     );
-    expect(denied["Retry-After"]).toBe("7");
+    expect(denied["retry-after"]).toBe("7");
     expect(retryAfterSeconds({ retryAfterMs: 10 })).toBe(1);
   });
 });

@@ -24,7 +24,8 @@ import {
   RotateKeyBodySchema,
   UpdateKeyBodySchema,
 } from "@/lib/validation/keys";
-import { type AuthContext, defineRoute } from "../route";
+import { defineRoute } from "../route";
+import type { AuthContext } from "../types";
 
 export function visibilityOf(auth: AuthContext): Visibility {
   return auth.key.environment === "test" ? { environment: "test" } : {};
@@ -37,6 +38,8 @@ export const meRoute = defineRoute({
     "The key that made this request: its scopes, organization, effective limits and this month's usage.",
   path: "/api/v1/me",
   method: "GET",
+  operationId: "getMe",
+  tag: "Keys",
   auth: "key",
   output: MeSchema,
   handler: (ctx) => describeCaller(ctx.db, ctx.auth.key),
@@ -48,6 +51,8 @@ export const listKeysRoute = defineRoute({
     "The organization's keys, newest first, with cursor pagination. A test key sees only test keys.",
   path: "/api/v1/keys",
   method: "GET",
+  operationId: "listKeys",
+  tag: "Keys",
   auth: "key",
   scopes: ["keys:read"],
   query: ListKeysQuerySchema,
@@ -69,6 +74,9 @@ export const createKeyRoute = defineRoute({
     "Creates a key in the calling key's organization. The response holds the whole key this once. A key grants only what it holds: scopes among its own, an expiry no later than its own (an omitted expiry is the caller's; `null` from a key that expires is refused), a limit no higher than its own effective limit (an omitted limit is the caller's when the plan's is higher), and a test key makes test keys only; anything past that is 403 PRIVILEGE_CEILING naming the field. Counts against the plan's active keys, grace-period keys included (409 KEY_LIMIT_REACHED).",
   path: "/api/v1/keys",
   method: "POST",
+  operationId: "createKey",
+  tag: "Keys",
+  errors: ["PRIVILEGE_CEILING", "ORG_INACTIVE", "KEY_LIMIT_REACHED"],
   auth: "key",
   scopes: ["keys:write"],
   body: CreateKeyBodySchema,
@@ -98,6 +106,8 @@ export const getKeyRoute = defineRoute({
   resource: "key",
   path: "/api/v1/keys/{id}",
   method: "GET",
+  operationId: "getKey",
+  tag: "Keys",
   auth: "key",
   scopes: ["keys:read"],
   params: IdParamsSchema,
@@ -113,6 +123,9 @@ export const updateKeyRoute = defineRoute({
   resource: "key",
   path: "/api/v1/keys/{id}",
   method: "PATCH",
+  operationId: "updateKey",
+  tag: "Keys",
+  errors: ["PRIVILEGE_CEILING", "CONFLICT"],
   auth: "key",
   scopes: ["keys:write"],
   params: IdParamsSchema,
@@ -136,6 +149,8 @@ export const revokeKeyRoute = defineRoute({
   resource: "key",
   path: "/api/v1/keys/{id}",
   method: "DELETE",
+  operationId: "revokeKey",
+  tag: "Keys",
   auth: "key",
   scopes: ["keys:write"],
   params: IdParamsSchema,
@@ -160,6 +175,9 @@ export const rotateKeyRoute = defineRoute({
   resource: "key",
   path: "/api/v1/keys/{id}/rotate",
   method: "POST",
+  operationId: "rotateKey",
+  tag: "Keys",
+  errors: ["PRIVILEGE_CEILING", "ORG_INACTIVE", "CONFLICT", "KEY_LIMIT_REACHED"],
   auth: "key",
   scopes: ["keys:write"],
   params: IdParamsSchema,

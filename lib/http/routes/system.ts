@@ -11,6 +11,8 @@ export const healthRoute = defineRoute({
     "Liveness and readiness of the dependencies: `status` is `degraded` when the database or the rate limits' Redis does not answer (`dependencies` names which; checked at most once a second, each check bounded). 503 when the database does not answer; Redis being down answers 200 `degraded`, since verify keeps working on the in-process fallback (docs/operations.md).",
   path: "/api/v1/health",
   method: "GET",
+  operationId: "getHealth",
+  tag: "System",
   auth: "none",
   output: HealthSchema,
   async handler(ctx) {
@@ -31,6 +33,8 @@ export const healthRoute = defineRoute({
 export const unknownRoute = defineRoute({
   path: "/api/v1/{unknown}",
   method: "GET",
+  operationId: "unknownRoute",
+  tag: "System",
   auth: "none",
   summary: "No such route",
   async handler() {

@@ -13,6 +13,10 @@ export const verifyRoute = defineRoute({
     "Checks a key (and optionally scopes) and counts it against its rate limit and quota. Answers 200 with `valid` and a stable `code` for every well-formed request; repeated failures from one address are answered 429.",
   path: "/api/v1/keys/verify",
   method: "POST",
+  operationId: "verifyKey",
+  tag: "Keys",
+  // Repeated failures from one address.
+  errors: ["RATE_LIMITED"],
   auth: "none",
   body: VerifyBodySchema,
   output: VerifyResultSchema,
