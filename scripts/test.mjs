@@ -46,6 +46,7 @@ const bin = (name) => path.join(root, "node_modules/.bin", name);
 run("prisma generate", bin("prisma"), ["generate"]);
 const typecheck = run("typecheck", bin("tsc"), ["--noEmit", "-p", "."]);
 run("lint", bin("biome"), ["check", "."]);
+run("openapi lint", process.execPath, ["--import", "tsx", "scripts/lint-openapi.ts"]);
 run("build", process.execPath, ["--import", "tsx", "scripts/build.ts"]);
 
 mkdirSync("tmp", { recursive: true });

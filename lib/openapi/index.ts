@@ -8,7 +8,7 @@ import {
 import { ERROR_CODES, type ErrorCode } from "@/lib/errors";
 import { problemType } from "@/lib/http/problem";
 import { RATE_LIMIT_HEADER_DOCS, RETRY_AFTER_HEADER_DOC } from "@/lib/http/ratelimit-headers";
-import { type AnyRoute, defineRoute } from "@/lib/http/route";
+import { type AnyRoute, defineRoute, type RouteTag } from "@/lib/http/route";
 import { API_ROUTES } from "@/lib/http/routes";
 import { ProblemSchema } from "@/lib/validation/common";
 
@@ -52,6 +52,13 @@ function errorResponses(codes: ErrorCode[]): Record<number, ResponseConfig> {
   }
   return out;
 }
+
+/** The operations' groups, in the order readers meet them. */
+const TAGS: Record<RouteTag, string> = {
+  Keys: "Verify keys, and manage an organization's keys with a key of its own.",
+  Usage: "Usage reports, and usage events your service reports for its own API.",
+  System: "Health and this document; no key needed.",
+};
 
 function buildDocument() {
   const registry = new OpenAPIRegistry();
@@ -121,7 +128,8 @@ function buildDocument() {
       description:
         "API keys for your own API: verify, manage, rotate and meter. Errors are RFC 9457 problem documents with a stable `code`; see the error table at /docs.",
     },
-    servers: [{ url: "/" }],
+    servers: [{ url: "/", description: "This Keyward server." }],
+    tags: Object.entries(TAGS).map(([name, description]) => ({ name, description })),
   });
   return {
     ...doc,
