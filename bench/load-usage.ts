@@ -9,7 +9,8 @@
 //
 // Options: --days 30, --keys 50, --batch 5000, --writers 2 (postgres; 1 on pglite), --seed 42.
 // Prints one JSON line at the end.
-import { type UsageRow, usageRollupRepository } from "@/lib/repositories/usage-rollup-repository";
+import { usageRollupRepository } from "@/lib/repositories/usage-rollup-repository";
+import type { UsageRow } from "@/lib/usage/event";
 import { createBenchOrg, DAY_MS, EventGenerator, openBenchDb, parseArgs } from "./usage-generator";
 
 async function main() {

@@ -12,7 +12,7 @@ import { type Db, type OpenDatabase, openDatabase } from "@/lib/db";
 import { generateKey } from "@/lib/keys";
 import { apiKeyRepository } from "@/lib/repositories/api-key-repository";
 import { organizationRepository } from "@/lib/repositories/organization-repository";
-import type { UsageRow } from "@/lib/repositories/usage-rollup-repository";
+import type { UsageRow } from "@/lib/usage/event";
 
 export const DAY_MS = 86_400_000;
 export const HOUR_MS = 3_600_000;

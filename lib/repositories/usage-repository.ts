@@ -4,9 +4,9 @@
 // bucket in SQL and the percentiles computed from those few numbers (lib/usage/histogram.ts,
 // within LATENCY_RELATIVE_ERROR of percentile_cont over the raw rows). Rollups resolve time to
 // whole hours: see rangeParts. Money leaves as a six-decimal string, counts as numbers.
-import { randomUUID } from "node:crypto";
 import { Prisma, type Tx } from "@/lib/db";
 import type { ApiKeyUsage, Environment, KeyStatus } from "@/lib/db/generated/client";
+import { toUsageRow, type UsageEvent, type UsageRow } from "@/lib/usage/event";
 import { type LatencyHistogram, percentile } from "@/lib/usage/histogram";
 import {
   afterCursor,
@@ -25,31 +25,10 @@ import {
   rangeFilter,
   rangeParts,
   rollupWhere,
-  type UsageRow,
   usageRollupRepository,
 } from "./usage-rollup-repository";
 
 export { LATENCY_RELATIVE_ERROR } from "@/lib/usage/histogram";
-
-export interface UsageInput {
-  apiKeyId: string;
-  organizationId: string;
-  endpoint: string;
-  method: string;
-  statusCode: number;
-  responseTimeMs: number;
-  tokens?: number;
-  /** USD as a decimal string (e.g. "0.000125") or a Prisma Decimal; never a float. */
-  costUsd?: string | Prisma.Decimal;
-  ipAddress?: string | null;
-  userAgent?: string | null;
-  errorCode?: string | null;
-  errorMessage?: string | null;
-  /** When the request happened; defaults to now. */
-  createdAt?: Date;
-  /** Counted against the monthly quota; default: the status is not 401, 403 or 429. */
-  billable?: boolean;
-}
 
 export type UsageRecord = Omit<ApiKeyUsage, "costUsd"> & { costUsd: string };
 
@@ -185,25 +164,11 @@ function toUsageRecord(row: ApiKeyUsage): UsageRecord {
   return { ...row, costUsd: money(row.costUsd) };
 }
 
-function toRow(input: UsageInput): UsageRow {
-  const cost = input.costUsd ?? "0";
-  return {
-    id: randomUUID(),
-    apiKeyId: input.apiKeyId,
-    organizationId: input.organizationId,
-    endpoint: input.endpoint,
-    method: input.method,
-    statusCode: input.statusCode,
-    responseTimeMs: Math.max(0, Math.round(input.responseTimeMs)),
-    tokens: input.tokens ?? 0,
-    costUsd: typeof cost === "string" ? cost : cost.toFixed(),
-    ipAddress: input.ipAddress ?? null,
-    userAgent: input.userAgent ?? null,
-    errorCode: input.errorCode ?? null,
-    errorMessage: input.errorMessage ?? null,
-    createdAt: input.createdAt ?? new Date(),
-    billable: input.billable,
-  };
+/** The row for an event (the one normalizer, lib/usage/event.ts); throws when malformed. */
+function toRow(event: UsageEvent): UsageRow {
+  const row = toUsageRow(event);
+  if (!row) throw new RangeError("usage event: malformed ids or status code");
+  return row;
 }
 
 /** Rows per write statement in createMany. */
@@ -283,7 +248,7 @@ function monthBounds(year: number, month: number): { start: Date; end: Date } {
 
 export const usageRepository = {
   /** One record, written through the same statement as batches (rollups included). */
-  async create(db: Tx, input: UsageInput): Promise<UsageRecord> {
+  async create(db: Tx, input: UsageEvent): Promise<UsageRecord> {
     scopeId(input.organizationId, "organizationId");
     scopeId(input.apiKeyId, "apiKeyId");
     const row = toRow(input);
@@ -295,7 +260,7 @@ export const usageRepository = {
    * Batched insert, 5,000 rows per statement, each statement also updating the rollups and the
    * keys' lastUsedAt / requestCount. Returns rows written.
    */
-  async createMany(db: Tx, inputs: UsageInput[]): Promise<number> {
+  async createMany(db: Tx, inputs: UsageEvent[]): Promise<number> {
     if (inputs.length === 0) return 0;
     for (const i of inputs) {
       scopeId(i.organizationId, "organizationId");

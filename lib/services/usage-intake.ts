@@ -2,9 +2,9 @@
 // refuses itself, never the others (PRODUCT.md section 8), and nothing is called accepted unless
 // the recorder took it.
 import type { z } from "zod";
+import type { UsageEvent } from "@/lib/usage/event";
 import { toFieldIssues } from "@/lib/validation/issues";
 import { type UsageEventRefusalSchema, UsageEventSchema } from "@/lib/validation/usage";
-import type { UsageEvent } from "./usage-recorder";
 
 export type UsageEventRefusal = z.output<typeof UsageEventRefusalSchema>;
 

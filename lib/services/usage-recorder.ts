@@ -40,35 +40,11 @@
 // this is the net under that. Logs carry error names and codes, never events (addresses, user
 // agents) or anything secret.
 
-import { randomUUID } from "node:crypto";
 import { type Db, getDb } from "@/lib/db";
 import { databaseTarget } from "@/lib/db/config";
 import { onShutdown } from "@/lib/lifecycle";
-import { type UsageRow, usageRollupRepository } from "@/lib/repositories/usage-rollup-repository";
-import { toStorableText } from "@/lib/validation/text";
-import { MAX_EVENT_RESPONSE_TIME_MS } from "@/lib/validation/usage";
-
-export interface UsageEvent {
-  apiKeyId: string;
-  organizationId: string;
-  endpoint: string;
-  method: string;
-  statusCode: number;
-  responseTimeMs: number;
-  tokens?: number;
-  /** USD as a decimal string ("0.0042"), never a float. */
-  costUsd?: string;
-  ipAddress?: string | null;
-  userAgent?: string | null;
-  errorCode?: string | null;
-  errorMessage?: string | null;
-  createdAt?: Date;
-  /**
-   * Whether the call counted against the monthly quota. Default: the status is not 401, 403 or
-   * 429 (the key check refused it); verify sets it (its refusals answer 200).
-   */
-  billable?: boolean;
-}
+import { usageRollupRepository } from "@/lib/repositories/usage-rollup-repository";
+import { toUsageRow, type UsageEvent, type UsageRow } from "@/lib/usage/event";
 
 /** What the recorder needs of the database (a PrismaClient; tests may wrap one). */
 export type UsageDb = Pick<Db, "$queryRaw" | "apiKey">;
@@ -128,45 +104,6 @@ export interface UsageRecorderStats {
 }
 
 type Row = UsageRow;
-
-const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-// Decimal(14,6): at most 8 integer digits; more fractional digits are rounded by PostgreSQL.
-const COST_RE = /^-?\d{1,8}(\.\d+)?$/;
-const INT_MAX = 2_147_483_647;
-
-const clip = (s: string | null | undefined, n: number): string | null =>
-  s == null ? null : s.length > n ? s.slice(0, n) : s;
-const int = (n: number | undefined, fallback = 0): number =>
-  Number.isFinite(n) ? Math.min(INT_MAX, Math.max(0, Math.round(n as number))) : fallback;
-
-const storable = (s: string | null): string | null => (s == null ? null : toStorableText(s));
-
-/** A row that cannot fail to insert for reasons of its own, or null when it is malformed. */
-function toRow(e: UsageEvent): Row | null {
-  if (!UUID_RE.test(e.apiKeyId) || !UUID_RE.test(e.organizationId)) return null;
-  if (!Number.isInteger(e.statusCode) || e.statusCode < 100 || e.statusCode > 999) return null;
-  const createdAt =
-    e.createdAt instanceof Date && !Number.isNaN(e.createdAt.getTime()) ? e.createdAt : new Date();
-  return {
-    id: randomUUID(),
-    apiKeyId: e.apiKeyId,
-    organizationId: e.organizationId,
-    endpoint: clip(e.endpoint, 512) ?? "",
-    method: clip(e.method, 16) ?? "",
-    statusCode: e.statusCode,
-    // The rollup bounds (lib/validation/usage.ts) count on latencies of at most this.
-    responseTimeMs: Math.min(MAX_EVENT_RESPONSE_TIME_MS, int(e.responseTimeMs)),
-    tokens: int(e.tokens),
-    costUsd: e.costUsd !== undefined && COST_RE.test(e.costUsd) ? e.costUsd : "0",
-    // Taken from request headers, so whatever a client sent: made storable, never refused.
-    ipAddress: storable(clip(e.ipAddress, 64)),
-    userAgent: storable(clip(e.userAgent, 512)),
-    errorCode: clip(e.errorCode, 64),
-    errorMessage: clip(e.errorMessage, 1000),
-    createdAt,
-    billable: typeof e.billable === "boolean" ? e.billable : undefined,
-  };
-}
 
 /** Error name and code and the first line of the message: no values, no rows. */
 function describeError(e: unknown): string {
@@ -327,7 +264,7 @@ export class UsageRecorder {
    * kept: malformed (counted as invalid) or the buffer is full or closed (dropped).
    */
   record(event: UsageEvent): boolean {
-    const row = toRow(event);
+    const row = toUsageRow(event);
     if (!row) {
       this.counters.invalid++;
       this.droppedByReason.malformed++;

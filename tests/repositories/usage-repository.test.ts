@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   LATENCY_RELATIVE_ERROR,
-  type UsageInput,
   usageRepository as usage,
 } from "@/lib/repositories/usage-repository";
+import type { UsageEvent } from "@/lib/usage/event";
 import { createTestDatabase, type TestDatabase, testDbKinds } from "@/tests/helpers/db";
 import { allPages, makeKey, makeOrg, OTHER_UUID } from "./fixtures";
 
@@ -40,7 +40,7 @@ describe.each(testDbKinds)("usageRepository (%s)", (kind) => {
     k1 = (await makeKey(db, orgA, { name: "Key one" })).key.id;
     k2 = (await makeKey(db, orgA, { name: "Key two", environment: "TEST" })).key.id;
     kB = (await makeKey(db, orgB)).key.id;
-    const row = (r: Partial<UsageInput> & { createdAt: Date }): UsageInput => ({
+    const row = (r: Partial<UsageEvent> & { createdAt: Date }): UsageEvent => ({
       apiKeyId: k1,
       organizationId: orgA,
       endpoint: "/v1/a",
@@ -49,7 +49,7 @@ describe.each(testDbKinds)("usageRepository (%s)", (kind) => {
       responseTimeMs: 1,
       ...r,
     });
-    const rows: UsageInput[] = [
+    const rows: UsageEvent[] = [
       row({
         createdAt: at("2026-03-01T01:00:00Z"),
         responseTimeMs: 10,
@@ -387,7 +387,7 @@ describe.each(testDbKinds)("usageRepository (%s)", (kind) => {
     const org = await makeOrg(t.prisma);
     const { key } = await makeKey(t.prisma, org.id);
     const base = at("2026-01-15T00:00:00Z").getTime();
-    const rows: UsageInput[] = Array.from({ length: 6_000 }, (_, i) => ({
+    const rows: UsageEvent[] = Array.from({ length: 6_000 }, (_, i) => ({
       apiKeyId: key.id,
       organizationId: org.id,
       endpoint: `/v1/e${i % 7}`,
@@ -426,7 +426,7 @@ describe.each(testDbKinds)("usageRepository retention (%s)", (kind) => {
     const ent = await makeOrg(db, { plan: "ENTERPRISE" }); // 365 days
     const keyOf = async (org: string) => (await makeKey(db, org)).key.id;
     const keys = { free: await keyOf(free.id), pro: await keyOf(pro.id), ent: await keyOf(ent.id) };
-    const rec = (org: string, key: string, daysAgo: number): UsageInput => ({
+    const rec = (org: string, key: string, daysAgo: number): UsageEvent => ({
       apiKeyId: key,
       organizationId: org,
       endpoint: "/v1/a",

@@ -5,16 +5,15 @@ import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   LATENCY_RELATIVE_ERROR,
-  type UsageInput,
   usageRepository as usage,
 } from "@/lib/repositories/usage-repository";
 import {
   ALL_KEYS,
   rangeParts,
   usageRollupRepository as rollups,
-  type UsageRow,
 } from "@/lib/repositories/usage-rollup-repository";
 import { UsageRecorder } from "@/lib/services/usage-recorder";
+import type { UsageEvent, UsageRow } from "@/lib/usage/event";
 import { histogramOf } from "@/lib/usage/histogram";
 import { createTestDatabase, type TestDatabase, testDbKinds } from "@/tests/helpers/db";
 import { makeKey, makeOrg } from "./fixtures";
@@ -169,7 +168,7 @@ describe.each(testDbKinds)("usage rollups (%s)", (kind) => {
   function events(org: string, keys: string[], n: number, seed: number, from = T0, days = 3) {
     const random = rng(seed);
     const endpoints = ["/v1/a", "/v1/b", "/v1/c", "/v1/d"];
-    return Array.from({ length: n }, (): UsageInput => {
+    return Array.from({ length: n }, (): UsageEvent => {
       const roll = random();
       const statusCode =
         roll < 0.03 ? 500 : roll < 0.08 ? [400, 404, 429][Math.floor(random() * 3)] : 200;
@@ -236,18 +235,18 @@ describe.each(testDbKinds)("usage rollups (%s)", (kind) => {
     );
     expect(await expectRollupsMatchRaw(t.prisma, org)).toBe(200);
 
-    // Half of a batch already there: the rollups are computed from the rows inserted (in SQL).
+    // Half of a batch already there: the rollups are computed from the rows inserted.
     const more = rows.map((r) => ({ ...r, id: randomUUID() }));
     expect(await rollups.insertBatch(t.prisma, more.slice(0, 80))).toBe(80);
     expect(await rollups.insertBatch(t.prisma, more)).toBe(120);
-    // Values the batch-side computation does not mirror (exponent notation) go the SQL way too.
+    // Costs in exponent notation, as PostgreSQL's numeric reads them.
     const odd = rows.slice(0, 30).map((r, i) => ({
       ...r,
       id: randomUUID(),
       costUsd: i % 2 ? "1e-6" : "0.0000015",
     }));
     expect(await rollups.insertBatch(t.prisma, odd)).toBe(30);
-    // Seven decimals round half away from zero, as numeric(14,6) does (batch-side path).
+    // Seven decimals round half away from zero, as numeric(14,6) does.
     const sevenths = ["0.0000015", "0.0000025", "-0.0000015", "12.3456784", "0.9999995"];
     const rounded = rows.slice(0, 5).map((r, i) => ({
       ...r,

@@ -8,12 +8,12 @@ import { Prisma } from "@/lib/db";
 import {
   LATENCY_RELATIVE_ERROR,
   type UsageFilters,
-  type UsageInput,
   usageRepository as usage,
 } from "@/lib/repositories/usage-repository";
 import { getKeyUsage } from "@/lib/services/dashboard-keys";
 import { parseDateRange } from "@/lib/services/dashboard-range";
 import { getUsageOverview } from "@/lib/services/dashboard-usage";
+import type { UsageEvent } from "@/lib/usage/event";
 import { createTestDatabase, type TestDatabase, testDbKinds } from "@/tests/helpers/db";
 import { makeKey, makeOrg } from "@/tests/repositories/fixtures";
 
@@ -70,7 +70,7 @@ describe.each(testDbKinds)("dashboard range percentiles (%s)", (kind) => {
   it("1,000 fast requests one day and 10 slow the next: the range p95 is the true p95", async () => {
     const org = await makeOrg(t.prisma);
     const { key } = await makeKey(t.prisma, org.id);
-    const events: UsageInput[] = [];
+    const events: UsageEvent[] = [];
     for (let i = 0; i < 1_000; i++) {
       events.push({
         apiKeyId: key.id,
@@ -154,7 +154,7 @@ describe.each(testDbKinds)("dashboard range percentiles (%s)", (kind) => {
       }),
       { seed: 42, numRuns: 3_000 },
     );
-    const events: UsageInput[] = draws.map((d) => {
+    const events: UsageEvent[] = draws.map((d) => {
       const base = d.endpoint === "/v1/c" ? (d.day > 0 ? 1_500 : 60) : d.day > 0 ? 200 : 12;
       return {
         apiKeyId: d.live ? live : test,

@@ -8,7 +8,8 @@ import { organizationRepository } from "@/lib/repositories/organization-reposito
 import type { Actor } from "@/lib/services/actor";
 import { createKey } from "@/lib/services/api-key-service";
 import { acceptUsageEvents } from "@/lib/services/usage-intake";
-import { type UsageEvent, UsageRecorder } from "@/lib/services/usage-recorder";
+import { UsageRecorder } from "@/lib/services/usage-recorder";
+import type { UsageEvent } from "@/lib/usage/event";
 import {
   MAX_EVENT_COST_USD,
   MAX_EVENT_RESPONSE_TIME_MS,

@@ -1,12 +1,8 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { shutdown } from "@/lib/lifecycle";
-import {
-  getUsageRecorder,
-  type UsageDb,
-  type UsageEvent,
-  UsageRecorder,
-} from "@/lib/services/usage-recorder";
+import { getUsageRecorder, type UsageDb, UsageRecorder } from "@/lib/services/usage-recorder";
+import type { UsageEvent } from "@/lib/usage/event";
 import { createTestDatabase, type TestDatabase, testDbKinds } from "@/tests/helpers/db";
 import { createApiKeyRow, createOrganization } from "@/tests/ratelimit/fixtures";
 

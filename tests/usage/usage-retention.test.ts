@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type UsageInput, usageRepository as usage } from "@/lib/repositories/usage-repository";
+import { usageRepository as usage } from "@/lib/repositories/usage-repository";
 import { pruneUsage, startRetentionTimer } from "@/lib/services/usage-retention";
+import type { UsageEvent } from "@/lib/usage/event";
 import { createTestDatabase, type TestDatabase, testDbKinds } from "@/tests/helpers/db";
 import { makeKey, makeOrg } from "@/tests/repositories/fixtures";
 
@@ -23,7 +24,7 @@ describe.each(testDbKinds)("usage retention (%s)", (kind) => {
   ) {
     const org = await makeOrg(t.prisma, { plan });
     const { key } = await makeKey(t.prisma, org.id);
-    const rows: UsageInput[] = daysAgo.map((d) => ({
+    const rows: UsageEvent[] = daysAgo.map((d) => ({
       apiKeyId: key.id,
       organizationId: org.id,
       endpoint: "/v1/a",
