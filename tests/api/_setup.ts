@@ -74,7 +74,11 @@ export async function seedFixtures(dataDir: string, expiringInMs = 4000): Promis
       plaintexts.push(r.key);
       return { key: r.key, id: r.apiKey.id };
     };
-    const expiresAt = new Date(Date.now() + expiringInMs);
+    // Its expiry counts from its own creation: on a busy machine the keys before it take seconds.
+    const expiringKey = async () => {
+      const expiresAt = new Date(Date.now() + expiringInMs);
+      return { ...(await mk(a.id, "expiring", "live", ALL_SCOPES, { expiresAt })), expiresAt };
+    };
     const keys = {
       // Also a custom scope: a key grants only scopes it holds (PRODUCT.md section 8).
       admin: await mk(a.id, "admin", "live", [...ALL_SCOPES, "billing:charge"]),
@@ -82,7 +86,7 @@ export async function seedFixtures(dataDir: string, expiringInMs = 4000): Promis
       noScopes: await mk(a.id, "no-scopes", "live", []),
       test: await mk(a.id, "test-admin", "test", ALL_SCOPES),
       revoked: await mk(a.id, "revoked", "live", ALL_SCOPES),
-      expiring: { ...(await mk(a.id, "expiring", "live", ALL_SCOPES, { expiresAt })), expiresAt },
+      expiring: await expiringKey(),
       limited: await mk(a.id, "limited", "live", ALL_SCOPES, { rateLimitPerMinute: 3 }),
       liveTarget: await mk(a.id, "live-target", "live", ["x:y"]),
       otherOrg: await mk(b.id, "b-admin", "live", ALL_SCOPES),
