@@ -26,7 +26,7 @@ beforeAll(async () => {
   const me = await api.call("GET", "/api/v1/me", { key: api.fx.keys.admin.key });
   expect(me.status).toBe(200);
   orgASlug = me.body.organization.slug;
-}, 180_000);
+}, 600_000);
 afterAll(async () => {
   await api?.server.stop();
 });
@@ -98,7 +98,7 @@ describe("a service credential reports usage and does nothing else", () => {
       "DELETE /api/v1/keys/{id}": { reason: "by a service" },
       "POST /api/v1/keys/{id}/rotate": {},
     };
-    const before = await api.call("GET", "/api/v1/keys?limit=200", { key: admin.key });
+    const before = await api.call("GET", "/api/v1/keys?limit=100", { key: admin.key });
     expect(before.status).toBe(200);
     const credentials: [string, number, string][] = [
       [api.fx.services.all.secret, 403, "FORBIDDEN"],
@@ -122,7 +122,7 @@ describe("a service credential reports usage and does nothing else", () => {
       }
     }
     // Nothing changed: the same keys, the target untouched.
-    const after = await api.call("GET", "/api/v1/keys?limit=200", { key: admin.key });
+    const after = await api.call("GET", "/api/v1/keys?limit=100", { key: admin.key });
     expect(after.body.items).toEqual(before.body.items);
     const target = await api.call("GET", `/api/v1/keys/${liveTarget.id}`, { key: admin.key });
     expect(target.body).toMatchObject({ name: "live-target", status: "active" });
@@ -340,7 +340,7 @@ describe("the CLI through the running app", () => {
     const badScope = await cli("service:create", "--name", "x", "--scopes", "keys:write");
     expect(badScope.code).toBe(2);
     expect(badScope.stderr).toContain("--scopes");
-  }, 120_000);
+  }, 300_000);
 });
 
 describe("under load", () => {
