@@ -5,9 +5,10 @@ import { randomBytes } from "node:crypto";
 import type { z } from "zod";
 import type { Db } from "@/lib/db";
 import { type ErrorCode, KeywardError, notFound } from "@/lib/errors";
+import type { ServiceCaller } from "@/lib/services/service-credentials";
 import { toFieldIssues } from "@/lib/validation/issues";
 import { isCleanText, UNSAFE_TEXT_MESSAGE } from "@/lib/validation/text";
-import { authenticate, rejectKeyInUrl } from "./auth";
+import { authenticate, authenticateService, rejectKeyInUrl } from "./auth";
 import { meter } from "./metering";
 import { errorToProblem } from "./problem";
 import type { AuthContext, HttpRequest, HttpResult } from "./types";
@@ -39,7 +40,14 @@ interface BaseContext<B, Q, P> {
 
 /** What a handler gets; `auth` exists only on routes that need a key (typed absent elsewhere). */
 export type RouteContext<B, Q, P, A extends AuthMode = AuthMode> = BaseContext<B, Q, P> &
-  (A extends "key" ? { auth: AuthContext } : { auth?: never });
+  (A extends "key"
+    ? {
+        /** The calling key; unset when a service credential called (`service` is set instead). */
+        auth: AuthContext;
+        /** The calling service credential, on routes with `serviceScopes` only. */
+        service?: ServiceCaller;
+      }
+    : { auth?: never; service?: never });
 
 /** Groups operations in the OpenAPI document. */
 export type RouteTag = "Keys" | "Usage" | "System";
@@ -73,6 +81,12 @@ export interface RouteSpec<
   resource?: string;
   auth: A;
   scopes?: string[];
+  /**
+   * A service credential (`ksvc_…`, PRODUCT.md section 13) holding these scopes may call this
+   * route instead of a key (then `ctx.service` is set and `ctx.auth` is not). Every other route
+   * refuses service credentials.
+   */
+  serviceScopes?: string[];
   body?: B;
   /**
    * What the OpenAPI document shows for the body when `body` parses more loosely on purpose
@@ -197,12 +211,17 @@ export async function runRoute(
   const headers: Record<string, string> = {};
   const ctx = { request, requestId, headers } as BaseContext<unknown, unknown, unknown> & {
     auth?: AuthContext;
+    service?: ServiceCaller;
   };
   let result: HttpResult;
   try {
     rejectKeyInUrl(request.url);
     ctx.db = await deps.db();
-    if (route.auth === "key") {
+    if (route.auth === "key" && route.serviceScopes) {
+      const service = await authenticateService(ctx.db, request, route.serviceScopes, headers, now);
+      if (service) ctx.service = service;
+    }
+    if (route.auth === "key" && !ctx.service) {
       // A call by a known key is metered to it even when refused (revoked, scope, 429...).
       ctx.auth = await authenticate(
         ctx.db,

@@ -30,6 +30,8 @@ function errorCodesOf(route: AnyRoute): ErrorCode[] {
   if (route.auth === "key") {
     codes.push("UNAUTHORIZED", "INVALID_FORMAT", "KEY_NOT_FOUND", "KEY_REVOKED", "KEY_EXPIRED");
     codes.push("INSUFFICIENT_SCOPE", "ORG_INACTIVE", "RATE_LIMITED", "QUOTA_EXCEEDED");
+    // A service credential on a route that does not take one.
+    if (!route.serviceScopes) codes.push("FORBIDDEN");
   }
   if (route.params) codes.push("NOT_FOUND");
   if (route.body) codes.push("INVALID_JSON", "PAYLOAD_TOO_LARGE", "UNSUPPORTED_MEDIA_TYPE");
@@ -65,7 +67,8 @@ function buildDocument() {
   registry.registerComponent("securitySchemes", "bearerKey", {
     type: "http",
     scheme: "bearer",
-    description: "`Authorization: Bearer pk_live_…` (or `pk_test_…`). Never in the URL.",
+    description:
+      "`Authorization: Bearer pk_live_…` (or `pk_test_…`); a service credential `ksvc_…` on POST /api/v1/usage/events only. Never in the URL.",
   });
   registry.registerComponent("securitySchemes", "apiKeyHeader", {
     type: "apiKey",
@@ -87,6 +90,9 @@ function buildDocument() {
           route.description,
           route.scopes?.length
             ? `Needs scope: ${route.scopes.map((s) => `\`${s}\``).join(", ")}.`
+            : undefined,
+          route.serviceScopes?.length
+            ? `Or a service credential with scope: ${route.serviceScopes.map((s) => `\`${s}\``).join(", ")}.`
             : undefined,
         ]
           .filter(Boolean)
