@@ -18,10 +18,10 @@ import {
   serviceCredentialRepository,
 } from "@/lib/repositories/service-credential-repository";
 import type { PageOptions } from "@/lib/repositories/shared";
+import type { UsageEvent } from "@/lib/usage/event";
 import type { ServiceScope } from "@/lib/validation/service-credentials";
 import { type Actor, actorLabel } from "./actor";
 import { acceptUsageEvents, type EventOwner, type UsageIntakeResult } from "./usage-intake";
-import type { UsageEvent } from "@/lib/usage/event";
 
 /** What the CLI shows of a credential: never its secret or hash. */
 export interface ServiceCredentialView {
