@@ -146,6 +146,19 @@ describe("a service credential reports usage and does nothing else", () => {
   });
 });
 
+describe("the OpenAPI document", () => {
+  it("shows keyId, the per-event key refusals and who may call", async () => {
+    const doc = (await api.call("GET", "/api/v1/openapi.json")).body;
+    expect(doc.components.schemas.UsageEvent.properties.keyId).toMatchObject({ format: "uuid" });
+    expect(doc.components.schemas.UsageEventRefusal.properties.code.enum).toEqual(
+      expect.arrayContaining(["KEY_NOT_FOUND", "KEY_REVOKED", "KEY_EXPIRED"]),
+    );
+    const op = doc.paths["/api/v1/usage/events"].post;
+    expect(op.description).toContain("service credential with scope: `usage:report`");
+    expect(Object.keys(doc.paths["/api/v1/me"].get.responses)).toContain("403");
+  });
+});
+
 describe("events name their key", () => {
   it("are metered to that key and its organization; bad key ids are refused one by one", async () => {
     const { noScopes, otherOrgTarget, revoked, expiring, readOnly, otherOrg } = api.fx.keys;

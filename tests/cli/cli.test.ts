@@ -233,7 +233,7 @@ describe.each(targets.map((t, i) => [i === 0 ? "embedded" : "postgres", t] as co
       } finally {
         await db.close();
       }
-    });
+    }, 300_000);
 
     it("user:create adds a member who can sign in", async () => {
       const r = await cli(
