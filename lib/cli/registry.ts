@@ -145,7 +145,7 @@ export const COMMANDS = {
     }),
     async run(input, { db }) {
       const { getOrganizationBySlug } = await import("@/lib/services/org-service");
-      const { createKey } = await import("@/lib/services/api-key-service");
+      const { createKey } = await import("@/lib/services/keys");
       const org = await getOrganizationBySlug(db, input.org);
       const created = await createKey(
         db,
@@ -178,7 +178,7 @@ export const COMMANDS = {
     }),
     async run(input, { db }) {
       const { getOrganizationBySlug } = await import("@/lib/services/org-service");
-      const { listKeys } = await import("@/lib/services/api-key-service");
+      const { listKeys } = await import("@/lib/services/keys");
       const org = await getOrganizationBySlug(db, input.org);
       // The repository pages at most 200 at a time: follow the cursor up to --limit.
       const keys: Awaited<ReturnType<typeof listKeys>>["items"] = [];
@@ -214,7 +214,7 @@ export const COMMANDS = {
       org: OrganizationSlugRefSchema.optional(),
     }),
     async run(input, { db }) {
-      const { revokeKeyById } = await import("@/lib/services/api-key-service");
+      const { revokeKeyById } = await import("@/lib/services/keys");
       const key = await revokeKeyById(
         db,
         { keyId: input.id, orgSlug: input.org, reason: input.reason },

@@ -2,7 +2,7 @@
 // from the URL; then the key service's verify decides, and its code becomes the HTTP answer.
 import type { Db } from "@/lib/db";
 import { type ErrorCode, KeywardError } from "@/lib/errors";
-import { type VerifyOutcome, verifyKey } from "@/lib/services/api-key-service";
+import { type VerifyOutcome, verifyKey } from "@/lib/services/verify";
 import type { VerifyCode } from "@/lib/validation/keys";
 import { rateLimitHeaders, secondsUntil } from "./ratelimit-headers";
 import type { AuthContext } from "./route";
