@@ -53,7 +53,10 @@ export interface UpdateApiKeyInput {
 
 export interface ListApiKeysOptions extends PageOptions {
   environment?: Environment;
+  /** The effective status: an ACTIVE key past its expiry is EXPIRED. */
   status?: KeyStatus;
+  /** When the effective status is judged (default: now). */
+  now?: Date;
   /** Case-insensitive substring of the name. */
   search?: string;
 }
@@ -100,6 +103,15 @@ const json = (value: Record<string, unknown> | null | undefined) =>
       : (value as Prisma.InputJsonObject);
 
 const DAY_MS = 86_400_000;
+
+/** Rows whose effective status is `status`: an ACTIVE row past its expiry is EXPIRED. */
+function effectiveStatusWhere(status: KeyStatus, now: Date): Prisma.ApiKeyWhereInput {
+  if (status === "REVOKED") return { status: "REVOKED" };
+  if (status === "ACTIVE") {
+    return { status: "ACTIVE", OR: [{ expiresAt: null }, { expiresAt: { gt: now } }] };
+  }
+  return { OR: [{ status: "EXPIRED" }, { status: "ACTIVE", expiresAt: { lte: now } }] };
+}
 const empty = <T>(): Page<T> => ({ items: [], nextCursor: null });
 
 async function listWhere(
@@ -124,6 +136,22 @@ export const apiKeyRepository = {
     return key ? toApiKeyRecord(key) : null;
   },
 
+  /**
+   * Locks the organization's key row until the transaction ends; false when there is no such row. NO KEY UPDATE,
+   * not UPDATE: it serializes every create, rotation and revival of one organization (two NO KEY
+   * UPDATE locks conflict), but not the foreign-key checks (KEY SHARE) of the usage recorder's
+   * inserts, which would otherwise wait on, or deadlock with, a rotation. Always lock the
+   * organization before any of its keys, so two transactions never wait on each other in a circle.
+   */
+  async lockForUpdate(tx: Tx, organizationId: string, id: string): Promise<boolean> {
+    if (!scopeId(organizationId, "organizationId") || !scopeId(id, "keyId")) return false;
+    const rows = await tx.$queryRaw<{ id: string }[]>`
+      SELECT id FROM "ApiKey"
+      WHERE id = ${id}::uuid AND "organizationId" = ${organizationId}::uuid
+      FOR NO KEY UPDATE`;
+    return rows.length > 0;
+  },
+
   /** Unscoped, for internal jobs only. Never answer a caller's request with it. */
   async findById(db: Tx, id: string): Promise<ApiKeyRecord | null> {
     if (!scopeId(id, "keyId")) return null;
@@ -138,7 +166,10 @@ export const apiKeyRepository = {
     return key ? toApiKeyRecord(key) : null;
   },
 
-  /** Newest first (createdAt desc, id desc), filtered in the query. */
+  /**
+   * Newest first (createdAt desc, id desc), filtered in the query; the status filter is the
+   * effective status, so the read writes nothing (no marking of expired rows first).
+   */
   async listByOrganization(
     db: Tx,
     organizationId: string,
@@ -151,7 +182,7 @@ export const apiKeyRepository = {
       {
         organizationId,
         ...(options.environment ? { environment: options.environment } : {}),
-        ...(options.status ? { status: options.status } : {}),
+        ...(options.status ? effectiveStatusWhere(options.status, options.now ?? new Date()) : {}),
         ...(search ? { name: { contains: search, mode: "insensitive" as const } } : {}),
       },
       options,
@@ -265,24 +296,6 @@ export const apiKeyRepository = {
       },
     });
     return apiKeyRepository.getById(db, organizationId, id);
-  },
-
-  /** Sets status EXPIRED on ACTIVE keys whose expiry has passed. Returns how many. */
-  async markExpired(
-    db: Tx,
-    options: { now?: Date; organizationId?: string } = {},
-  ): Promise<number> {
-    const now = options.now ?? new Date();
-    if (options.organizationId !== undefined && !scopeId(options.organizationId)) return 0;
-    const { count } = await db.apiKey.updateMany({
-      where: {
-        ...(options.organizationId !== undefined ? { organizationId: options.organizationId } : {}),
-        status: "ACTIVE",
-        expiresAt: { lte: now },
-      },
-      data: { status: "EXPIRED" },
-    });
-    return count;
   },
 
   /**

@@ -91,6 +91,20 @@ export const organizationRepository = {
     return db.organization.findUnique({ where: { id } });
   },
 
+  /**
+   * Locks the organization's row until the transaction ends; false when there is no such row. NO KEY UPDATE,
+   * not UPDATE: it serializes every create, rotation and revival of one organization (two NO KEY
+   * UPDATE locks conflict), but not the foreign-key checks (KEY SHARE) of the usage recorder's
+   * inserts, which would otherwise wait on, or deadlock with, a rotation. Always lock the
+   * organization before any of its keys, so two transactions never wait on each other in a circle.
+   */
+  async lockForUpdate(tx: Tx, id: string): Promise<boolean> {
+    if (!scopeId(id, "organizationId")) return false;
+    const rows = await tx.$queryRaw<{ id: string }[]>`
+      SELECT id FROM "Organization" WHERE id = ${id}::uuid FOR NO KEY UPDATE`;
+    return rows.length > 0;
+  },
+
   async getBySlug(db: Tx, slug: string): Promise<Organization | null> {
     if (typeof slug !== "string" || slug.length === 0) return null;
     return db.organization.findUnique({ where: { slug } });

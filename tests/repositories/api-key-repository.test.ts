@@ -298,7 +298,20 @@ describe.each(testDbKinds)("apiKeyRepository (%s)", (kind) => {
     expect(await keys.isValid(t.prisma, org.id, fresh.id, now)).toBe(false);
   });
 
-  it("marks expired keys and deletes long-expired ones, per organization or all", async () => {
+  it("locks a row only with its organization in the same statement", async () => {
+    const a = await makeOrg(t.prisma);
+    const b = await makeOrg(t.prisma);
+    const { key } = await makeKey(t.prisma, a.id);
+    const locked = await t.prisma.$transaction(async (tx) => [
+      await keys.lockForUpdate(tx, a.id, key.id),
+      await keys.lockForUpdate(tx, b.id, key.id),
+      await keys.lockForUpdate(tx, a.id, OTHER_UUID),
+      await keys.lockForUpdate(tx, a.id, "not-a-uuid"),
+    ]);
+    expect(locked).toEqual([true, false, false, false]);
+  });
+
+  it("filters by effective status without writing, and deletes long-expired keys", async () => {
     const now = new Date("2026-06-01T00:00:00.000Z");
     const a = await makeOrg(t.prisma);
     const b = await makeOrg(t.prisma);
@@ -316,18 +329,20 @@ describe.each(testDbKinds)("apiKeyRepository (%s)", (kind) => {
     });
     await keys.revoke(t.prisma, a.id, revoked.id);
 
-    expect(await keys.markExpired(t.prisma, { now, organizationId: a.id })).toBe(1);
-    expect((await keys.getById(t.prisma, a.id, aPast.id))?.status).toBe("EXPIRED");
+    const ids = async (status: "ACTIVE" | "EXPIRED" | "REVOKED") =>
+      (await keys.listByOrganization(t.prisma, a.id, { status, now })).items.map((k) => k.id);
+    expect(await ids("EXPIRED")).toEqual([aPast.id]);
+    expect(await ids("ACTIVE")).toEqual([aLive.id]);
+    expect(await ids("REVOKED")).toEqual([revoked.id]);
+    // A read writes nothing: the row still says ACTIVE.
+    expect((await keys.getById(t.prisma, a.id, aPast.id))?.status).toBe("ACTIVE");
     expect((await keys.getById(t.prisma, b.id, bPast.id))?.status).toBe("ACTIVE");
-    expect((await keys.getById(t.prisma, a.id, aLive.id))?.status).toBe("ACTIVE");
-    expect((await keys.getById(t.prisma, a.id, revoked.id))?.status).toBe("REVOKED");
 
     const cutoff = new Date(now.getTime() - 30 * DAY);
     expect(await keys.deleteExpired(t.prisma, cutoff, { organizationId: b.id })).toBe(0);
     expect(await keys.deleteExpired(t.prisma, cutoff, { organizationId: a.id })).toBe(1);
     expect(await keys.findById(t.prisma, aPast.id)).toBeNull();
     expect(await keys.findById(t.prisma, revoked.id)).not.toBeNull();
-    expect(await keys.markExpired(t.prisma, { now, organizationId: b.id })).toBe(1);
   });
 
   it("statistics are scoped and empty for an unknown organization", async () => {

@@ -171,6 +171,19 @@ describe.each(testDbKinds)("organizationRepository (%s)", (kind) => {
     expect(await orgs.delete(t.prisma, org.id)).toBe(false);
   });
 
+  it("locks its row inside a transaction; an unknown id locks nothing", async () => {
+    const org = await orgs.create(t.prisma, {
+      name: unique("Lock"),
+      email: `${unique("l")}@x.test`,
+    });
+    const locked = await t.prisma.$transaction(async (tx) => [
+      await orgs.lockForUpdate(tx, org.id),
+      await orgs.lockForUpdate(tx, OTHER_UUID),
+      await orgs.lockForUpdate(tx, "not-a-uuid"),
+    ]);
+    expect(locked).toEqual([true, false, false]);
+  });
+
   it("works inside a transaction", async () => {
     const name = unique("Tx Org");
     await expect(

@@ -6,6 +6,7 @@ import { apiKeyRepository } from "@/lib/repositories/api-key-repository";
 import { organizationRepository } from "@/lib/repositories/organization-repository";
 import { KeyNameSchema, RateLimitPerMinuteSchema, ScopesSchema } from "@/lib/validation/keys";
 import { type Actor, actorLabel } from "../actor";
+import { writeAudit } from "../audit";
 import { getKeyCache } from "../key-cache";
 import { applyCeiling } from "../privilege-ceiling";
 import {
@@ -18,10 +19,8 @@ import {
   iso,
   isUuid,
   type KeyView,
-  lockRow,
   toDate,
   toKeyView,
-  writeAudit,
 } from "./shared";
 
 export interface CreateKeyInput {
@@ -57,7 +56,8 @@ export async function createKey(db: Db, input: CreateKeyInput, actor: Actor): Pr
   const generated = generateKey(environment);
   const record = await db.$transaction(async (tx) => {
     // The organization row is the lock that keeps two creates from both passing the limit.
-    if (!(await lockRow(tx, "Organization", input.organizationId))) throw notFound("organization");
+    if (!(await organizationRepository.lockForUpdate(tx, input.organizationId)))
+      throw notFound("organization");
     const org = await organizationRepository.getById(tx, input.organizationId);
     if (!org) throw notFound("organization");
     if (!org.isActive) {
@@ -93,7 +93,7 @@ export async function createKey(db: Db, input: CreateKeyInput, actor: Actor): Pr
     await writeAudit(tx, actor, {
       organizationId: org.id,
       action: "key.created",
-      targetId: created.id,
+      target: { type: "api_key", id: created.id },
       metadata: {
         name,
         environment,

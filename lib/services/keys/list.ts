@@ -33,8 +33,6 @@ export async function listKeys(
       return { items: [], nextCursor: null };
     environment = visibility.environment;
   }
-  // The status column is filtered in SQL, so keys past their expiry are marked first.
-  if (options.status) await apiKeyRepository.markExpired(db, { organizationId });
   const now = new Date();
   const page = await apiKeyRepository.listByOrganization(db, organizationId, {
     environment: environment ? toDbEnvironment(environment) : undefined,
@@ -42,6 +40,7 @@ export async function listKeys(
       ? (options.status.toUpperCase() as "ACTIVE" | "REVOKED" | "EXPIRED")
       : undefined,
     search: options.search,
+    now,
     limit: options.limit,
     cursor: options.cursor,
   });

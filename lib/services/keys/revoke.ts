@@ -4,16 +4,9 @@ import { notFound } from "@/lib/errors";
 import { apiKeyRepository } from "@/lib/repositories/api-key-repository";
 import { organizationRepository } from "@/lib/repositories/organization-repository";
 import { type Actor, actorLabel } from "../actor";
+import { writeAudit } from "../audit";
 import { getKeyCache } from "../key-cache";
-import {
-  isUuid,
-  type KeyView,
-  lockRow,
-  toKeyView,
-  type Visibility,
-  visible,
-  writeAudit,
-} from "./shared";
+import { isUuid, type KeyView, toKeyView, type Visibility, visible } from "./shared";
 
 export async function revokeKey(
   db: Db,
@@ -26,7 +19,7 @@ export async function revokeKey(
   if (!isUuid(organizationId) || !isUuid(keyId)) throw notFound("key");
   const reason = input.reason?.trim().slice(0, 500) || null;
   const { record, hash } = await db.$transaction(async (tx) => {
-    await lockRow(tx, "ApiKey", keyId);
+    await apiKeyRepository.lockForUpdate(tx, organizationId, keyId);
     const key = visible(await apiKeyRepository.getById(tx, organizationId, keyId), visibility);
     if (!key) throw notFound("key");
     if (key.status === "REVOKED") return { record: key, hash: key.keyHash };
@@ -38,7 +31,7 @@ export async function revokeKey(
     await writeAudit(tx, actor, {
       organizationId,
       action: "key.revoked",
-      targetId: keyId,
+      target: { type: "api_key", id: keyId },
       metadata: { reason, prefix: key.prefix, hint: key.hint },
     });
     return { record: revoked, hash: key.keyHash };

@@ -6,6 +6,7 @@ import { type ApiKeyRecord, apiKeyRepository } from "@/lib/repositories/api-key-
 import { organizationRepository } from "@/lib/repositories/organization-repository";
 import { GRACE_PERIODS, type GracePeriod } from "@/lib/validation/keys";
 import { type Actor, actorLabel } from "../actor";
+import { writeAudit } from "../audit";
 import { getKeyCache } from "../key-cache";
 import { applyCeiling } from "../privilege-ceiling";
 import type { CreatedKey } from "./create";
@@ -16,11 +17,9 @@ import {
   iso,
   isUuid,
   type KeyView,
-  lockRow,
   toKeyView,
   type Visibility,
   visible,
-  writeAudit,
 } from "./shared";
 
 /**
@@ -65,8 +64,8 @@ export async function rotateKey(
   const result = await db.$transaction(async (tx) => {
     // The organization first (the key limit), then the source: two rotations of one key must not
     // both mint a successor.
-    await lockRow(tx, "Organization", organizationId);
-    await lockRow(tx, "ApiKey", keyId);
+    await organizationRepository.lockForUpdate(tx, organizationId);
+    await apiKeyRepository.lockForUpdate(tx, organizationId, keyId);
     const old = visible(await apiKeyRepository.getById(tx, organizationId, keyId), visibility);
     if (!old) throw notFound("key");
     const status = effectiveStatus(old, now);
@@ -145,7 +144,7 @@ export async function rotateKey(
     await writeAudit(tx, actor, {
       organizationId,
       action: "key.rotated",
-      targetId: old.id,
+      target: { type: "api_key", id: old.id },
       metadata: {
         newKeyId: created.id,
         newKeyExpiresAt: iso(created.expiresAt),

@@ -6,7 +6,6 @@ import type { Organization } from "@/lib/db/generated/client";
 import { KeywardError, validationFailed } from "@/lib/errors";
 import { normalizeEnvironment, toDbEnvironment } from "@/lib/keys";
 import { type ApiKeyRecord, apiKeyRepository } from "@/lib/repositories/api-key-repository";
-import { auditRepository } from "@/lib/repositories/audit-repository";
 import { organizationRepository } from "@/lib/repositories/organization-repository";
 import { toFieldIssues } from "@/lib/validation/issues";
 import type { KeyOutput } from "@/lib/validation/keys";
@@ -113,29 +112,6 @@ export const isUuid = (s: unknown): s is string => typeof s === "string" && UUID
 // Rules a change runs under.
 
 /**
- * Locks one row until the transaction ends (rotation and the key-limit check need it). Always the
- * organization before any of its keys, so two transactions never wait on each other in a circle.
- * NO KEY UPDATE, not UPDATE: it still serializes every create, rotation and revival of one
- * organization (two NO KEY UPDATE locks conflict), but not the foreign-key checks (KEY SHARE) of
- * the usage recorder's inserts, which would otherwise wait on, or deadlock with, a rotation.
- */
-export async function lockRow(
-  tx: Tx,
-  table: "ApiKey" | "Organization",
-  id: string,
-): Promise<boolean> {
-  const rows =
-    table === "ApiKey"
-      ? await tx.$queryRaw<
-          { id: string }[]
-        >`SELECT id FROM "ApiKey" WHERE id = ${id}::uuid FOR NO KEY UPDATE`
-      : await tx.$queryRaw<
-          { id: string }[]
-        >`SELECT id FROM "Organization" WHERE id = ${id}::uuid FOR NO KEY UPDATE`;
-  return rows.length > 0;
-}
-
-/**
  * Refuses one more active key past the plan's maximum. Active means status ACTIVE and not past
  * its expiry, so a rotated key still inside its grace period counts. Call it only while holding
  * the organization's row lock: then the count cannot change before this transaction commits.
@@ -182,24 +158,4 @@ export async function ceilingOf(
   if (status === "revoked") throw new KeywardError("KEY_REVOKED", "The calling key was revoked.");
   if (status === "expired") throw new KeywardError("KEY_EXPIRED", "The calling key has expired.");
   return { ceiling: keyCeiling(rightsOf(caller), org.rateLimitPerMinute), caller };
-}
-
-interface AuditEntry {
-  organizationId: string;
-  action: string;
-  targetId: string;
-  metadata?: Record<string, unknown>;
-}
-
-export function writeAudit(tx: Tx, actor: Actor, entry: AuditEntry) {
-  return auditRepository.create(tx, {
-    organizationId: entry.organizationId,
-    actorType: actor.type,
-    actorId: actor.id ?? null,
-    action: entry.action,
-    targetType: "api_key",
-    targetId: entry.targetId,
-    metadata: entry.metadata ?? {},
-    ipAddress: actor.ip ?? null,
-  });
 }

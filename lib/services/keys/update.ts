@@ -5,6 +5,7 @@ import { apiKeyRepository } from "@/lib/repositories/api-key-repository";
 import { organizationRepository } from "@/lib/repositories/organization-repository";
 import { KeyNameSchema, RateLimitPerMinuteSchema, ScopesSchema } from "@/lib/validation/keys";
 import type { Actor } from "../actor";
+import { writeAudit } from "../audit";
 import { getKeyCache } from "../key-cache";
 import { applyCeiling, changedOnly, checkSelfUpdate } from "../privilege-ceiling";
 import {
@@ -16,13 +17,11 @@ import {
   iso,
   isUuid,
   type KeyView,
-  lockRow,
   rightsOf,
   toDate,
   toKeyView,
   type Visibility,
   visible,
-  writeAudit,
 } from "./shared";
 
 export interface UpdateKeyInput {
@@ -59,8 +58,9 @@ export async function updateKey(
   const { record, hash } = await db.$transaction(async (tx) => {
     // A new expiry can make an expired key active again, which takes a slot under the plan's
     // maximum: then the organization is locked first, as for a create.
-    if (patch.expiresAt !== undefined) await lockRow(tx, "Organization", organizationId);
-    await lockRow(tx, "ApiKey", keyId);
+    if (patch.expiresAt !== undefined)
+      await organizationRepository.lockForUpdate(tx, organizationId);
+    await apiKeyRepository.lockForUpdate(tx, organizationId, keyId);
     const key = visible(await apiKeyRepository.getById(tx, organizationId, keyId), visibility);
     if (!key) throw notFound("key");
     if (key.status === "REVOKED") {
@@ -110,7 +110,7 @@ export async function updateKey(
     await writeAudit(tx, actor, {
       organizationId,
       action: "key.updated",
-      targetId: keyId,
+      target: { type: "api_key", id: keyId },
       metadata: { changes },
     });
     return { record: updated, hash: key.keyHash };
