@@ -161,19 +161,23 @@ export const COMMANDS = {
       );
       const { key, apiKey } = created;
       return {
-        text: `${key}\n(shown once: store it now) id ${apiKey.id}, ${apiKey.environment.toLowerCase()}, scopes ${(apiKey.scopes as string[]).join(",") || "(none)"}`,
+        text: `${key}\n(shown once: store it now) id ${apiKey.id}, ${apiKey.environment}, scopes ${apiKey.scopes.join(",") || "(none)"}`,
         json: { ...apiKey, key },
       };
     },
   }),
 
   "keys:list": define({
-    usage: "--org SLUG [--env live|test] [--status ACTIVE|REVOKED|EXPIRED] [--limit N]",
+    usage: "--org SLUG [--env live|test] [--status active|revoked|expired] [--limit N]",
     options: str(["org", "env", "status", "limit"]),
     schema: z.object({
       org: flag("--org", OrganizationSlugRefSchema),
       env: z.enum(["live", "test"]).optional(),
-      status: z.enum(["ACTIVE", "REVOKED", "EXPIRED"]).optional(),
+      status: z
+        .enum(["active", "revoked", "expired"], {
+          error: "must be active, revoked or expired (lowercase)",
+        })
+        .optional(),
       limit: z.coerce.number().int().min(1).max(100_000).default(100),
     }),
     async run(input, { db }) {

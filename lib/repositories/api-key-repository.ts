@@ -12,7 +12,6 @@ import {
   pageSize,
   scopeId,
   toPage,
-  ts,
 } from "./shared";
 
 export type { Environment, KeyStatus };
@@ -61,26 +60,6 @@ export interface ListApiKeysOptions extends PageOptions {
   search?: string;
 }
 
-export interface KeyUse {
-  id: string;
-  /** Requests to add to the key's count. */
-  count: number;
-  lastUsedAt: Date;
-}
-
-export interface ApiKeyStatistics {
-  total: number;
-  /** By effective status: an ACTIVE key past its expiry counts as EXPIRED. */
-  byStatus: Record<KeyStatus, number>;
-  byEnvironment: Record<Environment, number>;
-  /** Effective-active keys per environment. */
-  activeByEnvironment: Record<Environment, number>;
-  /** Active keys that expire within the next 7 days. */
-  expiringSoon: number;
-  /** Sum of request counts over all the organization's keys. */
-  totalRequests: number;
-}
-
 export function toApiKeyRecord<T extends ApiKey>(
   key: T,
 ): Omit<T, "requestCount" | "scopes" | "metadata"> & ApiKeyRecord {
@@ -104,8 +83,11 @@ const json = (value: Record<string, unknown> | null | undefined) =>
 
 const DAY_MS = 86_400_000;
 
-/** Rows whose effective status is `status`: an ACTIVE row past its expiry is EXPIRED. */
-function effectiveStatusWhere(status: KeyStatus, now: Date): Prisma.ApiKeyWhereInput {
+/**
+ * Rows whose effective status is `status`: an ACTIVE row past its expiry is EXPIRED (the SQL form
+ * of `effectiveStatus` in lib/keys/status.ts).
+ */
+export function effectiveStatusWhere(status: KeyStatus, now: Date): Prisma.ApiKeyWhereInput {
   if (status === "REVOKED") return { status: "REVOKED" };
   if (status === "ACTIVE") {
     return { status: "ACTIVE", OR: [{ expiresAt: null }, { expiresAt: { gt: now } }] };
@@ -239,43 +221,6 @@ export const apiKeyRepository = {
   },
 
   /**
-   * Records one use (or `count` uses): lastUsedAt moves forward only, requestCount grows. One
-   * statement, no read. Does not touch updatedAt, which tracks changes to the key itself.
-   */
-  async recordUse(db: Tx, id: string, at: Date = new Date(), count = 1): Promise<boolean> {
-    if (!scopeId(id, "keyId")) return false;
-    const n = await db.$executeRaw`
-      UPDATE "ApiKey"
-      SET "lastUsedAt" = GREATEST(COALESCE("lastUsedAt", ${ts(at)}), ${ts(at)}),
-          "requestCount" = "requestCount" + ${BigInt(count)}::bigint
-      WHERE "id" = ${id}::uuid`;
-    return n > 0;
-  },
-
-  /**
-   * Records many keys' uses in one statement (the usage recorder's flush). Repeated ids are
-   * summed; each key's lastUsedAt becomes the latest of its current value and the batch's.
-   * Returns the number of keys updated.
-   */
-  async recordUses(db: Tx, uses: readonly KeyUse[]): Promise<number> {
-    const valid = uses.filter((u) => scopeId(u.id, "keyId") && u.count > 0);
-    if (valid.length === 0) return 0;
-    const ids = valid.map((u) => u.id);
-    const counts = valid.map((u) => BigInt(Math.trunc(u.count)));
-    const ats = valid.map((u) => u.lastUsedAt.toISOString());
-    return db.$executeRaw`
-      UPDATE "ApiKey" AS k
-      SET "lastUsedAt" = GREATEST(COALESCE(k."lastUsedAt", u.at), u.at),
-          "requestCount" = k."requestCount" + u.n
-      FROM (
-        SELECT id, SUM(n)::bigint AS n, MAX(at) AS at
-        FROM unnest(${ids}::uuid[], ${counts}::bigint[], ${ats}::timestamp(3)[]) AS t(id, n, at)
-        GROUP BY id
-      ) AS u
-      WHERE k."id" = u.id`;
-  },
-
-  /**
    * Revokes the organization's key. An already revoked key is returned unchanged (its first
    * revocation stands). Null when the organization has no such key.
    */
@@ -296,64 +241,6 @@ export const apiKeyRepository = {
       },
     });
     return apiKeyRepository.getById(db, organizationId, id);
-  },
-
-  /**
-   * Deletes keys that expired before `before` (status EXPIRED, or ACTIVE past expiry). Their
-   * usage rows go with them (cascade), so keep `before` well in the past.
-   */
-  async deleteExpired(
-    db: Tx,
-    before: Date,
-    options: { organizationId?: string } = {},
-  ): Promise<number> {
-    if (options.organizationId !== undefined && !scopeId(options.organizationId)) return 0;
-    const { count } = await db.apiKey.deleteMany({
-      where: {
-        ...(options.organizationId !== undefined ? { organizationId: options.organizationId } : {}),
-        status: { in: ["ACTIVE", "EXPIRED"] },
-        expiresAt: { lt: before },
-      },
-    });
-    return count;
-  },
-
-  /** Active, not expired, and its organization active. False for another organization's key. */
-  async isValid(
-    db: Tx,
-    organizationId: string,
-    id: string,
-    now: Date = new Date(),
-  ): Promise<boolean> {
-    if (!scopeId(organizationId, "organizationId") || !scopeId(id, "keyId")) return false;
-    const n = await db.apiKey.count({
-      where: {
-        id,
-        organizationId,
-        status: "ACTIVE",
-        OR: [{ expiresAt: null }, { expiresAt: { gt: now } }],
-        organization: { isActive: true },
-      },
-    });
-    return n > 0;
-  },
-
-  /** Keys in status ACTIVE and not past expiry (what counts against the plan's limit). */
-  async getActiveCount(
-    db: Tx,
-    organizationId: string,
-    options: { environment?: Environment; now?: Date } = {},
-  ): Promise<number> {
-    if (!scopeId(organizationId, "organizationId")) return 0;
-    const now = options.now ?? new Date();
-    return db.apiKey.count({
-      where: {
-        organizationId,
-        status: "ACTIVE",
-        ...(options.environment ? { environment: options.environment } : {}),
-        OR: [{ expiresAt: null }, { expiresAt: { gt: now } }],
-      },
-    });
   },
 
   /** Active keys expiring within `days` from now (not already expired), newest first. */
@@ -394,47 +281,5 @@ export const apiKeyRepository = {
       },
       options,
     );
-  },
-
-  /** Counts by effective status and environment, in one SQL aggregate. */
-  async getStatistics(
-    db: Tx,
-    organizationId: string,
-    now: Date = new Date(),
-  ): Promise<ApiKeyStatistics> {
-    const stats: ApiKeyStatistics = {
-      total: 0,
-      byStatus: { ACTIVE: 0, REVOKED: 0, EXPIRED: 0 },
-      byEnvironment: { LIVE: 0, TEST: 0 },
-      activeByEnvironment: { LIVE: 0, TEST: 0 },
-      expiringSoon: 0,
-      totalRequests: 0,
-    };
-    if (!scopeId(organizationId, "organizationId")) return stats;
-    const soon = new Date(now.getTime() + 7 * DAY_MS);
-    const rows = await db.$queryRaw<
-      { status: KeyStatus; environment: Environment; n: bigint; soon: bigint; requests: unknown }[]
-    >`
-      SELECT s.status, s.environment, COUNT(*) AS n,
-             COUNT(*) FILTER (WHERE s.status = 'ACTIVE' AND s."expiresAt" <= ${ts(soon)}) AS soon,
-             COALESCE(SUM(s."requestCount"), 0)::text AS requests
-      FROM (
-        SELECT CASE WHEN k.status = 'ACTIVE' AND k."expiresAt" <= ${ts(now)}
-                    THEN 'EXPIRED' ELSE k.status::text END AS status,
-               k.environment::text AS environment, k."expiresAt", k."requestCount"
-        FROM "ApiKey" k
-        WHERE k."organizationId" = ${organizationId}::uuid
-      ) AS s
-      GROUP BY s.status, s.environment`;
-    for (const r of rows) {
-      const n = Number(r.n);
-      stats.total += n;
-      stats.byStatus[r.status] += n;
-      stats.byEnvironment[r.environment] += n;
-      if (r.status === "ACTIVE") stats.activeByEnvironment[r.environment] += n;
-      stats.expiringSoon += Number(r.soon);
-      stats.totalRequests += Number(r.requests);
-    }
-    return stats;
   },
 };

@@ -93,7 +93,7 @@ export async function seedFixtures(dataDir: string, expiringInMs = 4000): Promis
     };
     const { revokeKey } = await import("@/lib/services/keys");
     await revokeKey(db, a.id, keys.revoked.id, { reason: "fixture" }, actor);
-    await organizationRepository.deactivate(db, inactive.id);
+    await organizationRepository.update(db, inactive.id, { isActive: false });
     return { orgA: a.id, orgB: b.id, keys, plaintexts };
   } finally {
     await open.close();

@@ -1,7 +1,7 @@
 // Reads one key of the organization.
 import type { Db } from "@/lib/db";
 import { notFound } from "@/lib/errors";
-import { type ApiKeyStatistics, apiKeyRepository } from "@/lib/repositories/api-key-repository";
+import { apiKeyRepository } from "@/lib/repositories/api-key-repository";
 import { isUuid, type KeyView, toKeyView, type Visibility, visible } from "./shared";
 
 /** The organization's key; another organization's (or a hidden) key is NOT_FOUND, exactly. */
@@ -15,8 +15,4 @@ export async function getKey(
   const key = visible(await apiKeyRepository.getById(db, organizationId, keyId), visibility);
   if (!key) throw notFound("key");
   return toKeyView(key);
-}
-
-export async function getKeyStatistics(db: Db, organizationId: string): Promise<ApiKeyStatistics> {
-  return apiKeyRepository.getStatistics(db, organizationId);
 }

@@ -3,7 +3,7 @@
 // Every change runs in one transaction with its audit row. Verification: ../verify.
 export { type CreatedKey, type CreateKeyInput, createKey } from "./create";
 export { describeCaller } from "./describe-caller";
-export { getKey, getKeyStatistics } from "./get";
+export { getKey } from "./get";
 export { type ListKeysOptions, listKeys } from "./list";
 export { revokeKey, revokeKeyById } from "./revoke";
 export { capGracePeriodAtSourceExpiry, type RotatedKey, rotateKey } from "./rotate";

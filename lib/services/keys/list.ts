@@ -14,7 +14,7 @@ import {
 
 export interface ListKeysOptions {
   environment?: EnvironmentInput;
-  status?: "active" | "revoked" | "expired" | "ACTIVE" | "REVOKED" | "EXPIRED";
+  status?: "active" | "revoked" | "expired";
   search?: string;
   limit?: number;
   cursor?: string | null;

@@ -4,7 +4,7 @@
 import type { Tx } from "@/lib/db";
 import type { Organization } from "@/lib/db/generated/client";
 import { KeywardError, validationFailed } from "@/lib/errors";
-import { normalizeEnvironment, toDbEnvironment } from "@/lib/keys";
+import { effectiveStatus, normalizeEnvironment, toDbEnvironment } from "@/lib/keys";
 import { type ApiKeyRecord, apiKeyRepository } from "@/lib/repositories/api-key-repository";
 import { organizationRepository } from "@/lib/repositories/organization-repository";
 import { toFieldIssues } from "@/lib/validation/issues";
@@ -25,16 +25,7 @@ export function iso(d: Date | null | undefined): string | null {
   return d ? d.toISOString() : null;
 }
 
-/** The effective status: an ACTIVE key past its expiry is expired, whatever the row says. */
-export function effectiveStatus(
-  key: Pick<ApiKeyRecord, "status" | "expiresAt">,
-  now: Date = new Date(),
-): "active" | "revoked" | "expired" {
-  if (key.status === "REVOKED") return "revoked";
-  if (key.status === "EXPIRED") return "expired";
-  if (key.expiresAt && key.expiresAt.getTime() <= now.getTime()) return "expired";
-  return "active";
-}
+export { effectiveStatus };
 
 /** A key as it may leave the service: no hash, no plaintext. */
 export function toKeyView(key: ApiKeyRecord, now: Date = new Date()): KeyView {

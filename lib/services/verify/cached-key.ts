@@ -12,7 +12,7 @@ export function toCachedKey(row: ApiKeyWithOrganization): CachedKey {
     prefix: row.prefix,
     hint: row.hint,
     environment: row.environment === "TEST" ? "test" : "live",
-    status: row.status === "REVOKED" ? "revoked" : row.status === "EXPIRED" ? "expired" : "active",
+    status: row.status.toLowerCase() as CachedKey["status"],
     scopes: [...row.scopes],
     expiresAt: row.expiresAt ? row.expiresAt.getTime() : null,
     rateLimitPerMinute: row.rateLimitPerMinute,

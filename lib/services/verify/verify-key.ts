@@ -1,7 +1,12 @@
 // The verify engine: is this key valid for this request, as data (a stable code), never an
 // exception. The hot path of every authenticated API call and of POST /api/v1/keys/verify.
 import type { Db } from "@/lib/db";
-import { hashKey, isValidKeyFormat, verifyKey as keyMatchesHash } from "@/lib/keys";
+import {
+  effectiveStatus,
+  hashKey,
+  isValidKeyFormat,
+  verifyKey as keyMatchesHash,
+} from "@/lib/keys";
 import { limit, limitKeyRequest, POLICIES } from "@/lib/ratelimit/policies";
 import type { RateLimitResult } from "@/lib/ratelimit/types";
 import { apiKeyRepository } from "@/lib/repositories/api-key-repository";
@@ -79,10 +84,9 @@ async function evaluate(db: Db, input: VerifyInput): Promise<VerifyOutcome> {
     cache.set(hash, key);
   }
   if (!key) return fail("NOT_FOUND");
-  if (key.status === "revoked") return fail("REVOKED", key);
-  if (key.status === "expired" || (key.expiresAt !== null && key.expiresAt <= Date.now())) {
-    return fail("EXPIRED", key);
-  }
+  const status = effectiveStatus(key, Date.now());
+  if (status === "revoked") return fail("REVOKED", key);
+  if (status === "expired") return fail("EXPIRED", key);
   if (!key.organization.isActive) return fail("ORG_INACTIVE", key);
   const required = input.scopes ?? [];
   if (required.some((s) => !key.scopes.includes(s))) return fail("INSUFFICIENT_SCOPE", key);
