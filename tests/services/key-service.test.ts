@@ -110,7 +110,7 @@ describe.each(testDbKinds)("api key service on %s", (kind) => {
       const o = await org(db);
       const { key, apiKey } = await createKey(
         db,
-        { organizationId: o.id, name: "t", environment: "TEST" },
+        { organizationId: o.id, name: "t", environment: "test" },
         actor,
       );
       expect(key.startsWith("pk_test_")).toBe(true);
@@ -179,6 +179,12 @@ describe.each(testDbKinds)("api key service on %s", (kind) => {
       );
       await expectError(
         createKey(db, { ...base, environment: "prod" as "live" }, actor),
+        "VALIDATION_FAILED",
+        "environment",
+      );
+      // One vocabulary: the database's spelling stays below the repository.
+      await expectError(
+        createKey(db, { ...base, environment: "TEST" as "test" }, actor),
         "VALIDATION_FAILED",
         "environment",
       );

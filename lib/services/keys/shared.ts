@@ -4,7 +4,7 @@
 import type { Tx } from "@/lib/db";
 import type { Organization } from "@/lib/db/generated/client";
 import { KeywardError, validationFailed } from "@/lib/errors";
-import { effectiveStatus, normalizeEnvironment, toDbEnvironment } from "@/lib/keys";
+import { effectiveStatus, toDbEnvironment } from "@/lib/keys";
 import { type ApiKeyRecord, apiKeyRepository } from "@/lib/repositories/api-key-repository";
 import { organizationRepository } from "@/lib/repositories/organization-repository";
 import { toFieldIssues } from "@/lib/validation/issues";
@@ -13,7 +13,8 @@ import type { z } from "@/lib/validation/zod";
 import type { Actor } from "../actor";
 import { type Ceiling, type KeyRights, keyCeiling, planCeiling } from "../privilege-ceiling";
 
-export type EnvironmentInput = "live" | "test" | "LIVE" | "TEST";
+/** Above the key repository a key's environment is `live` or `test`, lowercase, only. */
+export type EnvironmentInput = "live" | "test";
 export type KeyView = KeyOutput;
 
 /** Restricts what a caller sees: a test key sees only test keys. */
@@ -89,11 +90,8 @@ export function futureExpiry(d: Date | null | undefined, now: Date): Date | null
 }
 
 export function environmentOf(value: unknown): "live" | "test" {
-  try {
-    return normalizeEnvironment(value);
-  } catch {
-    throw validationFailed([{ path: "environment", message: 'Expected "live" or "test".' }]);
-  }
+  if (value === "live" || value === "test") return value;
+  throw validationFailed([{ path: "environment", message: 'Expected "live" or "test".' }]);
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
