@@ -149,7 +149,7 @@ export const COMMANDS = {
     }),
     async run(input, { db }) {
       const { getOrganizationBySlug } = await import("@/lib/services/org-service");
-      const { createKey } = await import("@/lib/services/api-key-service");
+      const { createKey } = await import("@/lib/services/keys");
       const org = await getOrganizationBySlug(db, input.org);
       const created = await createKey(
         db,
@@ -165,24 +165,28 @@ export const COMMANDS = {
       );
       const { key, apiKey } = created;
       return {
-        text: `${key}\n(shown once: store it now) id ${apiKey.id}, ${apiKey.environment.toLowerCase()}, scopes ${(apiKey.scopes as string[]).join(",") || "(none)"}`,
+        text: `${key}\n(shown once: store it now) id ${apiKey.id}, ${apiKey.environment}, scopes ${apiKey.scopes.join(",") || "(none)"}`,
         json: { ...apiKey, key },
       };
     },
   }),
 
   "keys:list": define({
-    usage: "--org SLUG [--env live|test] [--status ACTIVE|REVOKED|EXPIRED] [--limit N]",
+    usage: "--org SLUG [--env live|test] [--status active|revoked|expired] [--limit N]",
     options: str(["org", "env", "status", "limit"]),
     schema: z.object({
       org: flag("--org", OrganizationSlugRefSchema),
       env: z.enum(["live", "test"]).optional(),
-      status: z.enum(["ACTIVE", "REVOKED", "EXPIRED"]).optional(),
+      status: z
+        .enum(["active", "revoked", "expired"], {
+          error: "must be active, revoked or expired (lowercase)",
+        })
+        .optional(),
       limit: z.coerce.number().int().min(1).max(100_000).default(100),
     }),
     async run(input, { db }) {
       const { getOrganizationBySlug } = await import("@/lib/services/org-service");
-      const { listKeys } = await import("@/lib/services/api-key-service");
+      const { listKeys } = await import("@/lib/services/keys");
       const org = await getOrganizationBySlug(db, input.org);
       // The repository pages at most 200 at a time: follow the cursor up to --limit.
       const keys: Awaited<ReturnType<typeof listKeys>>["items"] = [];
@@ -218,7 +222,7 @@ export const COMMANDS = {
       org: OrganizationSlugRefSchema.optional(),
     }),
     async run(input, { db }) {
-      const { revokeKeyById } = await import("@/lib/services/api-key-service");
+      const { revokeKeyById } = await import("@/lib/services/keys");
       const key = await revokeKeyById(
         db,
         { keyId: input.id, orgSlug: input.org, reason: input.reason },

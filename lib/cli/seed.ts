@@ -66,7 +66,7 @@ export async function seedDemo(
     "@/lib/services/org-service"
   );
   const { createUserInOrganization } = await import("@/lib/services/user-service");
-  const { createKey, revokeKey } = await import("@/lib/services/api-key-service");
+  const { createKey, revokeKey } = await import("@/lib/services/keys");
   const { usageRepository } = await import("@/lib/repositories/usage-repository");
 
   const existing = await getOrganizationBySlugOrNull(db, DEMO_SLUG);

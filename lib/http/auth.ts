@@ -5,12 +5,12 @@ import { type ErrorCode, KeywardError } from "@/lib/errors";
 import { looksLikeServiceCredential } from "@/lib/keys/service-credential";
 import { retryAfterSeconds } from "@/lib/ratelimit/policies";
 import type { RateLimitResult } from "@/lib/ratelimit/types";
-import { type VerifyOutcome, verifyKey } from "@/lib/services/api-key-service";
 import {
   authenticateServiceCredential,
   type ServiceAuthOutcome,
   type ServiceCaller,
 } from "@/lib/services/service-credentials";
+import { type VerifyOutcome, verifyKey } from "@/lib/services/verify";
 import type { VerifyCode } from "@/lib/validation/keys";
 import { rateLimitHeaders, secondsUntil } from "./ratelimit-headers";
 import type { AuthContext, HeaderSource, HttpRequest } from "./types";

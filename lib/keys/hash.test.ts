@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { generateKey } from "./generate";
-import { constantTimeEqual, hashKey, hashKeys, isValidHash, verifyKey } from "./hash";
+import { hashKey, isValidHash, verifyKey } from "./hash";
 
 const KEY = "pk_live_AbCdEfGhIjKlMnOpQrStUvWxYz0123456789-_AbCdE";
 
@@ -43,19 +43,6 @@ describe("hashKey", () => {
 
   it("throws TypeError for an empty string", () => {
     expect(() => hashKey("")).toThrow(TypeError);
-  });
-});
-
-describe("hashKeys", () => {
-  it("hashes in order", () => {
-    const keys = [generateKey("live").key, generateKey("test").key, KEY];
-    expect(hashKeys(keys)).toEqual(keys.map(hashKey));
-    expect(hashKeys([])).toEqual([]);
-  });
-
-  it("throws on a bad element or a non-array", () => {
-    expect(() => hashKeys([KEY, 3 as never])).toThrow(TypeError);
-    expect(() => hashKeys("abc" as never)).toThrow(TypeError);
   });
 });
 
@@ -138,26 +125,5 @@ describe("verifyKey", () => {
       }),
       { numRuns: 1_000 },
     );
-  });
-});
-
-describe("constantTimeEqual", () => {
-  it("compares equal-length strings", () => {
-    expect(constantTimeEqual("abc", "abc")).toBe(true);
-    expect(constantTimeEqual("abc", "abd")).toBe(false);
-    expect(constantTimeEqual("", "")).toBe(true);
-  });
-
-  it("answers false for unequal lengths without throwing", () => {
-    expect(() => constantTimeEqual("abc", "abcd")).not.toThrow();
-    expect(constantTimeEqual("abc", "abcd")).toBe(false);
-    expect(constantTimeEqual("", "a")).toBe(false);
-    // Same number of characters, different UTF-8 byte lengths.
-    expect(constantTimeEqual("é", "e")).toBe(false);
-  });
-
-  it("answers false for non-strings", () => {
-    expect(constantTimeEqual(null as never, "a")).toBe(false);
-    expect(constantTimeEqual("a", 1 as never)).toBe(false);
   });
 });

@@ -11,30 +11,9 @@ export function hashKey(key: string): string {
   return createHash("sha256").update(key, "utf8").digest("hex");
 }
 
-/** Hashes each key in order. Throws like hashKey on the first bad element. */
-export function hashKeys(keys: readonly string[]): string[] {
-  if (!Array.isArray(keys)) throw new TypeError("hashKeys expects an array of strings");
-  return keys.map(hashKey);
-}
-
 /** True for 64 lowercase hex characters, the stored form of a key hash. */
 export function isValidHash(hash: unknown): hash is string {
   return typeof hash === "string" && hash.length === 64 && HASH_PATTERN.test(hash);
-}
-
-/**
- * Compares two strings in time that depends only on their length. Strings of different lengths
- * are unequal; the comparison still runs (against itself) so that path costs the same work.
- */
-export function constantTimeEqual(a: string, b: string): boolean {
-  if (typeof a !== "string" || typeof b !== "string") return false;
-  const left = Buffer.from(a, "utf8");
-  const right = Buffer.from(b, "utf8");
-  if (left.length !== right.length) {
-    timingSafeEqual(left, left);
-    return false;
-  }
-  return timingSafeEqual(left, right);
 }
 
 /**

@@ -2,3 +2,4 @@
 export * from "./format";
 export * from "./generate";
 export * from "./hash";
+export * from "./status";

@@ -12,7 +12,6 @@ import {
   pageSize,
   scopeId,
   toPage,
-  ts,
 } from "./shared";
 
 export type { Environment, KeyStatus };
@@ -53,29 +52,12 @@ export interface UpdateApiKeyInput {
 
 export interface ListApiKeysOptions extends PageOptions {
   environment?: Environment;
+  /** The effective status: an ACTIVE key past its expiry is EXPIRED. */
   status?: KeyStatus;
+  /** When the effective status is judged (default: now). */
+  now?: Date;
   /** Case-insensitive substring of the name. */
   search?: string;
-}
-
-export interface KeyUse {
-  id: string;
-  /** Requests to add to the key's count. */
-  count: number;
-  lastUsedAt: Date;
-}
-
-export interface ApiKeyStatistics {
-  total: number;
-  /** By effective status: an ACTIVE key past its expiry counts as EXPIRED. */
-  byStatus: Record<KeyStatus, number>;
-  byEnvironment: Record<Environment, number>;
-  /** Effective-active keys per environment. */
-  activeByEnvironment: Record<Environment, number>;
-  /** Active keys that expire within the next 7 days. */
-  expiringSoon: number;
-  /** Sum of request counts over all the organization's keys. */
-  totalRequests: number;
 }
 
 export function toApiKeyRecord<T extends ApiKey>(
@@ -100,6 +82,18 @@ const json = (value: Record<string, unknown> | null | undefined) =>
       : (value as Prisma.InputJsonObject);
 
 const DAY_MS = 86_400_000;
+
+/**
+ * Rows whose effective status is `status`: an ACTIVE row past its expiry is EXPIRED (the SQL form
+ * of `effectiveStatus` in lib/keys/status.ts).
+ */
+export function effectiveStatusWhere(status: KeyStatus, now: Date): Prisma.ApiKeyWhereInput {
+  if (status === "REVOKED") return { status: "REVOKED" };
+  if (status === "ACTIVE") {
+    return { status: "ACTIVE", OR: [{ expiresAt: null }, { expiresAt: { gt: now } }] };
+  }
+  return { OR: [{ status: "EXPIRED" }, { status: "ACTIVE", expiresAt: { lte: now } }] };
+}
 const empty = <T>(): Page<T> => ({ items: [], nextCursor: null });
 
 async function listWhere(
@@ -124,6 +118,22 @@ export const apiKeyRepository = {
     return key ? toApiKeyRecord(key) : null;
   },
 
+  /**
+   * Locks the organization's key row until the transaction ends; false when there is no such row. NO KEY UPDATE,
+   * not UPDATE: it serializes every create, rotation and revival of one organization (two NO KEY
+   * UPDATE locks conflict), but not the foreign-key checks (KEY SHARE) of the usage recorder's
+   * inserts, which would otherwise wait on, or deadlock with, a rotation. Always lock the
+   * organization before any of its keys, so two transactions never wait on each other in a circle.
+   */
+  async lockForUpdate(tx: Tx, organizationId: string, id: string): Promise<boolean> {
+    if (!scopeId(organizationId, "organizationId") || !scopeId(id, "keyId")) return false;
+    const rows = await tx.$queryRaw<{ id: string }[]>`
+      SELECT id FROM "ApiKey"
+      WHERE id = ${id}::uuid AND "organizationId" = ${organizationId}::uuid
+      FOR NO KEY UPDATE`;
+    return rows.length > 0;
+  },
+
   /** Unscoped, for internal jobs only. Never answer a caller's request with it. */
   async findById(db: Tx, id: string): Promise<ApiKeyRecord | null> {
     if (!scopeId(id, "keyId")) return null;
@@ -138,7 +148,10 @@ export const apiKeyRepository = {
     return key ? toApiKeyRecord(key) : null;
   },
 
-  /** Newest first (createdAt desc, id desc), filtered in the query. */
+  /**
+   * Newest first (createdAt desc, id desc), filtered in the query; the status filter is the
+   * effective status, so the read writes nothing (no marking of expired rows first).
+   */
   async listByOrganization(
     db: Tx,
     organizationId: string,
@@ -151,7 +164,7 @@ export const apiKeyRepository = {
       {
         organizationId,
         ...(options.environment ? { environment: options.environment } : {}),
-        ...(options.status ? { status: options.status } : {}),
+        ...(options.status ? effectiveStatusWhere(options.status, options.now ?? new Date()) : {}),
         ...(search ? { name: { contains: search, mode: "insensitive" as const } } : {}),
       },
       options,
@@ -208,43 +221,6 @@ export const apiKeyRepository = {
   },
 
   /**
-   * Records one use (or `count` uses): lastUsedAt moves forward only, requestCount grows. One
-   * statement, no read. Does not touch updatedAt, which tracks changes to the key itself.
-   */
-  async recordUse(db: Tx, id: string, at: Date = new Date(), count = 1): Promise<boolean> {
-    if (!scopeId(id, "keyId")) return false;
-    const n = await db.$executeRaw`
-      UPDATE "ApiKey"
-      SET "lastUsedAt" = GREATEST(COALESCE("lastUsedAt", ${ts(at)}), ${ts(at)}),
-          "requestCount" = "requestCount" + ${BigInt(count)}::bigint
-      WHERE "id" = ${id}::uuid`;
-    return n > 0;
-  },
-
-  /**
-   * Records many keys' uses in one statement (the usage recorder's flush). Repeated ids are
-   * summed; each key's lastUsedAt becomes the latest of its current value and the batch's.
-   * Returns the number of keys updated.
-   */
-  async recordUses(db: Tx, uses: readonly KeyUse[]): Promise<number> {
-    const valid = uses.filter((u) => scopeId(u.id, "keyId") && u.count > 0);
-    if (valid.length === 0) return 0;
-    const ids = valid.map((u) => u.id);
-    const counts = valid.map((u) => BigInt(Math.trunc(u.count)));
-    const ats = valid.map((u) => u.lastUsedAt.toISOString());
-    return db.$executeRaw`
-      UPDATE "ApiKey" AS k
-      SET "lastUsedAt" = GREATEST(COALESCE(k."lastUsedAt", u.at), u.at),
-          "requestCount" = k."requestCount" + u.n
-      FROM (
-        SELECT id, SUM(n)::bigint AS n, MAX(at) AS at
-        FROM unnest(${ids}::uuid[], ${counts}::bigint[], ${ats}::timestamp(3)[]) AS t(id, n, at)
-        GROUP BY id
-      ) AS u
-      WHERE k."id" = u.id`;
-  },
-
-  /**
    * Revokes the organization's key. An already revoked key is returned unchanged (its first
    * revocation stands). Null when the organization has no such key.
    */
@@ -265,82 +241,6 @@ export const apiKeyRepository = {
       },
     });
     return apiKeyRepository.getById(db, organizationId, id);
-  },
-
-  /** Sets status EXPIRED on ACTIVE keys whose expiry has passed. Returns how many. */
-  async markExpired(
-    db: Tx,
-    options: { now?: Date; organizationId?: string } = {},
-  ): Promise<number> {
-    const now = options.now ?? new Date();
-    if (options.organizationId !== undefined && !scopeId(options.organizationId)) return 0;
-    const { count } = await db.apiKey.updateMany({
-      where: {
-        ...(options.organizationId !== undefined ? { organizationId: options.organizationId } : {}),
-        status: "ACTIVE",
-        expiresAt: { lte: now },
-      },
-      data: { status: "EXPIRED" },
-    });
-    return count;
-  },
-
-  /**
-   * Deletes keys that expired before `before` (status EXPIRED, or ACTIVE past expiry). Their
-   * usage rows go with them (cascade), so keep `before` well in the past.
-   */
-  async deleteExpired(
-    db: Tx,
-    before: Date,
-    options: { organizationId?: string } = {},
-  ): Promise<number> {
-    if (options.organizationId !== undefined && !scopeId(options.organizationId)) return 0;
-    const { count } = await db.apiKey.deleteMany({
-      where: {
-        ...(options.organizationId !== undefined ? { organizationId: options.organizationId } : {}),
-        status: { in: ["ACTIVE", "EXPIRED"] },
-        expiresAt: { lt: before },
-      },
-    });
-    return count;
-  },
-
-  /** Active, not expired, and its organization active. False for another organization's key. */
-  async isValid(
-    db: Tx,
-    organizationId: string,
-    id: string,
-    now: Date = new Date(),
-  ): Promise<boolean> {
-    if (!scopeId(organizationId, "organizationId") || !scopeId(id, "keyId")) return false;
-    const n = await db.apiKey.count({
-      where: {
-        id,
-        organizationId,
-        status: "ACTIVE",
-        OR: [{ expiresAt: null }, { expiresAt: { gt: now } }],
-        organization: { isActive: true },
-      },
-    });
-    return n > 0;
-  },
-
-  /** Keys in status ACTIVE and not past expiry (what counts against the plan's limit). */
-  async getActiveCount(
-    db: Tx,
-    organizationId: string,
-    options: { environment?: Environment; now?: Date } = {},
-  ): Promise<number> {
-    if (!scopeId(organizationId, "organizationId")) return 0;
-    const now = options.now ?? new Date();
-    return db.apiKey.count({
-      where: {
-        organizationId,
-        status: "ACTIVE",
-        ...(options.environment ? { environment: options.environment } : {}),
-        OR: [{ expiresAt: null }, { expiresAt: { gt: now } }],
-      },
-    });
   },
 
   /** Active keys expiring within `days` from now (not already expired), newest first. */
@@ -381,47 +281,5 @@ export const apiKeyRepository = {
       },
       options,
     );
-  },
-
-  /** Counts by effective status and environment, in one SQL aggregate. */
-  async getStatistics(
-    db: Tx,
-    organizationId: string,
-    now: Date = new Date(),
-  ): Promise<ApiKeyStatistics> {
-    const stats: ApiKeyStatistics = {
-      total: 0,
-      byStatus: { ACTIVE: 0, REVOKED: 0, EXPIRED: 0 },
-      byEnvironment: { LIVE: 0, TEST: 0 },
-      activeByEnvironment: { LIVE: 0, TEST: 0 },
-      expiringSoon: 0,
-      totalRequests: 0,
-    };
-    if (!scopeId(organizationId, "organizationId")) return stats;
-    const soon = new Date(now.getTime() + 7 * DAY_MS);
-    const rows = await db.$queryRaw<
-      { status: KeyStatus; environment: Environment; n: bigint; soon: bigint; requests: unknown }[]
-    >`
-      SELECT s.status, s.environment, COUNT(*) AS n,
-             COUNT(*) FILTER (WHERE s.status = 'ACTIVE' AND s."expiresAt" <= ${ts(soon)}) AS soon,
-             COALESCE(SUM(s."requestCount"), 0)::text AS requests
-      FROM (
-        SELECT CASE WHEN k.status = 'ACTIVE' AND k."expiresAt" <= ${ts(now)}
-                    THEN 'EXPIRED' ELSE k.status::text END AS status,
-               k.environment::text AS environment, k."expiresAt", k."requestCount"
-        FROM "ApiKey" k
-        WHERE k."organizationId" = ${organizationId}::uuid
-      ) AS s
-      GROUP BY s.status, s.environment`;
-    for (const r of rows) {
-      const n = Number(r.n);
-      stats.total += n;
-      stats.byStatus[r.status] += n;
-      stats.byEnvironment[r.environment] += n;
-      if (r.status === "ACTIVE") stats.activeByEnvironment[r.environment] += n;
-      stats.expiringSoon += Number(r.soon);
-      stats.totalRequests += Number(r.requests);
-    }
-    return stats;
   },
 };

@@ -14,13 +14,42 @@ export type { AuditLog };
 
 export type AuditActorType = "user" | "key" | "cli" | "system";
 
+/** Every action an audit row records: the one list the writers and the audit page share. */
+export const AUDIT_ACTIONS = [
+  "key.created",
+  "key.revoked",
+  "key.rotated",
+  "key.updated",
+  "org.created",
+  "org.updated",
+  "member.added",
+  "member.role_changed",
+  "member.removed",
+  "invitation.created",
+  "invitation.resent",
+  "invitation.revoked",
+  "invitation.accepted",
+  "invitation.declined",
+  "service_credential.created",
+  "service_credential.revoked",
+] as const;
+
+export type AuditAction = (typeof AUDIT_ACTIONS)[number];
+
+/** What an audit row is about. */
+export type AuditTargetType =
+  | "api_key"
+  | "organization"
+  | "user"
+  | "invitation"
+  | "service_credential";
+
 export interface CreateAuditInput {
   organizationId: string;
   actorType: AuditActorType;
   actorId?: string | null;
-  /** `key.created`, `key.revoked`, `key.rotated`, `key.updated`, `org.updated`, ... */
-  action: string;
-  targetType?: string | null;
+  action: AuditAction;
+  targetType?: AuditTargetType | null;
   targetId?: string | null;
   /** Never a secret: no plaintext keys, no password hashes. */
   metadata?: Record<string, unknown> | null;

@@ -1,17 +1,8 @@
 import type { Tx } from "@/lib/db";
 import type { Organization, Plan } from "@/lib/db/generated/client";
 import { planDefaults } from "@/lib/plans";
-import {
-  afterCursor,
-  newestFirst,
-  normalizeEmail,
-  orNull,
-  type Page,
-  type PageOptions,
-  pageSize,
-  scopeId,
-  toPage,
-} from "./shared";
+import { effectiveStatusWhere } from "./api-key-repository";
+import { normalizeEmail, orNull, scopeId } from "./shared";
 
 export type { Organization };
 
@@ -40,12 +31,6 @@ export interface UpdateOrganizationInput {
   maxActiveKeys?: number;
   usageRetentionDays?: number;
   isActive?: boolean;
-}
-
-export interface ListOrganizationsOptions extends PageOptions {
-  isActive?: boolean;
-  /** Offset paging for admin tables; ignored when a cursor is given. */
-  offset?: number;
 }
 
 const SLUG_MAX = 48;
@@ -77,18 +62,24 @@ async function uniqueSlug(db: Tx, base: string): Promise<string> {
   }
 }
 
-function activeKeyWhere(organizationId: string, now: Date) {
-  return {
-    organizationId,
-    status: "ACTIVE" as const,
-    OR: [{ expiresAt: null }, { expiresAt: { gt: now } }],
-  };
-}
-
 export const organizationRepository = {
   async getById(db: Tx, id: string): Promise<Organization | null> {
     if (!scopeId(id, "organizationId")) return null;
     return db.organization.findUnique({ where: { id } });
+  },
+
+  /**
+   * Locks the organization's row until the transaction ends; false when there is no such row. NO KEY UPDATE,
+   * not UPDATE: it serializes every create, rotation and revival of one organization (two NO KEY
+   * UPDATE locks conflict), but not the foreign-key checks (KEY SHARE) of the usage recorder's
+   * inserts, which would otherwise wait on, or deadlock with, a rotation. Always lock the
+   * organization before any of its keys, so two transactions never wait on each other in a circle.
+   */
+  async lockForUpdate(tx: Tx, id: string): Promise<boolean> {
+    if (!scopeId(id, "organizationId")) return false;
+    const rows = await tx.$queryRaw<{ id: string }[]>`
+      SELECT id FROM "Organization" WHERE id = ${id}::uuid FOR NO KEY UPDATE`;
+    return rows.length > 0;
   },
 
   async getBySlug(db: Tx, slug: string): Promise<Organization | null> {
@@ -146,53 +137,17 @@ export const organizationRepository = {
     );
   },
 
-  /** Newest first. Cursor paging; `offset` paging when no cursor is given. */
-  async list(db: Tx, options: ListOrganizationsOptions = {}): Promise<Page<Organization>> {
-    const size = pageSize(options.limit);
-    const rows = await db.organization.findMany({
-      where: {
-        ...(options.isActive === undefined ? {} : { isActive: options.isActive }),
-        ...afterCursor(options.cursor),
-      },
-      orderBy: newestFirst,
-      take: size + 1,
-      skip: options.cursor ? 0 : Math.max(0, Math.trunc(options.offset ?? 0)),
-    });
-    return toPage(rows, size);
-  },
-
   async count(db: Tx, options: { isActive?: boolean } = {}): Promise<number> {
     return db.organization.count({
       where: options.isActive === undefined ? {} : { isActive: options.isActive },
     });
   },
 
-  async activate(db: Tx, id: string): Promise<Organization | null> {
-    return organizationRepository.update(db, id, { isActive: true });
-  },
-
-  async deactivate(db: Tx, id: string): Promise<Organization | null> {
-    return organizationRepository.update(db, id, { isActive: false });
-  },
-
-  /** Hard delete; keys, usage, memberships and audit rows go with it (cascade). */
-  async delete(db: Tx, id: string): Promise<boolean> {
-    if (!scopeId(id, "organizationId")) return false;
-    const { count } = await db.organization.deleteMany({ where: { id } });
-    return count > 0;
-  },
-
   /** Keys that count against the limit: status ACTIVE and not past their expiry. */
   async getApiKeyCount(db: Tx, id: string, now: Date = new Date()): Promise<number> {
     if (!scopeId(id, "organizationId")) return 0;
-    return db.apiKey.count({ where: activeKeyWhere(id, now) });
-  },
-
-  /** False for a missing or inactive organization, or one at its active key limit. */
-  async canCreateApiKey(db: Tx, id: string, now: Date = new Date()): Promise<boolean> {
-    const org = await organizationRepository.getById(db, id);
-    if (!org?.isActive) return false;
-    const active = await organizationRepository.getApiKeyCount(db, id, now);
-    return active < org.maxActiveKeys;
+    return db.apiKey.count({
+      where: { organizationId: id, ...effectiveStatusWhere("ACTIVE", now) },
+    });
   },
 };

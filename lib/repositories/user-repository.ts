@@ -1,6 +1,6 @@
 import type { Tx } from "@/lib/db";
 import type { User } from "@/lib/db/generated/client";
-import { normalizeEmail, orNull, scopeId } from "./shared";
+import { normalizeEmail, scopeId } from "./shared";
 
 export type { User };
 
@@ -50,11 +50,6 @@ export const userRepository = {
     return db.user.findUnique({ where: { id }, select: publicUserSelect });
   },
 
-  async updatePasswordHash(db: Tx, id: string, passwordHash: string): Promise<boolean> {
-    if (!scopeId(id, "userId")) return false;
-    return (await orNull(db.user.update({ where: { id }, data: { passwordHash } }))) !== null;
-  },
-
   async markEmailVerified(db: Tx, id: string, at: Date): Promise<boolean> {
     if (!scopeId(id, "userId")) return false;
     const { count } = await db.user.updateMany({ where: { id }, data: { emailVerified: at } });
@@ -73,20 +68,5 @@ export const userRepository = {
       data: { emailVerified: at, passwordHash: null },
     });
     return count === 1;
-  },
-
-  async update(
-    db: Tx,
-    id: string,
-    input: { name?: string | null; image?: string | null },
-  ): Promise<PublicUser | null> {
-    if (!scopeId(id, "userId")) return null;
-    return orNull(
-      db.user.update({
-        where: { id },
-        data: { name: input.name, image: input.image },
-        select: publicUserSelect,
-      }),
-    );
   },
 };

@@ -6,22 +6,7 @@ import { userRepository } from "@/lib/repositories/user-repository";
 
 export const AUDIT_PAGE_SIZE = 25;
 
-export const AUDIT_ACTIONS = [
-  "key.created",
-  "key.revoked",
-  "key.rotated",
-  "key.updated",
-  "org.created",
-  "org.updated",
-  "member.added",
-  "member.role_changed",
-  "member.removed",
-  "invitation.created",
-  "invitation.resent",
-  "invitation.revoked",
-  "invitation.accepted",
-  "invitation.declined",
-] as const;
+export { AUDIT_ACTIONS } from "@/lib/repositories/audit-repository";
 
 export interface AuditEntryView {
   id: string;

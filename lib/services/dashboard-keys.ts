@@ -3,6 +3,7 @@
 import { getDb, type Tx } from "@/lib/db";
 import { usageRepository } from "@/lib/repositories/usage-repository";
 import type { Actor } from "./actor";
+import type { DateRange } from "./dashboard-range";
 import {
   createKey,
   getKey,
@@ -13,8 +14,7 @@ import {
   rotateKey,
   type UpdateKeyInput,
   updateKey,
-} from "./api-key-service";
-import type { DateRange } from "./dashboard-range";
+} from "./keys";
 
 export type { KeyView };
 export type DashboardKeyFilters = Pick<

@@ -3,6 +3,7 @@
 import { getDb, type Tx } from "@/lib/db";
 import { usageRepository } from "@/lib/repositories/usage-repository";
 import type { DateRange } from "./dashboard-range";
+import { requestsThisMonth } from "./requests-this-month";
 
 export type {
   DailyStat,
@@ -40,6 +41,10 @@ export async function getUsageOverview(organizationId: string, range: DateRange,
 
 export type UsageOverview = Awaited<ReturnType<typeof getUsageOverview>>;
 
-export async function getMonthToDateRequests(organizationId: string): Promise<number> {
-  return usageRepository.getMonthlyUsage(await getDb(), organizationId);
+/** Requests this month, as GET /api/v1/me and the quota count them (requests-this-month.ts). */
+export async function getMonthToDateRequests(organization: {
+  id: string;
+  monthlyQuota: number;
+}): Promise<number> {
+  return requestsThisMonth(await getDb(), organization);
 }

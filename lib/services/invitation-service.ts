@@ -10,13 +10,14 @@ import type { Db, Tx } from "@/lib/db";
 import { forbidden, KeywardError, notFound } from "@/lib/errors";
 import { deliverMail, type MailSender, publicUrl } from "@/lib/mail";
 import { assertRateLimit } from "@/lib/ratelimit/policies";
-import { auditRepository } from "@/lib/repositories/audit-repository";
+
 import { type Invitation, invitationRepository } from "@/lib/repositories/invitation-repository";
 import { membershipRepository } from "@/lib/repositories/membership-repository";
 import { organizationRepository } from "@/lib/repositories/organization-repository";
 import { normalizeEmail } from "@/lib/repositories/shared";
 import { userRepository } from "@/lib/repositories/user-repository";
 import type { Actor } from "./actor";
+import { type AuditAction, writeAudit } from "./audit";
 
 export const INVITATION_TTL_MS = 7 * 24 * 60 * 60 * 1000;
 
@@ -50,23 +51,19 @@ function toView(row: Invitation, now: Date): InvitationView {
   };
 }
 
-async function audit(
+function audit(
   tx: Tx,
   organizationId: string,
   actor: Actor,
-  action: string,
+  action: AuditAction,
   invitation: { id: string; email: string; role: Role },
   extra?: Record<string, unknown>,
 ) {
-  await auditRepository.create(tx, {
+  return writeAudit(tx, actor, {
     organizationId,
-    actorType: actor.type,
-    actorId: actor.id ?? null,
     action,
-    targetType: "invitation",
-    targetId: invitation.id,
+    target: { type: "invitation", id: invitation.id },
     metadata: { email: invitation.email, role: invitation.role, ...extra },
-    ipAddress: actor.ip ?? null,
   });
 }
 
@@ -338,15 +335,11 @@ export async function acceptInvitation(
       role: row.role,
     });
     await audit(tx, row.organizationId, actor, "invitation.accepted", row);
-    await auditRepository.create(tx, {
+    await writeAudit(tx, actor, {
       organizationId: row.organizationId,
-      actorType: actor.type,
-      actorId: actor.id ?? null,
       action: "member.added",
-      targetType: "user",
-      targetId: user.id,
+      target: { type: "user", id: user.id },
       metadata: { email: user.email, role: row.role, invitationId: row.id },
-      ipAddress: actor.ip ?? null,
     });
     return { organizationSlug: organization.slug, role: row.role };
   });

@@ -6,7 +6,6 @@ import { hasRole, type Role } from "@/lib/auth/roles";
 import type { Db, Tx } from "@/lib/db";
 import type { Plan } from "@/lib/db/generated/client";
 import { conflict, forbidden, KeywardError, notFound } from "@/lib/errors";
-import { auditRepository } from "@/lib/repositories/audit-repository";
 import {
   type MemberOfOrganization,
   membershipRepository,
@@ -20,6 +19,7 @@ import {
 import { isUniqueViolation } from "@/lib/repositories/shared";
 import { isOrganizationSlug, ORGANIZATION_SLUG_RE } from "@/lib/validation/accounts";
 import type { Actor } from "./actor";
+import { type AuditAction, type AuditEntry, writeAudit } from "./audit";
 
 /** Slugs that are routes of the app, never an organization's. */
 export const RESERVED_SLUGS = new Set([
@@ -40,24 +40,16 @@ export const RESERVED_SLUGS = new Set([
   "health",
 ]);
 
-async function audit(
+/** The organization's audit row, through the one writer. */
+function audit(
   tx: Tx,
   organizationId: string,
   actor: Actor,
-  action: string,
-  target: { type: string; id: string } | null,
+  action: AuditAction,
+  target: AuditEntry["target"],
   metadata?: Record<string, unknown>,
 ) {
-  await auditRepository.create(tx, {
-    organizationId,
-    actorType: actor.type,
-    actorId: actor.id ?? null,
-    action,
-    targetType: target?.type ?? null,
-    targetId: target?.id ?? null,
-    metadata: metadata ?? null,
-    ipAddress: actor.ip ?? null,
-  });
+  return writeAudit(tx, actor, { organizationId, action, target, metadata });
 }
 
 async function freeSlug(tx: Tx, name: string): Promise<string | undefined> {
@@ -216,12 +208,12 @@ export async function renameOrganization(
   });
 }
 
-// Taking the organization row's lock (an UPDATE) serializes member changes of one
-// organization, so two owners demoting each other at once cannot leave none.
-async function lockOrganization(tx: Tx, organizationId: string) {
-  const org = await organizationRepository.update(tx, organizationId, {});
-  if (!org) throw notFound("organization");
-  return org;
+// Taking the organization row's lock serializes member changes of one organization, so two
+// owners demoting each other at once cannot leave none.
+async function lockOrganization(tx: Tx, organizationId: string): Promise<void> {
+  if (!(await organizationRepository.lockForUpdate(tx, organizationId))) {
+    throw notFound("organization");
+  }
 }
 
 export async function changeMemberRole(

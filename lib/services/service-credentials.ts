@@ -2,7 +2,7 @@
 // their customers' keys with one of these instead of the customer's key. Created by the CLI,
 // shown once, stored as SHA-256, revocable; scope `usage:report`; optionally held to one
 // organization. They authenticate POST /api/v1/usage/events and nothing else.
-import type { Db } from "@/lib/db";
+import type { Db, Tx } from "@/lib/db";
 import { notFound } from "@/lib/errors";
 import { hashKey, verifyKey as matchesHash } from "@/lib/keys/hash";
 import {
@@ -11,7 +11,6 @@ import {
 } from "@/lib/keys/service-credential";
 import { limit, POLICIES } from "@/lib/ratelimit/policies";
 import type { RateLimitResult } from "@/lib/ratelimit/types";
-import { auditRepository } from "@/lib/repositories/audit-repository";
 import { organizationRepository } from "@/lib/repositories/organization-repository";
 import {
   type ServiceCredentialWithOrganization,
@@ -21,6 +20,7 @@ import type { PageOptions } from "@/lib/repositories/shared";
 import type { UsageEvent } from "@/lib/usage/event";
 import type { ServiceScope } from "@/lib/validation/service-credentials";
 import { type Actor, actorLabel } from "./actor";
+import { type AuditAction, writeAudit } from "./audit";
 import { acceptUsageEvents, type EventOwner, type UsageIntakeResult } from "./usage-intake";
 
 /** What the CLI shows of a credential: never its secret or hash. */
@@ -72,22 +72,13 @@ function toView(row: ServiceCredentialWithOrganization): ServiceCredentialView {
 
 // Audit rows belong to an organization: a credential held to one is audited there; one that
 // covers the whole instance is the operator's own and has no organization to be audited in.
-function audit(
-  tx: Parameters<typeof auditRepository.create>[0],
-  actor: Actor,
-  row: ServiceCredentialWithOrganization,
-  action: "service_credential.created" | "service_credential.revoked",
-) {
+function audit(tx: Tx, actor: Actor, row: ServiceCredentialWithOrganization, action: AuditAction) {
   if (!row.organizationId) return;
-  return auditRepository.create(tx, {
+  return writeAudit(tx, actor, {
     organizationId: row.organizationId,
-    actorType: actor.type,
-    actorId: actor.id ?? null,
     action,
-    targetType: "service_credential",
-    targetId: row.id,
+    target: { type: "service_credential", id: row.id },
     metadata: { name: row.name, scopes: row.scopes, prefix: row.prefix, hint: row.hint },
-    ipAddress: actor.ip ?? null,
   });
 }
 

@@ -4,13 +4,14 @@ import { hashPassword, verifyPassword } from "@/lib/auth/password";
 import type { Role } from "@/lib/auth/roles";
 import type { Db } from "@/lib/db";
 import { conflict, notFound } from "@/lib/errors";
-import { auditRepository } from "@/lib/repositories/audit-repository";
+
 import { membershipRepository } from "@/lib/repositories/membership-repository";
 import type { Organization } from "@/lib/repositories/organization-repository";
 import { organizationRepository } from "@/lib/repositories/organization-repository";
 import { isUniqueViolation } from "@/lib/repositories/shared";
 import { type PublicUser, userRepository } from "@/lib/repositories/user-repository";
 import type { Actor } from "./actor";
+import { writeAudit } from "./audit";
 import { createOrganizationInTx } from "./org-service";
 
 function toPublic(user: PublicUser & { passwordHash?: string | null }): PublicUser {
@@ -149,15 +150,11 @@ export async function createUserInOrganization(
       userId: user.id,
       role: input.role,
     });
-    await auditRepository.create(tx, {
+    await writeAudit(tx, actor, {
       organizationId: organization.id,
-      actorType: actor.type,
-      actorId: actor.id ?? null,
       action: "member.added",
-      targetType: "user",
-      targetId: user.id,
+      target: { type: "user", id: user.id },
       metadata: { email: user.email, role: input.role, userCreated: created },
-      ipAddress: actor.ip ?? null,
     });
     return { user: toPublic(user), membership, organization };
   });

@@ -4,7 +4,7 @@ import { cpSync } from "node:fs";
 import { openDatabase } from "@/lib/db";
 import { organizationRepository } from "@/lib/repositories/organization-repository";
 import type { Actor } from "@/lib/services/actor";
-import { createKey } from "@/lib/services/api-key-service";
+import { createKey } from "@/lib/services/keys";
 import { createServiceCredential } from "@/lib/services/service-credentials";
 import {
   type StartOptions,
@@ -101,9 +101,9 @@ export async function seedFixtures(dataDir: string, expiringInMs = 4000): Promis
       inactive: await mk(inactive.id, "inactive", "live", ALL_SCOPES),
       fuzz: await mk(a.id, "fuzz", "live", ALL_SCOPES, { rateLimitPerMinute: 1_000_000 }),
     };
-    const { revokeKey } = await import("@/lib/services/api-key-service");
+    const { revokeKey } = await import("@/lib/services/keys");
     await revokeKey(db, a.id, keys.revoked.id, { reason: "fixture" }, actor);
-    await organizationRepository.deactivate(db, inactive.id);
+    await organizationRepository.update(db, inactive.id, { isActive: false });
     const mkService = async (name: string, orgSlug?: string) => {
       const r = await createServiceCredential(
         db,

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type OpenDatabase, openDatabase } from "@/lib/db";
 import { organizationRepository } from "@/lib/repositories/organization-repository";
 import type { Actor } from "@/lib/services/actor";
-import { createKey } from "@/lib/services/api-key-service";
+import { createKey } from "@/lib/services/keys";
 import { createPostgresDatabase } from "@/tests/helpers/db";
 import { startServer, type TestServer, tempDataDir } from "@/tests/helpers/server";
 

@@ -180,6 +180,11 @@ describe.each(targets.map((t, i) => [i === 0 ? "embedded" : "postgres", t] as co
       const list = JSON.parse((await cli("keys:list", "--org", "demo-co", "--json")).stdout);
       const mine = list.keys.find((k: { id: string }) => k.id === created.id);
       expect(mine).toMatchObject({ status: "revoked", name: "to-revoke" });
+      const revokedOnly = JSON.parse(
+        (await cli("keys:list", "--org", "demo-co", "--status", "revoked", "--json")).stdout,
+      );
+      expect(revokedOnly.keys.map((k: { id: string }) => k.id)).toContain(created.id);
+      expect(revokedOnly.keys.every((k: { status: string }) => k.status === "revoked")).toBe(true);
       expect(JSON.stringify(list)).not.toMatch(/pk_(live|test)_[A-Za-z0-9_-]{43}/);
     });
 
@@ -379,6 +384,11 @@ describe.each(targets.map((t, i) => [i === 0 ? "embedded" : "postgres", t] as co
         /--name/,
       ],
       ["unknown flag", ["keys:list", "--org", "demo-co", "--bogus", "1"], /bogus/],
+      [
+        "status in capitals",
+        ["keys:list", "--org", "demo-co", "--status", "ACTIVE"],
+        /--status.*active, revoked or expired/,
+      ],
       ["unknown command", ["keys:destroy"], /unknown command/],
       ["bad key id", ["keys:revoke", "--id", "123", "--reason", "x"], /--id/],
       [

@@ -31,7 +31,7 @@ describe.each(testDbKinds)("auditRepository (%s)", (kind) => {
       metadata: { name: "Backend", environment: "live" },
       ipAddress: "203.0.113.7",
     });
-    for (const action of ["key.updated", "key.revoked", "key.created", "org.updated"]) {
+    for (const action of ["key.updated", "key.revoked", "key.created", "org.updated"] as const) {
       await audit.create(t.prisma, {
         organizationId: org.id,
         actorType: "system",

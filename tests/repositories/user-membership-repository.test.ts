@@ -36,14 +36,6 @@ describe.each(testDbKinds)("user and membership repositories (%s)", (kind) => {
     });
   });
 
-  it("updates a user's password hash and profile", async () => {
-    const u = await makeUser();
-    expect(await users.updatePasswordHash(t.prisma, u.id, "$argon2id$new")).toBe(true);
-    expect((await users.getByEmail(t.prisma, u.email))?.passwordHash).toBe("$argon2id$new");
-    expect((await users.update(t.prisma, u.id, { name: "Bea" }))?.name).toBe("Bea");
-    expect(await users.updatePasswordHash(t.prisma, OTHER_UUID, "x")).toBe(false);
-  });
-
   it("adds members, reads roles, changes and removes them, counts owners", async () => {
     const org = await makeOrg(t.prisma);
     const other = await makeOrg(t.prisma);

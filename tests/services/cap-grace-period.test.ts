@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { capGracePeriodAtSourceExpiry } from "@/lib/services/api-key-service";
+import { capGracePeriodAtSourceExpiry } from "@/lib/services/keys";
 
 const now = new Date("2026-01-01T00:00:00Z");
 const hours = (h: number) => new Date(now.getTime() + h * 3_600_000);

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { handleNode } from "@/lib/http/node";
 import { meRoute, verifyRoute } from "@/lib/http/routes";
 import { organizationRepository } from "@/lib/repositories/organization-repository";
-import { createKey } from "@/lib/services/api-key-service";
+import { createKey } from "@/lib/services/keys";
 import { createTestDatabase, type TestDatabase } from "@/tests/helpers/db";
 
 let t: TestDatabase;

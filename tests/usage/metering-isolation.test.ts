@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { organizationRepository } from "@/lib/repositories/organization-repository";
 import type { Actor } from "@/lib/services/actor";
-import { createKey } from "@/lib/services/api-key-service";
+import { createKey } from "@/lib/services/keys";
 import { acceptUsageEvents } from "@/lib/services/usage-intake";
 import { UsageRecorder } from "@/lib/services/usage-recorder";
 import type { UsageEvent } from "@/lib/usage/event";

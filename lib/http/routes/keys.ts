@@ -10,7 +10,7 @@ import {
   rotateKey,
   updateKey,
   type Visibility,
-} from "@/lib/services/api-key-service";
+} from "@/lib/services/keys";
 import { IdParamsSchema } from "@/lib/validation/common";
 import {
   CreatedKeySchema,

@@ -1,8 +1,8 @@
 // /api/v1/usage (report) and /api/v1/usage/events (a service reports its own calls).
 import { KeywardError } from "@/lib/errors";
-import { getUsageReport } from "@/lib/services/api-key-service";
 import { acceptServiceUsageEvents } from "@/lib/services/service-credentials";
 import { acceptUsageEvents } from "@/lib/services/usage-intake";
+import { getUsageReport } from "@/lib/services/usage-report";
 import {
   UsageEventsAcceptedSchema,
   UsageEventsBodySchema,

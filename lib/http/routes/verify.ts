@@ -1,7 +1,7 @@
 // POST /api/v1/keys/verify: anyone may ask; the answer is data (200, `valid` and `code`) for every
 // well-formed request. Failed attempts are limited per client address; a valid key counts only
 // against its own limit.
-import { toVerifyResult, verifyKey } from "@/lib/services/api-key-service";
+import { toVerifyResult, verifyKey } from "@/lib/services/verify";
 import { VerifyBodySchema, VerifyResultSchema } from "@/lib/validation/keys";
 import { outcomeError } from "../auth";
 import { rateLimitHeaders } from "../ratelimit-headers";

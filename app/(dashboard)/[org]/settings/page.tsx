@@ -27,7 +27,7 @@ export default async function SettingsPage({ params }: { params: Promise<{ org: 
   const [members, invitations, monthToDate] = await Promise.all([
     listMembers(db, organization.id),
     manage ? listPendingInvitations(db, organization.id) : Promise.resolve([]),
-    getMonthToDateRequests(organization.id),
+    getMonthToDateRequests(organization),
   ]);
   const quotaUsed = organization.monthlyQuota ? monthToDate / organization.monthlyQuota : 0;
   return (

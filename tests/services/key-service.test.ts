@@ -3,27 +3,32 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { Db } from "@/lib/db";
 import { isKeywardError } from "@/lib/errors";
 import { hashKey } from "@/lib/keys";
-import { MemoryRateLimitStore } from "@/lib/ratelimit/memory-store";
+import { closeRateLimiter, createRateLimiter, setRateLimiter } from "@/lib/ratelimit";
+import { POLICIES } from "@/lib/ratelimit/policies";
 import { organizationRepository } from "@/lib/repositories/organization-repository";
 import { type Actor, systemActor } from "@/lib/services/actor";
+import { KeyCache, setKeyCache } from "@/lib/services/key-cache";
 import {
   createKey,
   getKey,
-  getKeyStatistics,
   listKeys,
   revokeKey,
   revokeKeyById,
   rotateKey,
-  setVerifyDeps,
-  startOfNextMonthUtc,
-  toVerifyResult,
   updateKey,
-  verifyKey,
-} from "@/lib/services/api-key-service";
-import { KeyCache, setKeyCache } from "@/lib/services/key-cache";
+} from "@/lib/services/keys";
+import { toVerifyResult, verifyKey } from "@/lib/services/verify";
 import { createTestDatabase, type TestDatabase, testDbKinds } from "@/tests/helpers/db";
 
 const actor: Actor = { type: "user", id: "00000000-0000-4000-8000-000000000001", ip: "10.0.0.1" };
+
+/** Unix ms of the next month's start (UTC): when a monthly quota resets. */
+function startOfNextMonthUtc(now: number): number {
+  const d = new Date(now);
+  return Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1);
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function expectError(p: Promise<unknown>, code: string, path?: string) {
   try {
@@ -59,12 +64,13 @@ describe.each(testDbKinds)("api key service on %s", (kind) => {
     db = t.prisma;
   });
   afterAll(async () => {
-    setVerifyDeps(null);
+    await closeRateLimiter();
     await t?.close();
   });
   beforeEach(() => {
     setKeyCache(new KeyCache());
-    setVerifyDeps({ limitKey: (id, limit) => new MemoryRateLimitStore().hit(id, limit, 60_000) });
+    // A fresh in-process limiter per test: counters start at zero, the quota counted in memory.
+    setRateLimiter(createRateLimiter({ kind: "memory", quota: "memory" }));
   });
 
   describe("createKey", () => {
@@ -104,7 +110,7 @@ describe.each(testDbKinds)("api key service on %s", (kind) => {
       const o = await org(db);
       const { key, apiKey } = await createKey(
         db,
-        { organizationId: o.id, name: "t", environment: "TEST" },
+        { organizationId: o.id, name: "t", environment: "test" },
         actor,
       );
       expect(key.startsWith("pk_test_")).toBe(true);
@@ -176,6 +182,12 @@ describe.each(testDbKinds)("api key service on %s", (kind) => {
         "VALIDATION_FAILED",
         "environment",
       );
+      // One vocabulary: the database's spelling stays below the repository.
+      await expectError(
+        createKey(db, { ...base, environment: "TEST" as "test" }, actor),
+        "VALIDATION_FAILED",
+        "environment",
+      );
     });
   });
 
@@ -241,12 +253,12 @@ describe.each(testDbKinds)("api key service on %s", (kind) => {
           organizationId: o.id,
           name: "a",
           environment: "live",
-          expiresAt: new Date(Date.now() + 60_000),
+          expiresAt: new Date(Date.now() + 1_000),
         },
         actor,
       );
       expect((await verifyKey(db, { key })).code).toBe("VALID");
-      setVerifyDeps({ now: () => Date.now() + 61_000 });
+      await sleep(1_050); // the cached key expires on time too
       expect((await verifyKey(db, { key })).code).toBe("EXPIRED");
     });
 
@@ -269,15 +281,13 @@ describe.each(testDbKinds)("api key service on %s", (kind) => {
         { organizationId: o.id, name: "a", environment: "live" },
         actor,
       );
-      await organizationRepository.deactivate(db, o.id);
+      await organizationRepository.update(db, o.id, { isActive: false });
       setKeyCache(new KeyCache({ ttlMs: 0 }));
       expect((await verifyKey(db, { key })).code).toBe("ORG_INACTIVE");
     });
 
     it("answers RATE_LIMITED past the key's own limit, and other keys are unaffected", async () => {
       const o = await org(db);
-      const store = new MemoryRateLimitStore();
-      setVerifyDeps({ limitKey: (id, limit) => store.hit(id, limit, 60_000) });
       const { key } = await createKey(
         db,
         { organizationId: o.id, name: "a", environment: "live", rateLimitPerMinute: 2 },
@@ -299,18 +309,6 @@ describe.each(testDbKinds)("api key service on %s", (kind) => {
 
     it("answers QUOTA_EXCEEDED when the organization's month is used up", async () => {
       const o = await org(db, { monthlyQuota: 1 });
-      let used = 0;
-      setVerifyDeps({
-        spendQuota: async (org) => {
-          used++;
-          return {
-            allowed: used <= org.monthlyQuota,
-            used,
-            limit: org.monthlyQuota,
-            resetAt: startOfNextMonthUtc(Date.now()),
-          };
-        },
-      });
       const { key } = await createKey(
         db,
         { organizationId: o.id, name: "a", environment: "live" },
@@ -324,50 +322,38 @@ describe.each(testDbKinds)("api key service on %s", (kind) => {
 
     it("checks status before scopes and scopes before the rate limit", async () => {
       const o = await org(db);
-      let limited = 0;
-      setVerifyDeps({
-        limitKey: async (_id, limit) => {
-          limited++;
-          return {
-            allowed: false,
-            limit,
-            remaining: 0,
-            reset: Date.now() + 1000,
-            retryAfterMs: 1000,
-          };
-        },
-      });
       const { key, apiKey } = await createKey(
         db,
-        { organizationId: o.id, name: "a", environment: "live" },
+        { organizationId: o.id, name: "a", environment: "live", rateLimitPerMinute: 1 },
         actor,
       );
-      expect((await verifyKey(db, { key, scopes: ["keys:write"] })).code).toBe(
-        "INSUFFICIENT_SCOPE",
-      );
-      expect(limited).toBe(0);
+      for (let i = 0; i < 3; i++) {
+        expect((await verifyKey(db, { key, scopes: ["keys:write"] })).code).toBe(
+          "INSUFFICIENT_SCOPE",
+        );
+      }
+      // The refusals spent nothing of the key's one request per minute.
+      expect((await verifyKey(db, { key })).code).toBe("VALID");
+      expect((await verifyKey(db, { key })).code).toBe("RATE_LIMITED");
       await revokeKey(db, o.id, apiKey.id, {}, actor);
       expect((await verifyKey(db, { key, scopes: ["keys:write"] })).code).toBe("REVOKED");
     });
 
     it("rate limits failed attempts per address, never valid keys", async () => {
       const o = await org(db);
-      const store = new MemoryRateLimitStore();
-      setVerifyDeps({
-        limitKey: (id, limit) => store.hit(id, limit, 60_000),
-        failAddress: (ip) => store.hit(`a:${ip}`, 3, 60_000),
-      });
       const { key } = await createKey(
         db,
         { organizationId: o.id, name: "a", environment: "live" },
         actor,
       );
-      for (let i = 0; i < 3; i++) {
-        const out = await verifyKey(db, { key: `pk_live_${String(i).repeat(43)}`, ip: "1.2.3.4" });
+      const budget = POLICIES.verifyFailuresPerAddress.limit;
+      const unknown = (i: number) => `pk_live_${String(i).padStart(43, "x")}`;
+      for (let i = 0; i < budget; i++) {
+        const out = await verifyKey(db, { key: unknown(i), ip: "1.2.3.4" });
         expect(out.code).toBe("NOT_FOUND");
         expect(out.addressLimit?.allowed).toBe(true);
       }
-      const blocked = await verifyKey(db, { key: `pk_live_${"9".repeat(43)}`, ip: "1.2.3.4" });
+      const blocked = await verifyKey(db, { key: unknown(budget), ip: "1.2.3.4" });
       expect(blocked.addressLimit?.allowed).toBe(false);
       // a valid key from the same address still verifies, and does not spend the address budget
       for (let i = 0; i < 5; i++) {
@@ -378,21 +364,23 @@ describe.each(testDbKinds)("api key service on %s", (kind) => {
       expect((await verifyKey(db, { key: "bad", ip: "5.6.7.8" })).addressLimit?.allowed).toBe(true);
     });
 
-    it("fails open when the limiter throws", async () => {
+    it("fails open when the limiter's store fails: the in-process limit answers", async () => {
       const o = await org(db);
-      setVerifyDeps({
-        limitKey: async () => {
-          throw new Error("redis down");
-        },
-      });
       const { key } = await createKey(
         db,
-        { organizationId: o.id, name: "a", environment: "live" },
+        { organizationId: o.id, name: "a", environment: "live", rateLimitPerMinute: 2 },
         actor,
       );
+      // A real store whose database is gone: every query it makes fails.
+      const gone = await createTestDatabase(kind);
+      await gone.close();
+      setRateLimiter(createRateLimiter({ kind: "postgres", db: gone.prisma }));
       const out = await verifyKey(db, { key });
       expect(out.code).toBe("VALID");
-      expect(out.ratelimit).toBeNull();
+      expect(out.ratelimit).toMatchObject({ allowed: true, degraded: "local" });
+      expect((await verifyKey(db, { key })).code).toBe("VALID");
+      // Looser by at most the number of instances, never gone: the key's own limit still holds.
+      expect((await verifyKey(db, { key })).code).toBe("RATE_LIMITED");
     });
   });
 
@@ -426,7 +414,12 @@ describe.each(testDbKinds)("api key service on %s", (kind) => {
       expect(grace).toBeLessThanOrEqual(3_600_000);
       expect((await verifyKey(db, { key: old.key })).code).toBe("VALID");
       expect((await verifyKey(db, { key: r.key })).code).toBe("VALID");
-      setVerifyDeps({ now: () => Date.now() + 3_601_000 });
+      // The grace period over: the old key's expiry moved into the past, its cached entry dropped.
+      await db.apiKey.update({
+        where: { id: old.apiKey.id },
+        data: { expiresAt: new Date(Date.now() - 1_000) },
+      });
+      setKeyCache(new KeyCache());
       expect((await verifyKey(db, { key: old.key })).code).toBe("EXPIRED");
       expect((await verifyKey(db, { key: r.key })).code).toBe("VALID");
       const audit = await db.auditLog.findMany({
@@ -638,9 +631,6 @@ describe.each(testDbKinds)("api key service on %s", (kind) => {
         "k3",
         "k1",
       ]);
-      const stats = await getKeyStatistics(db, o.id);
-      expect(stats.total).toBe(5);
-      expect(stats.byStatus.REVOKED).toBe(1);
     });
 
     it("revokeKeyById checks the organization slug when given", async () => {

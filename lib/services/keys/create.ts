@@ -1,0 +1,111 @@
+// Creates a key: the plaintext is returned this once, only its hash is stored.
+import type { Db } from "@/lib/db";
+import { KeywardError, notFound } from "@/lib/errors";
+import { generateKey, toDbEnvironment } from "@/lib/keys";
+import { apiKeyRepository } from "@/lib/repositories/api-key-repository";
+import { organizationRepository } from "@/lib/repositories/organization-repository";
+import { KeyNameSchema, RateLimitPerMinuteSchema, ScopesSchema } from "@/lib/validation/keys";
+import { type Actor, actorLabel } from "../actor";
+import { writeAudit } from "../audit";
+import { getKeyCache } from "../key-cache";
+import { applyCeiling } from "../privilege-ceiling";
+import {
+  assertKeySlot,
+  ceilingOf,
+  check,
+  type EnvironmentInput,
+  environmentOf,
+  futureExpiry,
+  iso,
+  isUuid,
+  type KeyView,
+  toDate,
+  toKeyView,
+} from "./shared";
+
+export interface CreateKeyInput {
+  organizationId: string;
+  name: string;
+  environment: EnvironmentInput;
+  scopes?: string[];
+  expiresAt?: Date | string | null;
+  rateLimitPerMinute?: number | null;
+  metadata?: Record<string, unknown> | null;
+}
+
+export interface CreatedKey {
+  /** The plaintext key: returned this once, stored nowhere. */
+  key: string;
+  apiKey: KeyView;
+}
+
+export async function createKey(db: Db, input: CreateKeyInput, actor: Actor): Promise<CreatedKey> {
+  const now = new Date();
+  const name = check(KeyNameSchema, input.name, "name");
+  const environment = environmentOf(input.environment);
+  const scopes = check(ScopesSchema, input.scopes ?? [], "scopes");
+  // undefined (not given) stays apart from null (never / the plan's) until the ceiling has seen it.
+  const givenExpiry = futureExpiry(toDate(input.expiresAt, "expiresAt"), now);
+  const givenLimit = check(
+    RateLimitPerMinuteSchema.optional(),
+    input.rateLimitPerMinute,
+    "rateLimitPerMinute",
+  );
+  if (!isUuid(input.organizationId)) throw notFound("organization");
+
+  const generated = generateKey(environment);
+  const record = await db.$transaction(async (tx) => {
+    // The organization row is the lock that keeps two creates from both passing the limit.
+    if (!(await organizationRepository.lockForUpdate(tx, input.organizationId)))
+      throw notFound("organization");
+    const org = await organizationRepository.getById(tx, input.organizationId);
+    if (!org) throw notFound("organization");
+    if (!org.isActive) {
+      throw new KeywardError(
+        "ORG_INACTIVE",
+        "The organization is inactive; it cannot get new keys.",
+      );
+    }
+    const { ceiling } = await ceilingOf(tx, actor, org, now);
+    const grant = ceiling
+      ? applyCeiling(
+          ceiling,
+          { environment, scopes, expiresAt: givenExpiry, rateLimitPerMinute: givenLimit },
+          "create",
+        )
+      : { expiresAt: givenExpiry, rateLimitPerMinute: givenLimit };
+    const expiresAt = grant.expiresAt ?? null;
+    const rateLimitPerMinute = grant.rateLimitPerMinute ?? null;
+    await assertKeySlot(tx, org, now, "revoke one first.");
+    const created = await apiKeyRepository.create(tx, {
+      organizationId: org.id,
+      name,
+      keyHash: generated.hash,
+      prefix: generated.prefix,
+      hint: generated.hint,
+      environment: toDbEnvironment(environment),
+      scopes,
+      expiresAt,
+      rateLimitPerMinute,
+      createdBy: actorLabel(actor),
+      metadata: input.metadata ?? null,
+    });
+    await writeAudit(tx, actor, {
+      organizationId: org.id,
+      action: "key.created",
+      target: { type: "api_key", id: created.id },
+      metadata: {
+        name,
+        environment,
+        scopes,
+        expiresAt: iso(expiresAt),
+        rateLimitPerMinute,
+        prefix: generated.prefix,
+        hint: generated.hint,
+      },
+    });
+    return created;
+  });
+  getKeyCache().invalidate(generated.hash);
+  return { key: generated.key, apiKey: toKeyView(record, now) };
+}

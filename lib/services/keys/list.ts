@@ -1,0 +1,48 @@
+// Lists the organization's keys, newest first, filtered in the query.
+import type { Db } from "@/lib/db";
+import { toDbEnvironment } from "@/lib/keys";
+import { apiKeyRepository } from "@/lib/repositories/api-key-repository";
+import type { Page } from "@/lib/repositories/shared";
+import {
+  type EnvironmentInput,
+  environmentOf,
+  isUuid,
+  type KeyView,
+  toKeyView,
+  type Visibility,
+} from "./shared";
+
+export interface ListKeysOptions {
+  environment?: EnvironmentInput;
+  status?: "active" | "revoked" | "expired";
+  search?: string;
+  limit?: number;
+  cursor?: string | null;
+}
+
+export async function listKeys(
+  db: Db,
+  organizationId: string,
+  options: ListKeysOptions = {},
+  visibility: Visibility = {},
+): Promise<Page<KeyView>> {
+  if (!isUuid(organizationId)) return { items: [], nextCursor: null };
+  let environment = options.environment ? environmentOf(options.environment) : undefined;
+  if (visibility.environment) {
+    if (environment && environment !== visibility.environment)
+      return { items: [], nextCursor: null };
+    environment = visibility.environment;
+  }
+  const now = new Date();
+  const page = await apiKeyRepository.listByOrganization(db, organizationId, {
+    environment: environment ? toDbEnvironment(environment) : undefined,
+    status: options.status
+      ? (options.status.toUpperCase() as "ACTIVE" | "REVOKED" | "EXPIRED")
+      : undefined,
+    search: options.search,
+    now,
+    limit: options.limit,
+    cursor: options.cursor,
+  });
+  return { items: page.items.map((k) => toKeyView(k, now)), nextCursor: page.nextCursor };
+}

@@ -1,0 +1,120 @@
+// Changes a key's name, scopes, expiry or rate limit, within what the actor may grant.
+import type { Db } from "@/lib/db";
+import { KeywardError, notFound } from "@/lib/errors";
+import { apiKeyRepository } from "@/lib/repositories/api-key-repository";
+import { organizationRepository } from "@/lib/repositories/organization-repository";
+import { KeyNameSchema, RateLimitPerMinuteSchema, ScopesSchema } from "@/lib/validation/keys";
+import type { Actor } from "../actor";
+import { writeAudit } from "../audit";
+import { getKeyCache } from "../key-cache";
+import { applyCeiling, changedOnly, checkSelfUpdate } from "../privilege-ceiling";
+import {
+  assertKeySlot,
+  ceilingOf,
+  check,
+  effectiveStatus,
+  futureExpiry,
+  iso,
+  isUuid,
+  type KeyView,
+  rightsOf,
+  toDate,
+  toKeyView,
+  type Visibility,
+  visible,
+} from "./shared";
+
+export interface UpdateKeyInput {
+  name?: string;
+  scopes?: string[];
+  expiresAt?: Date | string | null;
+  /** null: the plan's limit. */
+  rateLimitPerMinute?: number | null;
+}
+
+export async function updateKey(
+  db: Db,
+  organizationId: string,
+  keyId: string,
+  input: UpdateKeyInput,
+  actor: Actor,
+  visibility: Visibility = {},
+): Promise<KeyView> {
+  const now = new Date();
+  let patch: UpdateKeyInput & { expiresAt?: Date | null } = {};
+  if (input.name !== undefined) patch.name = check(KeyNameSchema, input.name, "name");
+  if (input.scopes !== undefined) patch.scopes = check(ScopesSchema, input.scopes, "scopes");
+  if (input.expiresAt !== undefined) {
+    patch.expiresAt = futureExpiry(toDate(input.expiresAt, "expiresAt"), now) ?? null;
+  }
+  if (input.rateLimitPerMinute !== undefined) {
+    patch.rateLimitPerMinute = check(
+      RateLimitPerMinuteSchema,
+      input.rateLimitPerMinute,
+      "rateLimitPerMinute",
+    );
+  }
+  if (!isUuid(organizationId) || !isUuid(keyId)) throw notFound("key");
+  const { record, hash } = await db.$transaction(async (tx) => {
+    // A new expiry can make an expired key active again, which takes a slot under the plan's
+    // maximum: then the organization is locked first, as for a create.
+    if (patch.expiresAt !== undefined)
+      await organizationRepository.lockForUpdate(tx, organizationId);
+    await apiKeyRepository.lockForUpdate(tx, organizationId, keyId);
+    const key = visible(await apiKeyRepository.getById(tx, organizationId, keyId), visibility);
+    if (!key) throw notFound("key");
+    if (key.status === "REVOKED") {
+      throw new KeywardError("CONFLICT", "A revoked key cannot be changed.");
+    }
+    if (key.rotatedToId && patch.expiresAt !== undefined) {
+      throw new KeywardError(
+        "CONFLICT",
+        "This key was rotated; its expiry is the end of its grace period and cannot change.",
+      );
+    }
+    const org = await organizationRepository.getById(tx, organizationId);
+    if (!org) throw notFound("key");
+    const { ceiling, caller } = await ceilingOf(tx, actor, org, now);
+    // A key never changes its own scopes, expiry or limit (its name it may).
+    if (caller?.id === key.id) patch = checkSelfUpdate(rightsOf(caller), patch);
+    if (ceiling) {
+      const { scopes, expiresAt, rateLimitPerMinute } = changedOnly(rightsOf(key), patch);
+      applyCeiling(ceiling, { scopes, expiresAt, rateLimitPerMinute }, "update");
+    }
+    if (patch.expiresAt !== undefined && effectiveStatus(key, now) === "expired") {
+      await assertKeySlot(tx, org, now, "revoke a key before giving this one a new expiry.");
+    }
+    const changes: Record<string, { from: unknown; to: unknown }> = {};
+    const before: Record<string, unknown> = {
+      name: key.name,
+      scopes: key.scopes,
+      expiresAt: iso(key.expiresAt),
+      rateLimitPerMinute: key.rateLimitPerMinute,
+    };
+    for (const [field, value] of Object.entries(patch)) {
+      const to = value instanceof Date ? value.toISOString() : value;
+      if (JSON.stringify(before[field]) !== JSON.stringify(to)) {
+        changes[field] = { from: before[field], to };
+      }
+    }
+    if (Object.keys(changes).length === 0) return { record: key, hash: key.keyHash };
+    const updated = await apiKeyRepository.update(tx, organizationId, keyId, {
+      name: patch.name,
+      scopes: patch.scopes,
+      expiresAt: patch.expiresAt,
+      rateLimitPerMinute: patch.rateLimitPerMinute,
+      // An expired row whose expiry moved to the future is active again.
+      ...(key.status === "EXPIRED" && patch.expiresAt !== undefined ? { status: "ACTIVE" } : {}),
+    });
+    if (!updated) throw notFound("key");
+    await writeAudit(tx, actor, {
+      organizationId,
+      action: "key.updated",
+      target: { type: "api_key", id: keyId },
+      metadata: { changes },
+    });
+    return { record: updated, hash: key.keyHash };
+  });
+  getKeyCache().invalidate(hash);
+  return toKeyView(record, now);
+}

@@ -1,0 +1,35 @@
+// The key as verification caches it: the row and its organization, in plain values.
+import type { ApiKeyWithOrganization } from "@/lib/repositories/api-key-repository";
+import type { CachedKey } from "../key-cache";
+
+export function toCachedKey(row: ApiKeyWithOrganization): CachedKey {
+  const o = row.organization;
+  return {
+    id: row.id,
+    organizationId: row.organizationId,
+    keyHash: row.keyHash,
+    name: row.name,
+    prefix: row.prefix,
+    hint: row.hint,
+    environment: row.environment === "TEST" ? "test" : "live",
+    status: row.status.toLowerCase() as CachedKey["status"],
+    scopes: [...row.scopes],
+    expiresAt: row.expiresAt ? row.expiresAt.getTime() : null,
+    rateLimitPerMinute: row.rateLimitPerMinute,
+    organization: {
+      id: o.id,
+      name: o.name,
+      slug: o.slug,
+      plan: o.plan,
+      isActive: o.isActive,
+      rateLimitPerMinute: o.rateLimitPerMinute,
+      monthlyQuota: o.monthlyQuota,
+      maxActiveKeys: o.maxActiveKeys,
+    },
+  };
+}
+
+/** The key's effective per-minute limit: its own, else its organization's (plan) limit. */
+export function effectiveRateLimit(key: CachedKey): number {
+  return key.rateLimitPerMinute ?? key.organization.rateLimitPerMinute;
+}

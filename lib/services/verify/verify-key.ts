@@ -1,0 +1,117 @@
+// The verify engine: is this key valid for this request, as data (a stable code), never an
+// exception. The hot path of every authenticated API call and of POST /api/v1/keys/verify.
+import type { Db } from "@/lib/db";
+import {
+  effectiveStatus,
+  hashKey,
+  isValidKeyFormat,
+  verifyKey as keyMatchesHash,
+} from "@/lib/keys";
+import { limit, limitKeyRequest, POLICIES } from "@/lib/ratelimit/policies";
+import type { RateLimitResult } from "@/lib/ratelimit/types";
+import { apiKeyRepository } from "@/lib/repositories/api-key-repository";
+import type { VerifyCode } from "@/lib/validation/keys";
+import { type CachedKey, getKeyCache } from "../key-cache";
+import { effectiveRateLimit, toCachedKey } from "./cached-key";
+
+export interface VerifyInput {
+  key: string;
+  /** Scopes the key must all hold. */
+  scopes?: string[];
+  /** What is being accessed, for metering by the caller. */
+  endpoint?: string;
+  /** The client's address: failed attempts are rate limited per address. */
+  ip?: string;
+}
+
+export interface VerifyOutcome {
+  valid: boolean;
+  code: VerifyCode;
+  /** The key, when one was found (also for REVOKED/EXPIRED/...). */
+  key: CachedKey | null;
+  /** The key's own rate limit state, when it was counted. */
+  ratelimit: RateLimitResult | null;
+  /** Set when failed attempts from this address were counted; not allowed = throttled. */
+  addressLimit?: RateLimitResult;
+  /** Unix ms when the monthly quota resets (QUOTA_EXCEEDED). */
+  quotaResetAt?: number;
+}
+
+const AUTH_FAILURES: ReadonlySet<VerifyCode> = new Set([
+  "INVALID_FORMAT",
+  "NOT_FOUND",
+  "REVOKED",
+  "EXPIRED",
+]);
+
+/**
+ * format -> hash -> lookup (cached) -> status, expiry, organization -> scopes -> rate limit ->
+ * quota. Cheapest checks first; the quota is spent last, only by a request that passed the rest.
+ */
+export async function verifyKey(db: Db, input: VerifyInput): Promise<VerifyOutcome> {
+  const outcome = await evaluate(db, input);
+  if (input.ip && AUTH_FAILURES.has(outcome.code)) {
+    // Only failures spend the address's budget: a service verifying many valid keys from one
+    // address is never throttled by address. If the limiter fails, we fail open here: the
+    // address limit guards the database, it is not what makes a bad key invalid.
+    outcome.addressLimit =
+      (await limit(POLICIES.verifyFailuresPerAddress, input.ip).catch(() => null)) ?? undefined;
+  }
+  return outcome;
+}
+
+async function evaluate(db: Db, input: VerifyInput): Promise<VerifyOutcome> {
+  const fail = (code: VerifyCode, key: CachedKey | null = null): VerifyOutcome => ({
+    valid: false,
+    code,
+    key,
+    ratelimit: null,
+  });
+  if (!isValidKeyFormat(input.key)) return fail("INVALID_FORMAT");
+  const hash = hashKey(input.key);
+  const cache = getKeyCache();
+  let key: CachedKey | null;
+  const cached = cache.get(hash);
+  if (cached.hit) {
+    key = cached.value;
+  } else {
+    // Even an address over its failed-attempt budget gets the lookup: a valid key must never be
+    // throttled by address (one service may verify thousands of keys from one address). The
+    // budget changes only what a failure answers (429), and the negative cache absorbs repeats.
+    const row = await apiKeyRepository.getByHash(db, hash);
+    // The index found the row by hash; the constant-time comparison is the check we rely on.
+    key = row && keyMatchesHash(input.key, row.keyHash) ? toCachedKey(row) : null;
+    cache.set(hash, key);
+  }
+  if (!key) return fail("NOT_FOUND");
+  const status = effectiveStatus(key, Date.now());
+  if (status === "revoked") return fail("REVOKED", key);
+  if (status === "expired") return fail("EXPIRED", key);
+  if (!key.organization.isActive) return fail("ORG_INACTIVE", key);
+  const required = input.scopes ?? [];
+  if (required.some((s) => !key.scopes.includes(s))) return fail("INSUFFICIENT_SCOPE", key);
+
+  // The rate limit, then (only when it admitted) the quota: in one step where the limiter can
+  // (Redis: one script, one round trip). Both fail open inside limitKeyRequest: an outage answers
+  // the in-process rate limit and an allowed quota marked degraded. Anything it still throws
+  // fails open here too: a limiter fault must not take the team's API down with it.
+  const limits = await limitKeyRequest({
+    apiKeyId: key.id,
+    organizationId: key.organization.id,
+    requestsPerMinute: effectiveRateLimit(key),
+    monthlyQuota: key.organization.monthlyQuota,
+  }).catch(() => null);
+  if (!limits) return { valid: true, code: "VALID", key, ratelimit: null };
+  const ratelimit = limits.rateLimit;
+  if (limits.code === "RATE_LIMITED") return { valid: false, code: "RATE_LIMITED", key, ratelimit };
+  if (limits.code === "QUOTA_EXCEEDED") {
+    return {
+      valid: false,
+      code: "QUOTA_EXCEEDED",
+      key,
+      ratelimit,
+      quotaResetAt: limits.quota.reset,
+    };
+  }
+  return { valid: true, code: "VALID", key, ratelimit };
+}
