@@ -8,6 +8,7 @@ import { updateKeyAction } from "@/app/(dashboard)/[org]/keys/actions";
 import { Button } from "@/components/ui/button";
 import { Dialog, DialogFormFooter } from "@/components/ui/dialog";
 import { FormMessage, TextField } from "@/components/ui/field";
+import { firstExpiryDay, isEndOfUtcDay, KEY_NAME_MAX, utcDay } from "@/lib/validation/rules";
 import { RateLimitField, ScopeCheckboxes } from "./create-key-dialog";
 import { formatDateTime } from "./format";
 import { useKeyAction } from "./key-secret";
@@ -82,10 +83,9 @@ function EditKeyForm({
   const text = (field: string, fallback: string) =>
     typeof values[field] === "string" ? (values[field] as string) : fallback;
   // The UTC day, as the date input shows it; the create form sets the end of that day.
-  const shownExpiry = apiKey.expiresAt ? apiKey.expiresAt.slice(0, 10) : "";
+  const shownExpiry = apiKey.expiresAt ? utcDay(apiKey.expiresAt) : "";
   const exactExpiry =
-    apiKey.expiresAt && !apiKey.expiresAt.endsWith("T23:59:59.999Z") ? apiKey.expiresAt : null;
-  const minDate = new Date(Date.now() + 86_400_000).toISOString().slice(0, 10);
+    apiKey.expiresAt && !isEndOfUtcDay(apiKey.expiresAt) ? apiKey.expiresAt : null;
   return (
     <form action={action} className="space-y-4" noValidate>
       <input type="hidden" name="org" value={slug} />
@@ -99,7 +99,7 @@ function EditKeyForm({
         name="name"
         label="Name"
         required
-        maxLength={100}
+        maxLength={KEY_NAME_MAX}
         autoComplete="off"
         defaultValue={text("name", apiKey.name)}
         error={errors.name}
@@ -120,7 +120,7 @@ function EditKeyForm({
         name="expiresAt"
         label="Expires"
         type="date"
-        min={minDate}
+        min={firstExpiryDay()}
         disabled={Boolean(apiKey.rotatedToId)}
         defaultValue={text("expiresAt", shownExpiry)}
         error={errors.expiresAt}

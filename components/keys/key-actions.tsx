@@ -10,6 +10,12 @@ import { Checkbox } from "@/components/ui/checkbox";
 import { Dialog, DialogFormFooter } from "@/components/ui/dialog";
 import { errorProps, Field, FormMessage } from "@/components/ui/field";
 import { fieldClasses } from "@/components/ui/input";
+import {
+  DEFAULT_GRACE_PERIOD,
+  GRACE_PERIOD_LABELS,
+  GRACE_PERIOD_NAMES,
+  REVOKE_REASON_MAX,
+} from "@/lib/validation/rules";
 import { confirmDiscardKey, KeyShownStep, useCopyOnceDialog, useKeyAction } from "./key-secret";
 
 interface KeyRef {
@@ -108,13 +114,6 @@ export function KeyActions({
   );
 }
 
-const GRACE = [
-  { value: "none", label: "Now", description: "The old key stops working at once." },
-  { value: "1h", label: "1 hour", description: "Time to redeploy one service." },
-  { value: "24h", label: "24 hours", description: "The usual choice." },
-  { value: "7d", label: "7 days", description: "For clients you do not control." },
-] as const;
-
 function RotateForm({
   slug,
   apiKey,
@@ -151,21 +150,23 @@ function RotateForm({
       <fieldset>
         <legend className="mb-2 text-sm font-medium">Old key keeps working for</legend>
         <div className="grid gap-2 sm:grid-cols-2">
-          {GRACE.map((g) => (
+          {GRACE_PERIOD_NAMES.map((g) => (
             <label
-              key={g.value}
+              key={g}
               className="flex cursor-pointer gap-2 rounded-md border border-border p-2.5 text-sm has-checked:border-primary has-checked:bg-muted"
             >
               <input
                 type="radio"
                 name="gracePeriod"
-                value={g.value}
-                defaultChecked={g.value === "24h"}
+                value={g}
+                defaultChecked={g === DEFAULT_GRACE_PERIOD}
                 className="mt-0.5 accent-primary"
               />
               <span>
-                <span className="block font-medium">{g.label}</span>
-                <span className="block text-xs text-muted-foreground">{g.description}</span>
+                <span className="block font-medium">{GRACE_PERIOD_LABELS[g].label}</span>
+                <span className="block text-xs text-muted-foreground">
+                  {GRACE_PERIOD_LABELS[g].description}
+                </span>
               </span>
             </label>
           ))}
@@ -208,7 +209,7 @@ function RevokeForm({
           id="revoke-reason"
           name="reason"
           rows={3}
-          maxLength={500}
+          maxLength={REVOKE_REASON_MAX}
           required
           className={fieldClasses}
           defaultValue={typeof values.reason === "string" ? values.reason : ""}

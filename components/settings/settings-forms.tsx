@@ -13,6 +13,20 @@ import {
 import { Button } from "@/components/ui/button";
 import { Field, TextField } from "@/components/ui/field";
 import { Select } from "@/components/ui/select";
+import { ROLE_LABELS, ROLES, type Role } from "@/lib/validation/rules";
+
+/** The role options a member may give: OWNER only by an owner (or when it is already held). */
+function RoleOptions({ withOwner }: { withOwner: boolean }) {
+  // Lowest first, as the select lists them.
+  return [...ROLES]
+    .reverse()
+    .filter((r) => r !== "OWNER" || withOwner)
+    .map((r: Role) => (
+      <option key={r} value={r}>
+        {ROLE_LABELS[r]}
+      </option>
+    ));
+}
 
 function useToasts(state: SettingsState) {
   const seen = useRef<SettingsState | null>(null);
@@ -92,9 +106,7 @@ export function InviteForm({ slug, canGrantOwner }: { slug: string; canGrantOwne
       />
       <Field id="member-role" label="Role" error={errors.role}>
         <Select id="member-role" name="role" defaultValue={state.values?.role ?? "VIEWER"}>
-          <option value="VIEWER">Viewer</option>
-          <option value="ADMIN">Admin</option>
-          {canGrantOwner ? <option value="OWNER">Owner</option> : null}
+          <RoleOptions withOwner={canGrantOwner} />
         </Select>
       </Field>
       <Button type="submit" disabled={pending} className="sm:mt-[1.375rem]" data-testid="invite">
@@ -211,9 +223,7 @@ export function MemberControls({
           disabled={ownerLocked}
           className="h-8 w-28 py-1"
         >
-          <option value="VIEWER">Viewer</option>
-          <option value="ADMIN">Admin</option>
-          {canGrantOwner || role === "OWNER" ? <option value="OWNER">Owner</option> : null}
+          <RoleOptions withOwner={canGrantOwner || role === "OWNER"} />
         </Select>
         <Button type="submit" size="sm" variant="outline" disabled={rolePending || ownerLocked}>
           Save

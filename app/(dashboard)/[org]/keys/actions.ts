@@ -13,12 +13,14 @@ import {
   updateKeyFromDashboard,
 } from "@/lib/services/dashboard-keys";
 import {
+  EnvironmentSchema,
+  ExpiryDateFieldSchema,
+  GracePeriodSchema,
   KeyNameSchema,
   KNOWN_SCOPES,
-  MAX_SCOPES,
-  RATE_LIMIT_PER_MINUTE_MAX,
+  RateLimitFieldSchema,
   RevokeReasonSchema,
-  ScopeSchema,
+  ScopesSchema,
 } from "@/lib/validation/keys";
 import { authorizeMember } from "../../_lib/access";
 
@@ -28,37 +30,16 @@ export type KeyActionState =
   | { ok: false; message?: string; fieldErrors?: FieldErrors; values?: Record<string, unknown> }
   | { ok: true; key?: string; apiKey: KeyView; message: string };
 
-const DATE = /^\d{4}-\d{2}-\d{2}$/;
-
-/** A date input's value: the end of that UTC day, or null for "never". */
-const ExpiryDate = z
-  .string()
-  .trim()
-  .refine((v) => v === "" || DATE.test(v), "Use a date like 2026-12-31.")
-  .transform((v) => (v ? new Date(`${v}T23:59:59.999Z`) : null))
-  .refine((d) => d === null || !Number.isNaN(d.getTime()), "Use a date like 2026-12-31.")
-  .refine((d) => d === null || d.getTime() > Date.now(), "Pick a date in the future.");
-
-/**
- * A rate limit input's value: null (empty) for the plan's. The service holds it to the
- * organization's plan limit (a field error here); only the operator CLI may go past the plan.
- */
-const RateLimit = z
-  .string()
-  .trim()
-  .refine((v) => v === "" || /^\d{1,7}$/.test(v), "Use a whole number, or leave it empty.")
-  .transform((v) => (v === "" ? null : Number(v)))
-  .refine(
-    (n) => n === null || (n >= 1 && n <= RATE_LIMIT_PER_MINUTE_MAX),
-    `Between 1 and ${RATE_LIMIT_PER_MINUTE_MAX.toLocaleString("en-US")} requests per minute, or empty for the plan's limit.`,
-  );
-
 const CreateKeyForm = z.object({
   name: KeyNameSchema,
-  environment: z.enum(["live", "test"], { error: "Choose live or test." }),
-  scopes: z.array(z.enum(KNOWN_SCOPES, { error: "Unknown scope." })).max(KNOWN_SCOPES.length),
-  expiresAt: ExpiryDate,
-  rateLimitPerMinute: RateLimit,
+  environment: EnvironmentSchema,
+  // A new key from the dashboard holds built-in scopes only (the form offers no others).
+  scopes: ScopesSchema.refine(
+    (a) => a.every((s) => (KNOWN_SCOPES as readonly string[]).includes(s)),
+    "Unknown scope.",
+  ),
+  expiresAt: ExpiryDateFieldSchema,
+  rateLimitPerMinute: RateLimitFieldSchema,
 });
 
 function serviceFailure(e: KeywardError): KeyActionState {
@@ -150,9 +131,7 @@ export async function revokeKeyAction(
 
 const RotateKeyForm = z.object({
   keyId: z.uuid("Unknown key."),
-  gracePeriod: z.enum(["none", "1h", "24h", "7d"], {
-    error: "Choose how long the old key keeps working.",
-  }),
+  gracePeriod: GracePeriodSchema,
 });
 
 export async function rotateKeyAction(
@@ -187,10 +166,10 @@ const UpdateKeyForm = z.object({
   keyId: z.uuid("Unknown key."),
   name: KeyNameSchema,
   // Built-in scopes and the key's own custom ones (the form lists both); the service checks again.
-  scopes: z.array(ScopeSchema).max(MAX_SCOPES, `At most ${MAX_SCOPES} scopes.`),
-  rateLimitPerMinute: RateLimit,
+  scopes: ScopesSchema,
+  rateLimitPerMinute: RateLimitFieldSchema,
   // Absent when it cannot change (a rotated key) or was left as it was shown.
-  expiresAt: ExpiryDate.optional(),
+  expiresAt: ExpiryDateFieldSchema.optional(),
 });
 
 export async function updateKeyAction(

@@ -17,7 +17,7 @@ import {
   type PagePosition,
   parsePagePosition,
 } from "@/lib/services/dashboard-pagination";
-import { KeySearchSchema } from "@/lib/validation/keys";
+import { KEY_NAME_MAX, KeySearchSchema } from "@/lib/validation/keys";
 import { firstParam, type OrgPageProps, requireMemberPage } from "../../_lib/access";
 
 export const metadata: Metadata = { title: "Keys · Keyward" };
@@ -59,7 +59,7 @@ export default async function KeysPage(props: OrgPageProps) {
         error={
           search.success
             ? undefined
-            : "The search was ignored: use at most 100 characters and no control characters."
+            : `The search was ignored: use at most ${KEY_NAME_MAX} characters and no control characters.`
         }
       />
       <Suspense key={JSON.stringify([filters, position])} fallback={<TableSkeleton />}>

@@ -12,7 +12,7 @@ import {
   revokeInvitation,
 } from "@/lib/services/invitation-service";
 import { changeMemberRole, removeMember, renameOrganization } from "@/lib/services/org-service";
-import { EmailSchema, OrganizationNameSchema } from "@/lib/validation/accounts";
+import { EmailSchema, OrganizationNameSchema, RoleSchema } from "@/lib/validation/accounts";
 import { authorizeMember } from "../../_lib/access";
 
 export type SettingsState = {
@@ -59,7 +59,6 @@ export async function renameOrganizationAction(
   return { ok: true, message: "Organization renamed.", values };
 }
 
-const RoleSchema = z.enum(["OWNER", "ADMIN", "VIEWER"], { error: "Choose a role." });
 const InviteInput = z.object({
   email: EmailSchema,
   role: RoleSchema,
