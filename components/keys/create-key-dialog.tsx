@@ -8,6 +8,7 @@ import { Checkbox } from "@/components/ui/checkbox";
 import { Dialog, DialogFormFooter } from "@/components/ui/dialog";
 import { errorProps, Field, FormMessage, TextField } from "@/components/ui/field";
 import { Select } from "@/components/ui/select";
+import { useActionForm } from "@/components/ui/use-action-form";
 import {
   BUILT_IN_SCOPES,
   ENVIRONMENT_LABELS,
@@ -15,7 +16,7 @@ import {
   firstExpiryDay,
   KEY_NAME_MAX,
 } from "@/lib/validation/rules";
-import { confirmDiscardKey, KeyShownStep, useCopyOnceDialog, useKeyAction } from "./key-secret";
+import { confirmDiscardKey, KeyShownStep, useCopyOnceDialog } from "./key-secret";
 
 const BUILT_IN: ReadonlySet<string> = new Set(BUILT_IN_SCOPES.map((s) => s.value));
 
@@ -151,9 +152,11 @@ function CreateKeyForm({
   onDone: () => void;
   onCancel: () => void;
 }) {
-  const { state, action, pending, errors, values } = useKeyAction(createKeyAction, (created) => {
-    onCreated();
-    toast.success(created.message);
+  const { state, action, pending, errors, values, text, refusal } = useActionForm(createKeyAction, {
+    onSuccess: (created) => {
+      onCreated();
+      toast.success(created.message);
+    },
   });
 
   if (state.ok && state.key) {
@@ -178,7 +181,7 @@ function CreateKeyForm({
         required
         maxLength={KEY_NAME_MAX}
         autoComplete="off"
-        defaultValue={typeof values.name === "string" ? values.name : ""}
+        defaultValue={text("name")}
         error={errors.name}
         hint="Where it is used, e.g. billing-service."
       />
@@ -186,7 +189,7 @@ function CreateKeyForm({
         <Select
           id="key-environment"
           name="environment"
-          defaultValue={typeof values.environment === "string" ? values.environment : "live"}
+          defaultValue={text("environment", "live")}
           {...errorProps("key-environment", errors.environment)}
         >
           {ENVIRONMENTS.map((env) => (
@@ -203,19 +206,17 @@ function CreateKeyForm({
         label="Expires (optional)"
         type="date"
         min={firstExpiryDay()}
-        defaultValue={typeof values.expiresAt === "string" ? values.expiresAt : ""}
+        defaultValue={text("expiresAt")}
         error={errors.expiresAt}
         hint="End of that day, UTC. Leave empty for no expiry."
       />
       <RateLimitField
         id="key-rate-limit"
         planRateLimit={planRateLimit}
-        defaultValue={
-          typeof values.rateLimitPerMinute === "string" ? values.rateLimitPerMinute : ""
-        }
+        defaultValue={text("rateLimitPerMinute")}
         error={errors.rateLimitPerMinute}
       />
-      <FormMessage>{!state.ok && !state.fieldErrors ? state.message : null}</FormMessage>
+      <FormMessage>{refusal}</FormMessage>
       <DialogFormFooter
         onCancel={onCancel}
         pending={pending}

@@ -8,10 +8,10 @@ import { updateKeyAction } from "@/app/(dashboard)/[org]/keys/actions";
 import { Button } from "@/components/ui/button";
 import { Dialog, DialogFormFooter } from "@/components/ui/dialog";
 import { FormMessage, TextField } from "@/components/ui/field";
+import { useActionForm } from "@/components/ui/use-action-form";
 import { firstExpiryDay, isEndOfUtcDay, KEY_NAME_MAX, utcDay } from "@/lib/validation/rules";
 import { RateLimitField, ScopeCheckboxes } from "./create-key-dialog";
 import { formatDateTime } from "./format";
-import { useKeyAction } from "./key-secret";
 
 export interface EditableKey {
   id: string;
@@ -76,12 +76,12 @@ function EditKeyForm({
   planRateLimit: number;
   onClose: () => void;
 }) {
-  const { state, action, pending, errors, values } = useKeyAction(updateKeyAction, (saved) => {
-    toast.success(saved.message);
-    onClose();
+  const { action, pending, errors, values, text, refusal } = useActionForm(updateKeyAction, {
+    onSuccess: (saved) => {
+      toast.success(saved.message);
+      onClose();
+    },
   });
-  const text = (field: string, fallback: string) =>
-    typeof values[field] === "string" ? (values[field] as string) : fallback;
   // The UTC day, as the date input shows it; the create form sets the end of that day.
   const shownExpiry = apiKey.expiresAt ? utcDay(apiKey.expiresAt) : "";
   const exactExpiry =
@@ -132,7 +132,7 @@ function EditKeyForm({
               : "End of that day, UTC. Leave empty for no expiry."
         }
       />
-      <FormMessage>{!state.ok && !state.fieldErrors ? state.message : null}</FormMessage>
+      <FormMessage>{refusal}</FormMessage>
       <DialogFormFooter
         onCancel={onClose}
         pending={pending}

@@ -10,13 +10,14 @@ import { Checkbox } from "@/components/ui/checkbox";
 import { Dialog, DialogFormFooter } from "@/components/ui/dialog";
 import { errorProps, Field, FormMessage } from "@/components/ui/field";
 import { fieldClasses } from "@/components/ui/input";
+import { useActionForm } from "@/components/ui/use-action-form";
 import {
   DEFAULT_GRACE_PERIOD,
   GRACE_PERIOD_LABELS,
   GRACE_PERIOD_NAMES,
   REVOKE_REASON_MAX,
 } from "@/lib/validation/rules";
-import { confirmDiscardKey, KeyShownStep, useCopyOnceDialog, useKeyAction } from "./key-secret";
+import { confirmDiscardKey, KeyShownStep, useCopyOnceDialog } from "./key-secret";
 
 interface KeyRef {
   id: string;
@@ -129,9 +130,11 @@ function RotateForm({
   onRotated: () => void;
   onClose: (force?: boolean) => void;
 }) {
-  const { state, action, pending, errors } = useKeyAction(rotateKeyAction, (s) => {
-    onRotated();
-    toast.success(s.message);
+  const { state, action, pending, errors, refusal } = useActionForm(rotateKeyAction, {
+    onSuccess: (s) => {
+      onRotated();
+      toast.success(s.message);
+    },
   });
   if (state.ok && state.key) {
     return (
@@ -175,7 +178,7 @@ function RotateForm({
           <p className="mt-1 text-xs text-danger">{errors.gracePeriod[0]}</p>
         ) : null}
       </fieldset>
-      <FormMessage>{state.ok ? null : state.message}</FormMessage>
+      <FormMessage>{refusal}</FormMessage>
       <DialogFormFooter
         onCancel={() => onClose(true)}
         pending={pending}
@@ -196,9 +199,11 @@ function RevokeForm({
   apiKey: KeyRef;
   onClose: () => void;
 }) {
-  const { state, action, pending, errors, values } = useKeyAction(revokeKeyAction, (s) => {
-    toast.success(s.message);
-    onClose();
+  const { action, pending, errors, text, refusal } = useActionForm(revokeKeyAction, {
+    onSuccess: (s) => {
+      toast.success(s.message);
+      onClose();
+    },
   });
   return (
     <form action={action} className="space-y-4" noValidate>
@@ -212,7 +217,7 @@ function RevokeForm({
           maxLength={REVOKE_REASON_MAX}
           required
           className={fieldClasses}
-          defaultValue={typeof values.reason === "string" ? values.reason : ""}
+          defaultValue={text("reason")}
           {...errorProps("revoke-reason", errors.reason)}
         />
       </Field>
@@ -228,7 +233,7 @@ function RevokeForm({
           </p>
         ) : null}
       </div>
-      <FormMessage>{!state.ok && !state.fieldErrors ? state.message : null}</FormMessage>
+      <FormMessage>{refusal}</FormMessage>
       <DialogFormFooter
         onCancel={onClose}
         pending={pending}
