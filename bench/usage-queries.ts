@@ -9,7 +9,7 @@
 // comparison. Prints a markdown table and one JSON line.
 import { Prisma } from "@/lib/db";
 import { usageRepository as usage } from "@/lib/repositories/usage-repository";
-import { parseDateRange } from "@/lib/services/dashboard-range";
+import { parseDateRange } from "@/lib/url-state/date-range";
 import { findBenchOrg, openBenchDb, parseArgs, waitForQuiet } from "./usage-generator";
 
 async function main() {

@@ -1,8 +1,8 @@
 // Plan defaults: what a new organization on each plan gets. Each limit can be changed per
 // organization afterwards; these are only the starting values.
-import type { Plan } from "@/lib/db/generated/enums";
+import { PLANS, type Plan } from "@/lib/validation/rules";
 
-export type { Plan };
+export { PLANS, type Plan };
 
 export interface PlanLimits {
   /** Requests per minute per key, unless the key has its own limit. */
@@ -14,8 +14,6 @@ export interface PlanLimits {
   /** Days usage records are kept before deletion. */
   usageRetentionDays: number;
 }
-
-export const PLANS: readonly Plan[] = ["FREE", "PRO", "ENTERPRISE"];
 
 export const PLAN_LIMITS: Readonly<Record<Plan, Readonly<PlanLimits>>> = Object.freeze({
   FREE: Object.freeze({

@@ -6,21 +6,17 @@ import { headers } from "next/headers";
 import { redirect } from "next/navigation";
 import { auth } from "@/auth";
 import { clientAddress } from "@/lib/auth/client-address";
-import { getDb } from "@/lib/db";
 import { isKeywardError } from "@/lib/errors";
 import { userActor } from "@/lib/services/actor";
+import { type ActionState, refused } from "../(dashboard)/_lib/action-state";
 import {
+  acceptInvitation,
   confirmEmailVerification,
+  declineInvitation,
   sendEmailVerification,
-} from "@/lib/services/email-verification-service";
-import { acceptInvitation, declineInvitation } from "@/lib/services/invitation-service";
+} from "../(dashboard)/_lib/data";
 
-export type AccountActionState = { ok: boolean; message?: string };
-
-function refusal(e: unknown): AccountActionState {
-  if (!isKeywardError(e)) throw e;
-  return { ok: false, message: e.message };
-}
+export type AccountActionState = ActionState;
 
 async function sessionUserId(): Promise<string | null> {
   const session = await auth();
@@ -32,10 +28,10 @@ export async function confirmEmailAction(
   form: FormData,
 ): Promise<AccountActionState> {
   try {
-    const { email } = await confirmEmailVerification(await getDb(), form.get("token"));
+    const { email } = await confirmEmailVerification(form.get("token"));
     return { ok: true, message: `${email} is confirmed.` };
   } catch (e) {
-    return refusal(e);
+    return refused(e);
   }
 }
 
@@ -46,7 +42,7 @@ export async function resendVerificationAction(
   const userId = await sessionUserId();
   if (!userId) return { ok: false, message: "Your session ended. Sign in again." };
   try {
-    const r = await sendEmailVerification(await getDb(), userId);
+    const r = await sendEmailVerification(userId);
     if (r.status === "already_verified") return { ok: true, message: "Your email is confirmed." };
     if (r.status === "mail_failed") {
       return { ok: false, message: "The mail could not be sent. Try again in a few minutes." };
@@ -56,7 +52,7 @@ export async function resendVerificationAction(
     if (isKeywardError(e) && e.code === "RATE_LIMITED") {
       return { ok: false, message: "Too many links asked for. Try again in an hour." };
     }
-    return refusal(e);
+    return refused(e);
   }
 }
 
@@ -70,13 +66,12 @@ export async function acceptInvitationAction(
   try {
     const ip = clientAddress(await headers());
     ({ organizationSlug: slug } = await acceptInvitation(
-      await getDb(),
       form.get("token"),
       userId,
       userActor(userId, ip),
     ));
   } catch (e) {
-    return refusal(e);
+    return refused(e);
   }
   redirect(`/${slug}/keys`);
 }
@@ -89,12 +84,11 @@ export async function declineInvitationAction(
   const ip = clientAddress(await headers());
   try {
     const { organizationName } = await declineInvitation(
-      await getDb(),
       form.get("token"),
       userId ? userActor(userId, ip) : { type: "system", ip },
     );
     return { ok: true, message: `You declined the invitation to ${organizationName}.` };
   } catch (e) {
-    return refusal(e);
+    return refused(e);
   }
 }

@@ -7,11 +7,8 @@ import { signIn, signOut } from "@/auth";
 import { clientAddress } from "@/lib/auth/client-address";
 import { PasswordWorkBusy } from "@/lib/auth/password";
 import { signInThrottle } from "@/lib/auth/sign-in-throttle";
-import { getDb } from "@/lib/db";
 import { isKeywardError } from "@/lib/errors";
 import { reserve, retryAfterSeconds } from "@/lib/ratelimit/policies";
-import { sendEmailVerification } from "@/lib/services/email-verification-service";
-import { signUp } from "@/lib/services/user-service";
 import {
   EmailSchema,
   OrganizationNameSchema,
@@ -19,14 +16,11 @@ import {
   PasswordSchema,
   PersonNameSchema,
 } from "@/lib/validation/accounts";
+import { type ActionState, invalid } from "../(dashboard)/_lib/action-state";
+import { sendEmailVerification, signUp } from "../(dashboard)/_lib/data";
 import { afterSignInPath, requestOrigin } from "./redirect-target";
 
-export type AuthFormState = {
-  ok: boolean;
-  message?: string;
-  fieldErrors?: Record<string, string[] | undefined>;
-  values?: Record<string, string>;
-};
+export type AuthFormState = ActionState;
 
 const SignInInput = z.object({
   email: EmailSchema,
@@ -48,9 +42,7 @@ export async function signInAction(_prev: AuthFormState, form: FormData): Promis
   const email = String(form.get("email") ?? "").trim();
   const values = { email };
   const parsed = SignInInput.safeParse({ email, password: form.get("password") ?? "" });
-  if (!parsed.success) {
-    return { ok: false, fieldErrors: z.flattenError(parsed.error).fieldErrors, values };
-  }
+  if (!parsed.success) return invalid(parsed.error, values);
   const address = clientAddress(await headers());
   try {
     // The credentials provider reserves the attempt (per email and address) before it checks
@@ -94,9 +86,7 @@ export async function signUpAction(_prev: AuthFormState, form: FormData): Promis
   };
   const values = { name: raw.name, email: raw.email, organizationName: raw.organizationName };
   const parsed = SignUpInput.safeParse(raw);
-  if (!parsed.success) {
-    return { ok: false, fieldErrors: z.flattenError(parsed.error).fieldErrors, values };
-  }
+  if (!parsed.success) return invalid(parsed.error, values);
   const address = clientAddress(await headers());
   // Every sign-up counts against its address (each one hashes a password), before any work.
   const slot = await reserve("signUpPerAddress", address);
@@ -110,11 +100,10 @@ export async function signUpAction(_prev: AuthFormState, form: FormData): Promis
   }
   let slug: string;
   try {
-    const db = await getDb();
-    const created = await signUp(db, parsed.data, { type: "user", ip: address });
+    const created = await signUp(parsed.data, { type: "user", ip: address });
     slug = created.organization.slug;
     // The confirmation link; a failed mail is logged and the dashboard banner offers a resend.
-    await sendEmailVerification(db, created.user.id).catch((e) => {
+    await sendEmailVerification(created.user.id).catch((e) => {
       console.error(`keyward: verification mail after sign-up failed: ${(e as Error).message}`);
     });
   } catch (e) {

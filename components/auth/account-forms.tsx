@@ -1,7 +1,6 @@
 "use client";
 // The buttons behind links from mail: confirm an email, resend the confirmation link, accept or
 // decline an invitation. Each shows its outcome in place.
-import { useActionState } from "react";
 import {
   type AccountActionState,
   acceptInvitationAction,
@@ -10,6 +9,7 @@ import {
   resendVerificationAction,
 } from "@/app/(auth)/account-actions";
 import { Button } from "@/components/ui/button";
+import { useActionForm } from "@/components/ui/use-action-form";
 
 function Outcome({ state, testId }: { state: AccountActionState; testId: string }) {
   if (!state.message) return null;
@@ -25,7 +25,7 @@ function Outcome({ state, testId }: { state: AccountActionState; testId: string 
 }
 
 export function ConfirmEmailForm({ token }: { token: string }) {
-  const [state, action, pending] = useActionState(confirmEmailAction, { ok: false });
+  const { state, action, pending } = useActionForm(confirmEmailAction);
   if (state.ok) {
     return (
       <div className="space-y-3">
@@ -51,7 +51,7 @@ export function ConfirmEmailForm({ token }: { token: string }) {
 }
 
 export function ResendVerificationButton() {
-  const [state, action, pending] = useActionState(resendVerificationAction, { ok: false });
+  const { state, action, pending } = useActionForm(resendVerificationAction);
   return (
     <form action={action} className="flex flex-wrap items-center gap-2">
       <Button
@@ -69,10 +69,16 @@ export function ResendVerificationButton() {
 }
 
 export function InvitationResponse({ token, canAccept }: { token: string; canAccept: boolean }) {
-  const [acceptState, accept, accepting] = useActionState(acceptInvitationAction, { ok: false });
-  const [declineState, decline, declining] = useActionState(declineInvitationAction, {
-    ok: false,
-  });
+  const {
+    state: acceptState,
+    action: accept,
+    pending: accepting,
+  } = useActionForm(acceptInvitationAction);
+  const {
+    state: declineState,
+    action: decline,
+    pending: declining,
+  } = useActionForm(declineInvitationAction);
   if (declineState.ok) return <Outcome state={declineState} testId="invitation-outcome" />;
   return (
     <div className="space-y-3">

@@ -1,21 +1,18 @@
 "use client";
-import { useActionState } from "react";
-import { type AuthFormState, signInAction } from "@/app/(auth)/actions";
+import { signInAction } from "@/app/(auth)/actions";
 import { SubmitButton } from "@/components/ui/button";
 import { FormMessage } from "@/components/ui/field";
+import { useActionForm } from "@/components/ui/use-action-form";
 import { EmailField, PasswordField } from "./auth-fields";
 
 export function SignInForm({ callbackUrl }: { callbackUrl?: string }) {
-  const [state, action, pending] = useActionState<AuthFormState, FormData>(signInAction, {
-    ok: false,
-  });
-  const errors = state.fieldErrors ?? {};
+  const { action, pending, errors, text, refusal } = useActionForm(signInAction);
   return (
     <form action={action} method="post" className="space-y-4" noValidate>
       {callbackUrl ? <input type="hidden" name="callbackUrl" value={callbackUrl} /> : null}
-      <EmailField defaultValue={state.values?.email} error={errors.email} />
+      <EmailField defaultValue={text("email")} error={errors.email} />
       <PasswordField autoComplete="current-password" error={errors.password} />
-      <FormMessage>{state.message}</FormMessage>
+      <FormMessage>{refusal}</FormMessage>
       <SubmitButton className="w-full" pending={pending} pendingLabel="Signing in…">
         Sign in
       </SubmitButton>

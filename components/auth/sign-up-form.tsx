@@ -1,16 +1,12 @@
 "use client";
-import { useActionState } from "react";
-import { type AuthFormState, signUpAction } from "@/app/(auth)/actions";
+import { signUpAction } from "@/app/(auth)/actions";
 import { SubmitButton } from "@/components/ui/button";
 import { FormMessage, TextField } from "@/components/ui/field";
+import { useActionForm } from "@/components/ui/use-action-form";
 import { EmailField, PasswordField } from "./auth-fields";
 
 export function SignUpForm() {
-  const [state, action, pending] = useActionState<AuthFormState, FormData>(signUpAction, {
-    ok: false,
-  });
-  const errors = state.fieldErrors ?? {};
-  const v = state.values ?? {};
+  const { action, pending, errors, text, refusal } = useActionForm(signUpAction);
   return (
     <form action={action} method="post" className="space-y-4" noValidate>
       <TextField
@@ -19,10 +15,10 @@ export function SignUpForm() {
         label="Your name"
         autoComplete="name"
         required
-        defaultValue={v.name}
+        defaultValue={text("name")}
         error={errors.name}
       />
-      <EmailField defaultValue={v.email} error={errors.email} />
+      <EmailField defaultValue={text("email")} error={errors.email} />
       <PasswordField
         autoComplete="new-password"
         error={errors.password}
@@ -33,11 +29,11 @@ export function SignUpForm() {
         name="organizationName"
         label="Organization name"
         required
-        defaultValue={v.organizationName}
+        defaultValue={text("organizationName")}
         error={errors.organizationName}
         hint="Your team or company. You can rename it later."
       />
-      <FormMessage>{state.message}</FormMessage>
+      <FormMessage>{refusal}</FormMessage>
       <SubmitButton className="w-full" pending={pending} pendingLabel="Creating your account…">
         Create account
       </SubmitButton>

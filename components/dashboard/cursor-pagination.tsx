@@ -5,7 +5,7 @@ import Link from "next/link";
 import type { ReactNode } from "react";
 import { buttonClasses } from "@/components/ui/button";
 import { cn } from "@/components/ui/cn";
-import { type PagePosition, pageLinks } from "@/lib/services/dashboard-pagination";
+import { type PagePosition, pageLinks } from "@/lib/url-state/pagination";
 
 function href(basePath: string, filters: Record<string, string | undefined>, extra: object) {
   const p = new URLSearchParams();

@@ -1,17 +1,11 @@
 "use client";
-import { useActionState } from "react";
-import {
-  createOrganizationAction,
-  type NewOrgState,
-} from "@/app/(dashboard)/organizations/actions";
+import { createOrganizationAction } from "@/app/(dashboard)/organizations/actions";
 import { SubmitButton } from "@/components/ui/button";
 import { FormMessage, TextField } from "@/components/ui/field";
+import { useActionForm } from "@/components/ui/use-action-form";
 
 export function NewOrganizationForm({ defaultEmail }: { defaultEmail: string }) {
-  const [state, action, pending] = useActionState<NewOrgState, FormData>(createOrganizationAction, {
-    ok: false,
-  });
-  const errors = state.fieldErrors ?? {};
+  const { action, pending, errors, text, refusal } = useActionForm(createOrganizationAction);
   return (
     <form action={action} className="space-y-4" noValidate>
       <TextField
@@ -19,7 +13,7 @@ export function NewOrganizationForm({ defaultEmail }: { defaultEmail: string }) 
         name="name"
         label="Name"
         required
-        defaultValue={state.values?.name}
+        defaultValue={text("name")}
         error={errors.name}
       />
       <TextField
@@ -28,11 +22,11 @@ export function NewOrganizationForm({ defaultEmail }: { defaultEmail: string }) 
         label="Contact email"
         type="email"
         required
-        defaultValue={state.values?.email ?? defaultEmail}
+        defaultValue={text("email", defaultEmail)}
         error={errors.email}
         hint="One organization per email."
       />
-      <FormMessage>{state.message}</FormMessage>
+      <FormMessage>{refusal}</FormMessage>
       <SubmitButton className="w-full" pending={pending} pendingLabel="Creating…">
         Create organization
       </SubmitButton>

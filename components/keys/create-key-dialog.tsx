@@ -8,16 +8,17 @@ import { Checkbox } from "@/components/ui/checkbox";
 import { Dialog, DialogFormFooter } from "@/components/ui/dialog";
 import { errorProps, Field, FormMessage, TextField } from "@/components/ui/field";
 import { Select } from "@/components/ui/select";
-import { confirmDiscardKey, KeyShownStep, useCopyOnceDialog, useKeyAction } from "./key-secret";
+import { useActionForm } from "@/components/ui/use-action-form";
+import {
+  BUILT_IN_SCOPES,
+  ENVIRONMENT_LABELS,
+  ENVIRONMENTS,
+  firstExpiryDay,
+  KEY_NAME_MAX,
+} from "@/lib/validation/rules";
+import { confirmDiscardKey, KeyShownStep, useCopyOnceDialog } from "./key-secret";
 
-const SCOPES = [
-  { value: "keys:read", description: "List and read keys" },
-  { value: "keys:write", description: "Create, change, rotate and revoke keys" },
-  { value: "usage:read", description: "Read usage and statistics" },
-  { value: "usage:write", description: "Report usage events" },
-] as const;
-
-const BUILT_IN: ReadonlySet<string> = new Set(SCOPES.map((s) => s.value));
+const BUILT_IN: ReadonlySet<string> = new Set(BUILT_IN_SCOPES.map((s) => s.value));
 
 /**
  * Scope checkboxes named `scopes`, for the create and edit forms: the built-in scopes, then any
@@ -33,7 +34,10 @@ export function ScopeCheckboxes({
   error?: string[];
 }) {
   const extra = [...new Set([...custom, ...chosen])].filter((s) => !BUILT_IN.has(s));
-  const options = [...SCOPES, ...extra.map((value) => ({ value, description: "Custom scope" }))];
+  const options = [
+    ...BUILT_IN_SCOPES,
+    ...extra.map((value) => ({ value, description: "Custom scope" })),
+  ];
   return (
     <fieldset className="space-y-2">
       <legend className="mb-1.5 text-sm font-medium">Scopes</legend>
@@ -148,9 +152,11 @@ function CreateKeyForm({
   onDone: () => void;
   onCancel: () => void;
 }) {
-  const { state, action, pending, errors, values } = useKeyAction(createKeyAction, (created) => {
-    onCreated();
-    toast.success(created.message);
+  const { state, action, pending, errors, values, text, refusal } = useActionForm(createKeyAction, {
+    onSuccess: (created) => {
+      onCreated();
+      toast.success(created.message);
+    },
   });
 
   if (state.ok && state.key) {
@@ -165,7 +171,6 @@ function CreateKeyForm({
   }
 
   const chosenScopes = Array.isArray(values.scopes) ? (values.scopes as string[]) : ["keys:read"];
-  const minDate = new Date(Date.now() + 86_400_000).toISOString().slice(0, 10);
   return (
     <form action={action} className="space-y-4" noValidate>
       <input type="hidden" name="org" value={slug} />
@@ -174,9 +179,9 @@ function CreateKeyForm({
         name="name"
         label="Name"
         required
-        maxLength={100}
+        maxLength={KEY_NAME_MAX}
         autoComplete="off"
-        defaultValue={typeof values.name === "string" ? values.name : ""}
+        defaultValue={text("name")}
         error={errors.name}
         hint="Where it is used, e.g. billing-service."
       />
@@ -184,11 +189,14 @@ function CreateKeyForm({
         <Select
           id="key-environment"
           name="environment"
-          defaultValue={typeof values.environment === "string" ? values.environment : "live"}
+          defaultValue={text("environment", "live")}
           {...errorProps("key-environment", errors.environment)}
         >
-          <option value="live">Live (pk_live_…)</option>
-          <option value="test">Test (pk_test_…)</option>
+          {ENVIRONMENTS.map((env) => (
+            <option key={env} value={env}>
+              {ENVIRONMENT_LABELS[env]}
+            </option>
+          ))}
         </Select>
       </Field>
       <ScopeCheckboxes chosen={chosenScopes} error={errors.scopes} />
@@ -197,20 +205,18 @@ function CreateKeyForm({
         name="expiresAt"
         label="Expires (optional)"
         type="date"
-        min={minDate}
-        defaultValue={typeof values.expiresAt === "string" ? values.expiresAt : ""}
+        min={firstExpiryDay()}
+        defaultValue={text("expiresAt")}
         error={errors.expiresAt}
         hint="End of that day, UTC. Leave empty for no expiry."
       />
       <RateLimitField
         id="key-rate-limit"
         planRateLimit={planRateLimit}
-        defaultValue={
-          typeof values.rateLimitPerMinute === "string" ? values.rateLimitPerMinute : ""
-        }
+        defaultValue={text("rateLimitPerMinute")}
         error={errors.rateLimitPerMinute}
       />
-      <FormMessage>{!state.ok && !state.fieldErrors ? state.message : null}</FormMessage>
+      <FormMessage>{refusal}</FormMessage>
       <DialogFormFooter
         onCancel={onCancel}
         pending={pending}

@@ -8,9 +8,10 @@ import { updateKeyAction } from "@/app/(dashboard)/[org]/keys/actions";
 import { Button } from "@/components/ui/button";
 import { Dialog, DialogFormFooter } from "@/components/ui/dialog";
 import { FormMessage, TextField } from "@/components/ui/field";
+import { useActionForm } from "@/components/ui/use-action-form";
+import { firstExpiryDay, isEndOfUtcDay, KEY_NAME_MAX, utcDay } from "@/lib/validation/rules";
 import { RateLimitField, ScopeCheckboxes } from "./create-key-dialog";
 import { formatDateTime } from "./format";
-import { useKeyAction } from "./key-secret";
 
 export interface EditableKey {
   id: string;
@@ -75,17 +76,16 @@ function EditKeyForm({
   planRateLimit: number;
   onClose: () => void;
 }) {
-  const { state, action, pending, errors, values } = useKeyAction(updateKeyAction, (saved) => {
-    toast.success(saved.message);
-    onClose();
+  const { action, pending, errors, values, text, refusal } = useActionForm(updateKeyAction, {
+    onSuccess: (saved) => {
+      toast.success(saved.message);
+      onClose();
+    },
   });
-  const text = (field: string, fallback: string) =>
-    typeof values[field] === "string" ? (values[field] as string) : fallback;
   // The UTC day, as the date input shows it; the create form sets the end of that day.
-  const shownExpiry = apiKey.expiresAt ? apiKey.expiresAt.slice(0, 10) : "";
+  const shownExpiry = apiKey.expiresAt ? utcDay(apiKey.expiresAt) : "";
   const exactExpiry =
-    apiKey.expiresAt && !apiKey.expiresAt.endsWith("T23:59:59.999Z") ? apiKey.expiresAt : null;
-  const minDate = new Date(Date.now() + 86_400_000).toISOString().slice(0, 10);
+    apiKey.expiresAt && !isEndOfUtcDay(apiKey.expiresAt) ? apiKey.expiresAt : null;
   return (
     <form action={action} className="space-y-4" noValidate>
       <input type="hidden" name="org" value={slug} />
@@ -99,7 +99,7 @@ function EditKeyForm({
         name="name"
         label="Name"
         required
-        maxLength={100}
+        maxLength={KEY_NAME_MAX}
         autoComplete="off"
         defaultValue={text("name", apiKey.name)}
         error={errors.name}
@@ -120,7 +120,7 @@ function EditKeyForm({
         name="expiresAt"
         label="Expires"
         type="date"
-        min={minDate}
+        min={firstExpiryDay()}
         disabled={Boolean(apiKey.rotatedToId)}
         defaultValue={text("expiresAt", shownExpiry)}
         error={errors.expiresAt}
@@ -132,7 +132,7 @@ function EditKeyForm({
               : "End of that day, UTC. Leave empty for no expiry."
         }
       />
-      <FormMessage>{!state.ok && !state.fieldErrors ? state.message : null}</FormMessage>
+      <FormMessage>{refusal}</FormMessage>
       <DialogFormFooter
         onCancel={onClose}
         pending={pending}

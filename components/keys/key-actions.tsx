@@ -10,7 +10,14 @@ import { Checkbox } from "@/components/ui/checkbox";
 import { Dialog, DialogFormFooter } from "@/components/ui/dialog";
 import { errorProps, Field, FormMessage } from "@/components/ui/field";
 import { fieldClasses } from "@/components/ui/input";
-import { confirmDiscardKey, KeyShownStep, useCopyOnceDialog, useKeyAction } from "./key-secret";
+import { useActionForm } from "@/components/ui/use-action-form";
+import {
+  DEFAULT_GRACE_PERIOD,
+  GRACE_PERIOD_LABELS,
+  GRACE_PERIOD_NAMES,
+  REVOKE_REASON_MAX,
+} from "@/lib/validation/rules";
+import { confirmDiscardKey, KeyShownStep, useCopyOnceDialog } from "./key-secret";
 
 interface KeyRef {
   id: string;
@@ -108,13 +115,6 @@ export function KeyActions({
   );
 }
 
-const GRACE = [
-  { value: "none", label: "Now", description: "The old key stops working at once." },
-  { value: "1h", label: "1 hour", description: "Time to redeploy one service." },
-  { value: "24h", label: "24 hours", description: "The usual choice." },
-  { value: "7d", label: "7 days", description: "For clients you do not control." },
-] as const;
-
 function RotateForm({
   slug,
   apiKey,
@@ -130,9 +130,11 @@ function RotateForm({
   onRotated: () => void;
   onClose: (force?: boolean) => void;
 }) {
-  const { state, action, pending, errors } = useKeyAction(rotateKeyAction, (s) => {
-    onRotated();
-    toast.success(s.message);
+  const { state, action, pending, errors, refusal } = useActionForm(rotateKeyAction, {
+    onSuccess: (s) => {
+      onRotated();
+      toast.success(s.message);
+    },
   });
   if (state.ok && state.key) {
     return (
@@ -151,21 +153,23 @@ function RotateForm({
       <fieldset>
         <legend className="mb-2 text-sm font-medium">Old key keeps working for</legend>
         <div className="grid gap-2 sm:grid-cols-2">
-          {GRACE.map((g) => (
+          {GRACE_PERIOD_NAMES.map((g) => (
             <label
-              key={g.value}
+              key={g}
               className="flex cursor-pointer gap-2 rounded-md border border-border p-2.5 text-sm has-checked:border-primary has-checked:bg-muted"
             >
               <input
                 type="radio"
                 name="gracePeriod"
-                value={g.value}
-                defaultChecked={g.value === "24h"}
+                value={g}
+                defaultChecked={g === DEFAULT_GRACE_PERIOD}
                 className="mt-0.5 accent-primary"
               />
               <span>
-                <span className="block font-medium">{g.label}</span>
-                <span className="block text-xs text-muted-foreground">{g.description}</span>
+                <span className="block font-medium">{GRACE_PERIOD_LABELS[g].label}</span>
+                <span className="block text-xs text-muted-foreground">
+                  {GRACE_PERIOD_LABELS[g].description}
+                </span>
               </span>
             </label>
           ))}
@@ -174,7 +178,7 @@ function RotateForm({
           <p className="mt-1 text-xs text-danger">{errors.gracePeriod[0]}</p>
         ) : null}
       </fieldset>
-      <FormMessage>{state.ok ? null : state.message}</FormMessage>
+      <FormMessage>{refusal}</FormMessage>
       <DialogFormFooter
         onCancel={() => onClose(true)}
         pending={pending}
@@ -195,9 +199,11 @@ function RevokeForm({
   apiKey: KeyRef;
   onClose: () => void;
 }) {
-  const { state, action, pending, errors, values } = useKeyAction(revokeKeyAction, (s) => {
-    toast.success(s.message);
-    onClose();
+  const { action, pending, errors, text, refusal } = useActionForm(revokeKeyAction, {
+    onSuccess: (s) => {
+      toast.success(s.message);
+      onClose();
+    },
   });
   return (
     <form action={action} className="space-y-4" noValidate>
@@ -208,10 +214,10 @@ function RevokeForm({
           id="revoke-reason"
           name="reason"
           rows={3}
-          maxLength={500}
+          maxLength={REVOKE_REASON_MAX}
           required
           className={fieldClasses}
-          defaultValue={typeof values.reason === "string" ? values.reason : ""}
+          defaultValue={text("reason")}
           {...errorProps("revoke-reason", errors.reason)}
         />
       </Field>
@@ -227,7 +233,7 @@ function RevokeForm({
           </p>
         ) : null}
       </div>
-      <FormMessage>{!state.ok && !state.fieldErrors ? state.message : null}</FormMessage>
+      <FormMessage>{refusal}</FormMessage>
       <DialogFormFooter
         onCancel={onClose}
         pending={pending}

@@ -3,8 +3,7 @@
 // create and the rotate dialogs. The parent asks before closing while `copied` is false; the
 // helpers below hold that state and the step that shows the key.
 import { Check, Copy, TriangleAlert } from "lucide-react";
-import { type ReactNode, useActionState, useCallback, useEffect, useRef, useState } from "react";
-import type { KeyActionState } from "@/app/(dashboard)/[org]/keys/actions";
+import { type ReactNode, useCallback, useState } from "react";
 import { Button } from "@/components/ui/button";
 
 export function KeySecret({
@@ -98,39 +97,6 @@ export function useCopyOnceDialog() {
   }, []);
   const confirmClose = () => !shown || confirmDiscardKey(copied);
   return { generation, copied, shown, markCopied, markShown, reset, confirmClose };
-}
-
-/** Runs `run` once for each successful action state (not again on a re-render). */
-function useOnSuccess<S extends { ok: boolean }>(
-  state: S,
-  run: (s: Extract<S, { ok: true }>) => void,
-) {
-  const handled = useRef<S | null>(null);
-  useEffect(() => {
-    if (state.ok && handled.current !== state) {
-      handled.current = state;
-      run(state as Extract<S, { ok: true }>);
-    }
-  }, [state, run]);
-}
-
-type KeySuccess = Extract<KeyActionState, { ok: true }>;
-
-/**
- * One key form's server action (create, rotate, revoke, edit): its state, pending flag, the field
- * errors and typed-back values of a refusal, and `onSuccess` run once per success.
- */
-export function useKeyAction(
-  serverAction: (prev: KeyActionState, form: FormData) => Promise<KeyActionState>,
-  onSuccess: (state: KeySuccess) => void,
-) {
-  const [state, action, pending] = useActionState<KeyActionState, FormData>(serverAction, {
-    ok: false,
-  });
-  useOnSuccess(state, onSuccess);
-  const errors = state.ok ? {} : (state.fieldErrors ?? {});
-  const values = state.ok ? {} : (state.values ?? {});
-  return { state, action, pending, errors, values };
 }
 
 /** The step after a create or a rotate: the key, once, and a close button. */

@@ -1,7 +1,7 @@
 import Link from "next/link";
+import type { KeyView } from "@/app/(dashboard)/_lib/data";
 import { Badge } from "@/components/ui/badge";
 import { Table, TBody, TD, TH, THead, TR } from "@/components/ui/table";
-import type { KeyView } from "@/lib/services/dashboard-keys";
 import { formatDate, formatDateTime, formatNumber, formatRelative, maskedKey } from "./format";
 import { KeyActions } from "./key-actions";
 import { EnvironmentBadge, StatusBadge } from "./key-badges";

@@ -1,6 +1,5 @@
 "use client";
-import { useActionState, useEffect, useRef } from "react";
-import { toast } from "sonner";
+import { type ReactNode, useEffect, useRef } from "react";
 import {
   changeRoleAction,
   inviteMemberAction,
@@ -13,15 +12,20 @@ import {
 import { Button } from "@/components/ui/button";
 import { Field, TextField } from "@/components/ui/field";
 import { Select } from "@/components/ui/select";
+import { useActionForm } from "@/components/ui/use-action-form";
+import { ROLE_LABELS, ROLES, type Role } from "@/lib/validation/rules";
 
-function useToasts(state: SettingsState) {
-  const seen = useRef<SettingsState | null>(null);
-  useEffect(() => {
-    if (seen.current === state) return;
-    seen.current = state;
-    if (state.ok && state.message) toast.success(state.message);
-    else if (!state.ok && state.message) toast.error(state.message);
-  }, [state]);
+/** The role options a member may give: OWNER only by an owner (or when it is already held). */
+function RoleOptions({ withOwner }: { withOwner: boolean }) {
+  // Lowest first, as the select lists them.
+  return [...ROLES]
+    .reverse()
+    .filter((r) => r !== "OWNER" || withOwner)
+    .map((r: Role) => (
+      <option key={r} value={r}>
+        {ROLE_LABELS[r]}
+      </option>
+    ));
 }
 
 export function RenameForm({
@@ -33,12 +37,9 @@ export function RenameForm({
   name: string;
   disabled: boolean;
 }) {
-  const [state, action, pending] = useActionState<SettingsState, FormData>(
-    renameOrganizationAction,
-    { ok: false },
-  );
-  useToasts(state);
-  const errors = state.fieldErrors ?? {};
+  const { action, pending, errors, text } = useActionForm(renameOrganizationAction, {
+    toasts: true,
+  });
   return (
     <form action={action} className="flex flex-col gap-3 sm:flex-row sm:items-end" noValidate>
       <input type="hidden" name="org" value={slug} />
@@ -47,7 +48,7 @@ export function RenameForm({
           id="org-name"
           name="name"
           label="Name"
-          defaultValue={state.values?.name ?? name}
+          defaultValue={text("name", name)}
           disabled={disabled}
           required
           error={errors.name}
@@ -63,11 +64,9 @@ export function RenameForm({
 }
 
 export function InviteForm({ slug, canGrantOwner }: { slug: string; canGrantOwner: boolean }) {
-  const [state, action, pending] = useActionState<SettingsState, FormData>(inviteMemberAction, {
-    ok: false,
+  const { state, action, pending, errors, text, refusal } = useActionForm(inviteMemberAction, {
+    toasts: true,
   });
-  useToasts(state);
-  const errors = state.fieldErrors ?? {};
   const formRef = useRef<HTMLFormElement>(null);
   useEffect(() => {
     if (state.ok) formRef.current?.reset();
@@ -86,25 +85,61 @@ export function InviteForm({ slug, canGrantOwner }: { slug: string; canGrantOwne
         label="Email"
         type="email"
         required
-        defaultValue={state.ok ? "" : state.values?.email}
+        defaultValue={text("email")}
         error={errors.email}
         hint="They get a link to accept or decline (valid 7 days)."
       />
       <Field id="member-role" label="Role" error={errors.role}>
-        <Select id="member-role" name="role" defaultValue={state.values?.role ?? "VIEWER"}>
-          <option value="VIEWER">Viewer</option>
-          <option value="ADMIN">Admin</option>
-          {canGrantOwner ? <option value="OWNER">Owner</option> : null}
+        <Select id="member-role" name="role" defaultValue={text("role", "VIEWER")}>
+          <RoleOptions withOwner={canGrantOwner} />
         </Select>
       </Field>
       <Button type="submit" disabled={pending} className="sm:mt-[1.375rem]" data-testid="invite">
         {pending ? "Inviting…" : "Invite"}
       </Button>
-      {!state.ok && state.message ? (
+      {refusal ? (
         <p className="text-sm text-danger sm:col-span-3" data-testid="invite-message">
-          {state.message}
+          {refusal}
         </p>
       ) : null}
+    </form>
+  );
+}
+
+/**
+ * One button in a row of the members or invitations table: its own small form posting `fields`
+ * (and the organization) to `serverAction`, asking `confirm` first when given, with a toast for
+ * the outcome.
+ */
+function RowAction({
+  serverAction,
+  slug,
+  fields,
+  confirm,
+  children,
+  className,
+}: {
+  serverAction: (prev: SettingsState, form: FormData) => Promise<SettingsState>;
+  slug: string;
+  fields: Record<string, string>;
+  confirm?: string;
+  children: (pending: boolean) => ReactNode;
+  className?: string;
+}) {
+  const { action, pending } = useActionForm(serverAction, { toasts: true });
+  return (
+    <form
+      action={action}
+      className={className}
+      onSubmit={(e) => {
+        if (confirm && !window.confirm(confirm)) e.preventDefault();
+      }}
+    >
+      <input type="hidden" name="org" value={slug} />
+      {Object.entries(fields).map(([name, value]) => (
+        <input key={name} type="hidden" name={name} value={value} />
+      ))}
+      {children(pending)}
     </form>
   );
 }
@@ -120,50 +155,41 @@ export function InvitationControls({
   email: string;
   disabled: boolean;
 }) {
-  const [resendState, resendAction, resendPending] = useActionState<SettingsState, FormData>(
-    resendInvitationAction,
-    { ok: false },
-  );
-  const [revokeState, revokeAction, revokePending] = useActionState<SettingsState, FormData>(
-    revokeInvitationAction,
-    { ok: false },
-  );
-  useToasts(resendState);
-  useToasts(revokeState);
+  const fields = { invitationId };
   return (
     <div className="flex flex-wrap items-center justify-end gap-2">
-      <form action={resendAction}>
-        <input type="hidden" name="org" value={slug} />
-        <input type="hidden" name="invitationId" value={invitationId} />
-        <Button
-          type="submit"
-          size="sm"
-          variant="outline"
-          disabled={disabled || resendPending}
-          aria-label={`Resend the invitation to ${email}`}
-        >
-          Resend
-        </Button>
-      </form>
-      <form
-        action={revokeAction}
-        onSubmit={(e) => {
-          if (!window.confirm(`Revoke the invitation to ${email}?`)) e.preventDefault();
-        }}
+      <RowAction serverAction={resendInvitationAction} slug={slug} fields={fields}>
+        {(pending) => (
+          <Button
+            type="submit"
+            size="sm"
+            variant="outline"
+            disabled={disabled || pending}
+            aria-label={`Resend the invitation to ${email}`}
+          >
+            Resend
+          </Button>
+        )}
+      </RowAction>
+      <RowAction
+        serverAction={revokeInvitationAction}
+        slug={slug}
+        fields={fields}
+        confirm={`Revoke the invitation to ${email}?`}
       >
-        <input type="hidden" name="org" value={slug} />
-        <input type="hidden" name="invitationId" value={invitationId} />
-        <Button
-          type="submit"
-          size="sm"
-          variant="ghost"
-          className="text-danger"
-          disabled={disabled || revokePending}
-          aria-label={`Revoke the invitation to ${email}`}
-        >
-          Revoke
-        </Button>
-      </form>
+        {(pending) => (
+          <Button
+            type="submit"
+            size="sm"
+            variant="ghost"
+            className="text-danger"
+            disabled={disabled || pending}
+            aria-label={`Revoke the invitation to ${email}`}
+          >
+            Revoke
+          </Button>
+        )}
+      </RowAction>
     </div>
   );
 }
@@ -183,62 +209,55 @@ export function MemberControls({
   canGrantOwner: boolean;
   isSelf: boolean;
 }) {
-  const [roleState, roleAction, rolePending] = useActionState<SettingsState, FormData>(
-    changeRoleAction,
-    { ok: false },
-  );
-  const [removeState, removeAction, removePending] = useActionState<SettingsState, FormData>(
-    removeMemberAction,
-    {
-      ok: false,
-    },
-  );
-  useToasts(roleState);
-  useToasts(removeState);
   const ownerLocked = role === "OWNER" && !canGrantOwner;
+  const fields = { userId };
   return (
     <div className="flex flex-wrap items-center justify-end gap-2">
-      <form action={roleAction} className="flex items-center gap-2">
-        <input type="hidden" name="org" value={slug} />
-        <input type="hidden" name="userId" value={userId} />
-        <label htmlFor={`role-${userId}`} className="sr-only">
-          Role of {email}
-        </label>
-        <Select
-          id={`role-${userId}`}
-          name="role"
-          defaultValue={role}
-          disabled={ownerLocked}
-          className="h-8 w-28 py-1"
-        >
-          <option value="VIEWER">Viewer</option>
-          <option value="ADMIN">Admin</option>
-          {canGrantOwner || role === "OWNER" ? <option value="OWNER">Owner</option> : null}
-        </Select>
-        <Button type="submit" size="sm" variant="outline" disabled={rolePending || ownerLocked}>
-          Save
-        </Button>
-      </form>
-      <form
-        action={removeAction}
-        onSubmit={(e) => {
-          const who = isSelf ? "yourself" : email;
-          if (!window.confirm(`Remove ${who} from this organization?`)) e.preventDefault();
-        }}
+      <RowAction
+        serverAction={changeRoleAction}
+        slug={slug}
+        fields={fields}
+        className="flex items-center gap-2"
       >
-        <input type="hidden" name="org" value={slug} />
-        <input type="hidden" name="userId" value={userId} />
-        <Button
-          type="submit"
-          size="sm"
-          variant="ghost"
-          className="text-danger"
-          disabled={removePending || ownerLocked}
-          aria-label={`Remove ${email}`}
-        >
-          Remove
-        </Button>
-      </form>
+        {(pending) => (
+          <>
+            <label htmlFor={`role-${userId}`} className="sr-only">
+              Role of {email}
+            </label>
+            <Select
+              id={`role-${userId}`}
+              name="role"
+              defaultValue={role}
+              disabled={ownerLocked}
+              className="h-8 w-28 py-1"
+            >
+              <RoleOptions withOwner={canGrantOwner || role === "OWNER"} />
+            </Select>
+            <Button type="submit" size="sm" variant="outline" disabled={pending || ownerLocked}>
+              Save
+            </Button>
+          </>
+        )}
+      </RowAction>
+      <RowAction
+        serverAction={removeMemberAction}
+        slug={slug}
+        fields={fields}
+        confirm={`Remove ${isSelf ? "yourself" : email} from this organization?`}
+      >
+        {(pending) => (
+          <Button
+            type="submit"
+            size="sm"
+            variant="ghost"
+            className="text-danger"
+            disabled={pending || ownerLocked}
+            aria-label={`Remove ${email}`}
+          >
+            Remove
+          </Button>
+        )}
+      </RowAction>
     </div>
   );
 }

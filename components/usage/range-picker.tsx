@@ -2,7 +2,7 @@ import Link from "next/link";
 import { buttonClasses } from "@/components/ui/button";
 import { cn } from "@/components/ui/cn";
 import { Input } from "@/components/ui/input";
-import type { DateRange } from "@/lib/services/dashboard-range";
+import type { DateRange } from "@/lib/url-state/date-range";
 
 /** 7/30/90 days as links, a custom range as a GET form: the range lives in search params. */
 export function RangePicker({ basePath, range }: { basePath: string; range: DateRange }) {

@@ -1,6 +1,6 @@
 import type { ReactNode } from "react";
+import type { RangeStats } from "@/app/(dashboard)/_lib/data";
 import { formatMs, formatNumber, formatPercent, formatUsd } from "@/components/keys/format";
-import type { RangeStats } from "@/lib/services/dashboard-usage";
 
 export interface StatTile {
   label: string;

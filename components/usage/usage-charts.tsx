@@ -16,7 +16,7 @@ import {
   XAxis,
   YAxis,
 } from "recharts";
-import type { DailyStat } from "@/lib/services/dashboard-usage";
+import type { DailyStat } from "@/app/(dashboard)/_lib/data";
 
 /** One UTC day of the usage repository's daily stats, as far as the charts draw it. */
 export type DailyPoint = Pick<

@@ -1,5 +1,6 @@
 import Link from "next/link";
 import type { ReactNode } from "react";
+import type { EndpointStat, TopConsumer } from "@/app/(dashboard)/_lib/data";
 import {
   formatMs,
   formatNumber,
@@ -9,7 +10,6 @@ import {
 } from "@/components/keys/format";
 import { EnvironmentBadge } from "@/components/keys/key-badges";
 import { Table, TBody, TD, TH, THead, TR } from "@/components/ui/table";
-import type { EndpointStat, TopConsumer } from "@/lib/services/dashboard-usage";
 
 type EndpointRow = Pick<
   EndpointStat,

@@ -1,7 +1,8 @@
-// Dashboard roles, ordered: VIEWER sees, ADMIN and OWNER change.
-export type Role = "OWNER" | "ADMIN" | "VIEWER";
+// Dashboard roles, ordered: VIEWER sees, ADMIN and OWNER change. The list is lib/validation's.
+import { ROLES, type Role } from "@/lib/validation/rules";
 
-export const ROLES: readonly Role[] = ["OWNER", "ADMIN", "VIEWER"];
+export { ROLES, type Role };
+
 const RANK: Record<Role, number> = { VIEWER: 1, ADMIN: 2, OWNER: 3 };
 
 export function hasRole(role: Role, minimum: Role): boolean {

@@ -11,13 +11,17 @@ import {
   OrganizationSlugSchema,
   PasswordSchema,
   PersonNameSchema,
+  RoleSchema,
 } from "@/lib/validation/accounts";
 import {
+  EnvironmentSchema,
   KeyNameSchema,
-  RATE_LIMIT_PER_MINUTE_MAX,
+  PlanSchema,
+  RateLimitValueSchema,
   RevokeReasonSchema,
   ScopesSchema,
 } from "@/lib/validation/keys";
+import { ENVIRONMENTS, PLANS, ROLES } from "@/lib/validation/rules";
 import {
   ServiceCredentialNameSchema,
   ServiceScopesSchema,
@@ -59,12 +63,12 @@ function define<S extends z.ZodType>(spec: CommandSpec<S>): CommandSpec<S> {
 
 export const COMMANDS = {
   "org:create": define({
-    usage: "--name NAME --email EMAIL [--plan FREE|PRO|ENTERPRISE] [--slug SLUG]",
+    usage: `--name NAME --email EMAIL [--plan ${PLANS.join("|")}] [--slug SLUG]`,
     options: str(["name", "email", "plan", "slug"]),
     schema: z.object({
       name: flag("--name", OrganizationNameSchema),
       email: flag("--email", EmailSchema),
-      plan: z.enum(["FREE", "PRO", "ENTERPRISE"]).default("FREE"),
+      plan: PlanSchema.default("FREE"),
       slug: OrganizationSlugSchema.optional(),
     }),
     async run(input, { db }) {
@@ -78,13 +82,13 @@ export const COMMANDS = {
   }),
 
   "user:create": define({
-    usage: "--email EMAIL --password PASSWORD --org SLUG [--role OWNER|ADMIN|VIEWER] [--name NAME]",
+    usage: `--email EMAIL --password PASSWORD --org SLUG [--role ${ROLES.join("|")}] [--name NAME]`,
     options: str(["email", "password", "org", "role", "name"]),
     schema: z.object({
       email: flag("--email", EmailSchema),
       password: flag("--password", PasswordSchema),
       org: flag("--org", OrganizationSlugRefSchema),
-      role: z.enum(["OWNER", "ADMIN", "VIEWER"]).default("ADMIN"),
+      role: RoleSchema.default("ADMIN"),
       name: PersonNameSchema.optional(),
     }),
     async run(input, { db }) {
@@ -104,15 +108,12 @@ export const COMMANDS = {
   }),
 
   "keys:create": define({
-    usage:
-      "--org SLUG --name NAME --env live|test [--scopes a,b] [--expires ISO-DATE|30d] [--rate-limit N]",
+    usage: `--org SLUG --name NAME --env ${ENVIRONMENTS.join("|")} [--scopes a,b] [--expires ISO-DATE|30d] [--rate-limit N]`,
     options: str(["org", "name", "env", "scopes", "expires", "rate-limit"]),
     schema: z.object({
       org: flag("--org", OrganizationSlugRefSchema),
       name: flag("--name", KeyNameSchema),
-      env: z.enum(["live", "test"], {
-        error: (iss) => (iss.input === undefined ? "--env is required" : "must be live or test"),
-      }),
+      env: flag("--env", EnvironmentSchema),
       scopes: z
         .string()
         .optional()
@@ -145,7 +146,7 @@ export const COMMANDS = {
           }
           return d;
         }),
-      "rate-limit": z.coerce.number().int().min(1).max(RATE_LIMIT_PER_MINUTE_MAX).optional(),
+      "rate-limit": z.coerce.number().pipe(RateLimitValueSchema).optional(),
     }),
     async run(input, { db }) {
       const { getOrganizationBySlug } = await import("@/lib/services/org-service");
@@ -172,11 +173,11 @@ export const COMMANDS = {
   }),
 
   "keys:list": define({
-    usage: "--org SLUG [--env live|test] [--status active|revoked|expired] [--limit N]",
+    usage: `--org SLUG [--env ${ENVIRONMENTS.join("|")}] [--status active|revoked|expired] [--limit N]`,
     options: str(["org", "env", "status", "limit"]),
     schema: z.object({
       org: flag("--org", OrganizationSlugRefSchema),
-      env: z.enum(["live", "test"]).optional(),
+      env: EnvironmentSchema.optional(),
       status: z
         .enum(["active", "revoked", "expired"], {
           error: "must be active, revoked or expired (lowercase)",

@@ -2,6 +2,7 @@ import { Prisma, type Tx } from "@/lib/db";
 import type { AuditLog } from "@/lib/db/generated/client";
 import {
   afterCursor,
+  isUuid,
   newestFirst,
   type Page,
   type PageOptions,
@@ -63,6 +64,12 @@ export interface ListAuditOptions extends PageOptions {
   actorId?: string;
 }
 
+/** Who and what audit entries name: user emails and the organization's key labels, by id. */
+export interface AuditNames {
+  users: Map<string, string>;
+  keys: Map<string, { name: string; prefix: string; hint: string }>;
+}
+
 export const auditRepository = {
   /** Call inside the transaction that makes the change it records. */
   async create(db: Tx, input: CreateAuditInput): Promise<AuditLog> {
@@ -112,5 +119,42 @@ export const auditRepository = {
       take: size + 1,
     });
     return toPage(rows, size);
+  },
+
+  /**
+   * The names behind a page of entries, in one query: users by id (any user: a removed member
+   * still shows), keys by id within the organization only. Ids that are not UUIDs name nothing.
+   */
+  async names(
+    db: Tx,
+    organizationId: string,
+    ids: { userIds: Iterable<string>; keyIds: Iterable<string> },
+  ): Promise<AuditNames> {
+    const users = [...new Set(ids.userIds)].filter(isUuid);
+    const keys = [...new Set(ids.keyIds)].filter(isUuid);
+    const names: AuditNames = { users: new Map(), keys: new Map() };
+    if (!scopeId(organizationId, "organizationId") || users.length + keys.length === 0) {
+      return names;
+    }
+    const rows = await db.$queryRaw<
+      {
+        kind: "user" | "key";
+        id: string;
+        label: string;
+        prefix: string | null;
+        hint: string | null;
+      }[]
+    >`
+      SELECT 'user' AS kind, u.id::text AS id, u.email AS label, NULL AS prefix, NULL AS hint
+        FROM "User" u WHERE u.id = ANY(${users}::uuid[])
+      UNION ALL
+      SELECT 'key', k.id::text, k.name, k.prefix, k.hint
+        FROM "ApiKey" k
+       WHERE k."organizationId" = ${organizationId}::uuid AND k.id = ANY(${keys}::uuid[])`;
+    for (const r of rows) {
+      if (r.kind === "user") names.users.set(r.id, r.label);
+      else names.keys.set(r.id, { name: r.label, prefix: r.prefix ?? "", hint: r.hint ?? "" });
+    }
+    return names;
   },
 };

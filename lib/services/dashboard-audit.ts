@@ -1,8 +1,7 @@
-// The audit log page's reads: the organization's entries, with who (user email) resolved.
-import { getDb } from "@/lib/db";
-import { apiKeyRepository } from "@/lib/repositories/api-key-repository";
+// The audit log page's reads: the organization's entries, with who and what (user emails, key
+// names) resolved in one query per page.
+import type { Tx } from "@/lib/db";
 import { auditRepository } from "@/lib/repositories/audit-repository";
-import { userRepository } from "@/lib/repositories/user-repository";
 
 export const AUDIT_PAGE_SIZE = 25;
 
@@ -41,34 +40,29 @@ function describeMetadata(metadata: unknown): string | null {
 }
 
 export async function listAuditEntries(
+  db: Tx,
   organizationId: string,
   slug: string,
   options: { action?: string; cursor?: string },
 ): Promise<{ items: AuditEntryView[]; nextCursor: string | null }> {
-  const db = await getDb();
   const page = await auditRepository.listByOrganization(db, organizationId, {
     action: options.action || undefined,
     cursor: options.cursor,
     limit: AUDIT_PAGE_SIZE,
   });
-  const userIds = new Set<string>();
-  const keyIds = new Set<string>();
+  const userIds: string[] = [];
+  const keyIds: string[] = [];
   for (const row of page.items) {
-    if (row.actorType === "user" && row.actorId) userIds.add(row.actorId);
-    if (row.targetType === "user" && row.targetId) userIds.add(row.targetId);
-    if (row.targetType === "api_key" && row.targetId) keyIds.add(row.targetId);
-    if (row.actorType === "key" && row.actorId) keyIds.add(row.actorId);
+    if (row.actorType === "user" && row.actorId) userIds.push(row.actorId);
+    if (row.targetType === "user" && row.targetId) userIds.push(row.targetId);
+    if (row.targetType === "api_key" && row.targetId) keyIds.push(row.targetId);
+    if (row.actorType === "key" && row.actorId) keyIds.push(row.actorId);
   }
-  const users = new Map<string, string>();
-  for (const id of userIds) {
-    const u = await userRepository.getById(db, id);
-    if (u) users.set(id, u.email);
-  }
-  const keys = new Map<string, string>();
-  for (const id of keyIds) {
-    const k = await apiKeyRepository.getById(db, organizationId, id);
-    if (k) keys.set(id, `${k.name} (${k.prefix}…${k.hint})`);
-  }
+  const names = await auditRepository.names(db, organizationId, { userIds, keyIds });
+  const users = names.users;
+  const keys = new Map(
+    [...names.keys].map(([id, k]) => [id, `${k.name} (${k.prefix}…${k.hint})`] as const),
+  );
   const items = page.items.map((row): AuditEntryView => {
     let actor: string = row.actorType;
     if (row.actorType === "user") actor = (row.actorId && users.get(row.actorId)) || "deleted user";

@@ -9,12 +9,13 @@
 // bits), and createKey drops the hash anyway.
 import { config } from "@/lib/config";
 import { onShutdown } from "@/lib/lifecycle";
+import type { Plan } from "@/lib/validation/rules";
 
 export interface CachedOrganization {
   id: string;
   name: string;
   slug: string;
-  plan: "FREE" | "PRO" | "ENTERPRISE";
+  plan: Plan;
   isActive: boolean;
   rateLimitPerMinute: number;
   monthlyQuota: number;

@@ -1,4 +1,5 @@
 // People and organizations: the fields sign-up, the settings forms and the CLI accept, once.
+import { ROLES } from "./rules";
 import { isStorableText, safeText } from "./text";
 import { z } from "./zod";
 
@@ -50,3 +51,6 @@ export function isOrganizationSlug(slug: unknown): slug is string {
 export const OrganizationSlugRefSchema = z
   .string()
   .regex(SLUG_LOOKUP_RE, "is not an organization slug (lowercase letters, digits and dashes)");
+
+/** A member's role in an organization. */
+export const RoleSchema = z.enum(ROLES, { error: "Choose a role: owner, admin or viewer." });

@@ -1,15 +1,35 @@
 // API key shapes, written once: request parsing, the derived update (`.partial()`), the output
 // filter (what leaves the server) and the OpenAPI document all come from these.
 import { DateTimeInputSchema, DateTimeSchema, UuidSchema } from "./common";
+import {
+  ENVIRONMENTS,
+  endOfUtcDay,
+  GRACE_PERIOD_NAMES,
+  isDateInput,
+  KEY_NAME_MAX,
+  KNOWN_SCOPES,
+  MAX_SCOPES,
+  PLANS,
+  RATE_LIMIT_PER_MINUTE_MAX,
+  RATE_LIMIT_PER_MINUTE_MIN,
+  REVOKE_REASON_MAX,
+} from "./rules";
 import { safeText } from "./text";
 import { z } from "./zod";
 
-export const KNOWN_SCOPES = ["keys:read", "keys:write", "usage:read", "usage:write"] as const;
-export type KnownScope = (typeof KNOWN_SCOPES)[number];
+export {
+  GRACE_PERIODS,
+  type GracePeriod,
+  KEY_NAME_MAX,
+  KNOWN_SCOPES,
+  type KnownScope,
+  MAX_SCOPES,
+  RATE_LIMIT_PER_MINUTE_MAX,
+  REVOKE_REASON_MAX,
+} from "./rules";
 
 /** Custom scopes: `resource:action` (more `:parts` allowed), lowercase, for the team's own API. */
 export const CUSTOM_SCOPE_RE = /^[a-z][a-z0-9_-]*(?::[a-z0-9_*-]+){1,3}$/;
-export const MAX_SCOPES = 50;
 
 export const ScopeSchema = z
   .string()
@@ -23,17 +43,18 @@ export const ScopeSchema = z
 
 export const ScopesSchema = z
   .array(ScopeSchema)
-  .max(MAX_SCOPES)
+  .max(MAX_SCOPES, `At most ${MAX_SCOPES} scopes.`)
   .refine((a) => new Set(a).size === a.length, "Scopes must not repeat.")
   .openapi({ example: ["keys:read", "usage:read"] });
 
-export const EnvironmentSchema = z.enum(["live", "test"]).openapi("Environment");
+export const EnvironmentSchema = z
+  .enum(ENVIRONMENTS, { error: "Use live or test." })
+  .openapi("Environment");
 export type EnvironmentName = z.infer<typeof EnvironmentSchema>;
 
 export const KeyStatusSchema = z.enum(["active", "revoked", "expired"]).openapi("KeyStatus");
 export type KeyStatusName = z.infer<typeof KeyStatusSchema>;
 
-export const KEY_NAME_MAX = 100;
 export const KeyNameSchema = safeText({
   min: 1,
   max: KEY_NAME_MAX,
@@ -43,14 +64,17 @@ export const KeyNameSchema = safeText({
   },
 }).openapi({ example: "billing-service" });
 
-/** A per-key limit: a 32-bit `Int` column, and far above any plan's. */
-export const RATE_LIMIT_PER_MINUTE_MAX = 1_000_000;
-export const RateLimitPerMinuteSchema = z
+const RATE_LIMIT_MESSAGE = `Between ${RATE_LIMIT_PER_MINUTE_MIN} and ${RATE_LIMIT_PER_MINUTE_MAX.toLocaleString("en-US")} requests per minute.`;
+
+/** Requests per minute for one key (the plan's limit when absent). */
+export const RateLimitValueSchema = z
   .int()
-  .min(1)
-  .max(RATE_LIMIT_PER_MINUTE_MAX)
-  .nullable()
-  .openapi({ description: "Requests per minute for this key; null means the plan's limit." });
+  .min(RATE_LIMIT_PER_MINUTE_MIN, RATE_LIMIT_MESSAGE)
+  .max(RATE_LIMIT_PER_MINUTE_MAX, RATE_LIMIT_MESSAGE);
+
+export const RateLimitPerMinuteSchema = RateLimitValueSchema.nullable().openapi({
+  description: "Requests per minute for this key; null means the plan's limit.",
+});
 
 /** The editable fields of a key, once. */
 const KeyFieldsSchema = z.object({
@@ -81,7 +105,6 @@ export const UpdateKeyBodySchema = KeyFieldsSchema.omit({ environment: true })
   .openapi("UpdateKeyRequest");
 export type UpdateKeyBody = z.infer<typeof UpdateKeyBodySchema>;
 
-export const REVOKE_REASON_MAX = 500;
 /** Why a key was revoked, for the audit log: free text, line breaks allowed. */
 export const RevokeReasonSchema = safeText({
   min: 1,
@@ -94,15 +117,45 @@ export const RevokeKeyBodySchema = z
   .object({ reason: RevokeReasonSchema.optional() })
   .openapi("RevokeKeyRequest");
 
-export const GRACE_PERIODS = { none: 0, "1h": 3_600, "24h": 86_400, "7d": 604_800 } as const;
-export type GracePeriod = keyof typeof GRACE_PERIODS;
-export const GracePeriodSchema = z.enum(["none", "1h", "24h", "7d"]).openapi({
-  description: "How long the old key keeps working (never past its own expiry).",
-});
+export const GracePeriodSchema = z
+  .enum(GRACE_PERIOD_NAMES, { error: "Choose how long the old key keeps working." })
+  .openapi({
+    description: "How long the old key keeps working (never past its own expiry).",
+  });
 
 export const RotateKeyBodySchema = z
   .object({ gracePeriod: GracePeriodSchema.default("24h") })
   .openapi("RotateKeyRequest");
+
+export const PlanSchema = z.enum(PLANS, { error: `Use ${PLANS.join(", ")}.` });
+
+// The dashboard's form fields: what a date or number input sends (a string, empty when left
+// blank), turned into the values the schemas above take.
+
+const DATE_MESSAGE = "Use a date like 2026-12-31.";
+
+/** A date input's value: the end of that UTC day, or null (empty) for "never". */
+export const ExpiryDateFieldSchema = z
+  .string()
+  .trim()
+  .refine((v) => v === "" || isDateInput(v), DATE_MESSAGE)
+  .transform((v) => (v ? endOfUtcDay(v) : null))
+  .refine((d) => d === null || !Number.isNaN(d.getTime()), DATE_MESSAGE)
+  .refine((d) => d === null || d.getTime() > Date.now(), "Pick a date in the future.");
+
+/**
+ * A rate limit input's value: null (empty) for the plan's. The key service holds it to the
+ * organization's plan limit; only the operator CLI may go past the plan.
+ */
+export const RateLimitFieldSchema = z
+  .string()
+  .trim()
+  .refine((v) => v === "" || /^\d{1,7}$/.test(v), "Use a whole number, or leave it empty.")
+  .transform((v) => (v === "" ? null : Number(v)))
+  .refine(
+    (n) => n === null || RateLimitValueSchema.safeParse(n).success,
+    `${RATE_LIMIT_MESSAGE.slice(0, -1)}, or empty for the plan's limit.`,
+  );
 
 /** An opaque page cursor (base64url), as `nextCursor` gives it. */
 export const CursorSchema = z
@@ -226,7 +279,7 @@ export const MeSchema = z
       id: UuidSchema,
       name: z.string(),
       slug: z.string(),
-      plan: z.enum(["FREE", "PRO", "ENTERPRISE"]),
+      plan: PlanSchema,
     }),
     limits: z.object({
       rateLimitPerMinute: z.int().openapi({ description: "This key's effective limit." }),

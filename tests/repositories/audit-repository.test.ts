@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { auditRepository as audit } from "@/lib/repositories/audit-repository";
+import { userRepository } from "@/lib/repositories/user-repository";
 import { createTestDatabase, type TestDatabase, testDbKinds } from "@/tests/helpers/db";
-import { allPages, makeOrg, OTHER_UUID } from "./fixtures";
+import { allPages, makeKey, makeOrg, OTHER_UUID, unique } from "./fixtures";
 
 describe.each(testDbKinds)("auditRepository (%s)", (kind) => {
   let t: TestDatabase;
@@ -82,5 +83,24 @@ describe.each(testDbKinds)("auditRepository (%s)", (kind) => {
       }),
     ).rejects.toThrow("abort");
     expect((await audit.listByOrganization(t.prisma, org.id)).items).toEqual([]);
+  });
+
+  it("names a page's users and the organization's own keys in one query, nothing else", async () => {
+    const org = await makeOrg(t.prisma);
+    const other = await makeOrg(t.prisma);
+    const email = `${unique("ada")}@example.com`;
+    const user = await userRepository.create(t.prisma, { email, name: "Ada" });
+    const { key } = await makeKey(t.prisma, org.id, { name: "Backend" });
+    const { key: foreign } = await makeKey(t.prisma, other.id, { name: "Theirs" });
+    const names = await audit.names(t.prisma, org.id, {
+      userIds: [user.id, user.id, "u1", OTHER_UUID],
+      keyIds: [key.id, foreign.id, 'k1\'; DROP TABLE "ApiKey"; --'],
+    });
+    expect([...names.users]).toEqual([[user.id, email.toLowerCase()]]);
+    expect([...names.keys]).toEqual([
+      [key.id, { name: "Backend", prefix: key.prefix, hint: key.hint }],
+    ]);
+    const none = await audit.names(t.prisma, org.id, { userIds: [], keyIds: [] });
+    expect(none.users.size + none.keys.size).toBe(0);
   });
 });

@@ -10,9 +10,8 @@ import {
   type UsageFilters,
   usageRepository as usage,
 } from "@/lib/repositories/usage-repository";
-import { getKeyUsage } from "@/lib/services/dashboard-keys";
-import { parseDateRange } from "@/lib/services/dashboard-range";
-import { getUsageOverview } from "@/lib/services/dashboard-usage";
+import { getKeyUsage, getUsageOverview } from "@/lib/services/dashboard-usage";
+import { parseDateRange } from "@/lib/url-state/date-range";
 import type { UsageEvent } from "@/lib/usage/event";
 import { createTestDatabase, type TestDatabase, testDbKinds } from "@/tests/helpers/db";
 import { makeKey, makeOrg } from "@/tests/repositories/fixtures";
@@ -122,10 +121,10 @@ describe.each(testDbKinds)("dashboard range percentiles (%s)", (kind) => {
     );
 
     // The services behind the usage page and the key page show exactly that.
-    const overview = await getUsageOverview(org.id, range, t.prisma);
+    const overview = await getUsageOverview(t.prisma, org.id, range);
     expect(overview.totals).toEqual(stats);
     expect(overview.daily.map((d) => d.requests)).toEqual([1_000, 10]);
-    const keyUsage = await getKeyUsage(org.id, key.id, range, t.prisma);
+    const keyUsage = await getKeyUsage(t.prisma, org.id, key.id, range);
     expect(keyUsage.totals).toEqual(stats);
   });
 

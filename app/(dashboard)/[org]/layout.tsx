@@ -6,10 +6,8 @@ import { ResendVerificationButton } from "@/components/auth/account-forms";
 import { OrgNav } from "@/components/dashboard/org-nav";
 import { OrgSwitcher } from "@/components/dashboard/org-switcher";
 import { Badge } from "@/components/ui/badge";
-import { getDb } from "@/lib/db";
-import { listOrganizationsOfUser } from "@/lib/services/org-service";
-import { getUser } from "@/lib/services/user-service";
 import { requireMember } from "../_lib/access";
+import { getUser, listOrganizationsOfUser } from "../_lib/data";
 
 export default async function OrgLayout({
   children,
@@ -20,10 +18,9 @@ export default async function OrgLayout({
 }) {
   const { org } = await params;
   const { user, organization, role } = await requireMember(org);
-  const db = await getDb();
   const [organizations, me] = await Promise.all([
-    listOrganizationsOfUser(db, user.id),
-    getUser(db, user.id),
+    listOrganizationsOfUser(user.id),
+    getUser(user.id),
   ]);
   return (
     <div className="min-h-dvh">

@@ -6,10 +6,9 @@ import { cache } from "react";
 import { auth } from "@/auth";
 import { clientAddress } from "@/lib/auth/client-address";
 import { hasRole, type Role } from "@/lib/auth/roles";
-import { getDb } from "@/lib/db";
 import type { Organization } from "@/lib/repositories/organization-repository";
 import { type Actor, userActor } from "@/lib/services/actor";
-import { getMembershipBySlug } from "@/lib/services/org-service";
+import { getMembershipBySlug } from "./data";
 
 export interface SessionUser {
   id: string;
@@ -38,9 +37,7 @@ export async function requireUser(): Promise<SessionUser> {
   return user;
 }
 
-const membership = cache(async (userId: string, slug: string) =>
-  getMembershipBySlug(await getDb(), userId, slug),
-);
+const membership = cache(getMembershipBySlug);
 
 /**
  * For pages: the member's context in the organization `slug`. A non-member (or a member below

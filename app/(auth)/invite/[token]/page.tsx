@@ -2,9 +2,7 @@ import type { Metadata } from "next";
 import Link from "next/link";
 import { auth } from "@/auth";
 import { InvitationResponse } from "@/components/auth/account-forms";
-import { getDb } from "@/lib/db";
-import { getInvitationByToken } from "@/lib/services/invitation-service";
-import { getUser } from "@/lib/services/user-service";
+import { getInvitationByToken, getUser } from "../../../(dashboard)/_lib/data";
 
 export const metadata: Metadata = { title: "Invitation · Keyward" };
 
@@ -19,8 +17,7 @@ const link = "font-medium text-primary underline-offset-4 hover:underline";
 
 export default async function InvitationPage({ params }: { params: Promise<{ token: string }> }) {
   const { token } = await params;
-  const db = await getDb();
-  const [invitation, session] = await Promise.all([getInvitationByToken(db, token), auth()]);
+  const [invitation, session] = await Promise.all([getInvitationByToken(token), auth()]);
   if (!invitation) {
     return (
       <div className="space-y-3">
@@ -31,7 +28,7 @@ export default async function InvitationPage({ params }: { params: Promise<{ tok
       </div>
     );
   }
-  const user = session?.user?.id ? await getUser(db, session.user.id) : null;
+  const user = session?.user?.id ? await getUser(session.user.id) : null;
   const here = `/invite/${token}`;
   const role = invitation.role.toLowerCase();
   return (

@@ -1,8 +1,7 @@
 import type { Metadata } from "next";
 import Link from "next/link";
 import { ConfirmEmailForm } from "@/components/auth/account-forms";
-import { getDb } from "@/lib/db";
-import { checkEmailVerification } from "@/lib/services/email-verification-service";
+import { checkEmailVerification } from "../../../(dashboard)/_lib/data";
 
 export const metadata: Metadata = { title: "Confirm your email · Keyward" };
 
@@ -10,7 +9,7 @@ export const metadata: Metadata = { title: "Confirm your email · Keyward" };
 // link cannot use it up.
 export default async function VerifyEmailPage({ params }: { params: Promise<{ token: string }> }) {
   const { token } = await params;
-  const { state, email } = await checkEmailVerification(await getDb(), token);
+  const { state, email } = await checkEmailVerification(token);
   const problems: Record<Exclude<typeof state, "valid">, string> = {
     invalid: "This confirmation link is not valid.",
     used: "This confirmation link was already used.",

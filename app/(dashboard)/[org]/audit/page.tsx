@@ -9,9 +9,9 @@ import { buttonClasses } from "@/components/ui/button";
 import { EmptyState } from "@/components/ui/empty-state";
 import { Select } from "@/components/ui/select";
 import { Table, TBody, TD, TH, THead, TR } from "@/components/ui/table";
-import { AUDIT_ACTIONS, listAuditEntries } from "@/lib/services/dashboard-audit";
-import { FIRST_PAGE, parsePagePosition } from "@/lib/services/dashboard-pagination";
+import { FIRST_PAGE, parsePagePosition } from "@/lib/url-state/pagination";
 import { firstParam, type OrgPageProps, requireMemberPage } from "../../_lib/access";
+import { AUDIT_ACTIONS, listAuditPage } from "../../_lib/data";
 
 export const metadata: Metadata = { title: "Audit log · Keyward" };
 
@@ -22,9 +22,9 @@ export default async function AuditPage(props: OrgPageProps) {
     ? actionParam
     : undefined;
   let position = parsePagePosition(firstParam(sp.cursor), firstParam(sp.back));
-  let page: Awaited<ReturnType<typeof listAuditEntries>>;
+  let page: Awaited<ReturnType<typeof listAuditPage>>;
   try {
-    page = await listAuditEntries(organization.id, organization.slug, {
+    page = await listAuditPage(organization.id, organization.slug, {
       action,
       cursor: position.cursor,
     });
@@ -32,7 +32,7 @@ export default async function AuditPage(props: OrgPageProps) {
     // A cursor that does not decode: start from the newest entries.
     if ((e as { code?: string }).code !== "BAD_REQUEST") throw e;
     position = FIRST_PAGE;
-    page = await listAuditEntries(organization.id, organization.slug, { action });
+    page = await listAuditPage(organization.id, organization.slug, { action });
   }
   return (
     <>

@@ -4,74 +4,34 @@
 // value, for the dialog that shows it once.
 import { revalidatePath } from "next/cache";
 import { z } from "zod";
-import { isKeywardError, type KeywardError } from "@/lib/errors";
-import type { KeyView } from "@/lib/services/dashboard-keys";
 import {
-  createKeyFromDashboard,
-  revokeKeyFromDashboard,
-  rotateKeyFromDashboard,
-  updateKeyFromDashboard,
-} from "@/lib/services/dashboard-keys";
-import {
+  EnvironmentSchema,
+  ExpiryDateFieldSchema,
+  GracePeriodSchema,
   KeyNameSchema,
   KNOWN_SCOPES,
-  MAX_SCOPES,
-  RATE_LIMIT_PER_MINUTE_MAX,
+  RateLimitFieldSchema,
   RevokeReasonSchema,
-  ScopeSchema,
+  ScopesSchema,
 } from "@/lib/validation/keys";
 import { authorizeMember } from "../../_lib/access";
+import { type ActionState, invalid, refused } from "../../_lib/action-state";
+import { createKey, type KeyView, revokeKey, rotateKey, updateKey } from "../../_lib/data";
 
-type FieldErrors = Record<string, string[] | undefined>;
-
-export type KeyActionState =
-  | { ok: false; message?: string; fieldErrors?: FieldErrors; values?: Record<string, unknown> }
-  | { ok: true; key?: string; apiKey: KeyView; message: string };
-
-const DATE = /^\d{4}-\d{2}-\d{2}$/;
-
-/** A date input's value: the end of that UTC day, or null for "never". */
-const ExpiryDate = z
-  .string()
-  .trim()
-  .refine((v) => v === "" || DATE.test(v), "Use a date like 2026-12-31.")
-  .transform((v) => (v ? new Date(`${v}T23:59:59.999Z`) : null))
-  .refine((d) => d === null || !Number.isNaN(d.getTime()), "Use a date like 2026-12-31.")
-  .refine((d) => d === null || d.getTime() > Date.now(), "Pick a date in the future.");
-
-/**
- * A rate limit input's value: null (empty) for the plan's. The service holds it to the
- * organization's plan limit (a field error here); only the operator CLI may go past the plan.
- */
-const RateLimit = z
-  .string()
-  .trim()
-  .refine((v) => v === "" || /^\d{1,7}$/.test(v), "Use a whole number, or leave it empty.")
-  .transform((v) => (v === "" ? null : Number(v)))
-  .refine(
-    (n) => n === null || (n >= 1 && n <= RATE_LIMIT_PER_MINUTE_MAX),
-    `Between 1 and ${RATE_LIMIT_PER_MINUTE_MAX.toLocaleString("en-US")} requests per minute, or empty for the plan's limit.`,
-  );
+/** A key action's outcome; `key` (the plaintext, shown once) only after a create or a rotate. */
+export type KeyActionState = ActionState<{ key?: string; apiKey: KeyView; message: string }>;
 
 const CreateKeyForm = z.object({
   name: KeyNameSchema,
-  environment: z.enum(["live", "test"], { error: "Choose live or test." }),
-  scopes: z.array(z.enum(KNOWN_SCOPES, { error: "Unknown scope." })).max(KNOWN_SCOPES.length),
-  expiresAt: ExpiryDate,
-  rateLimitPerMinute: RateLimit,
+  environment: EnvironmentSchema,
+  // A new key from the dashboard holds built-in scopes only (the form offers no others).
+  scopes: ScopesSchema.refine(
+    (a) => a.every((s) => (KNOWN_SCOPES as readonly string[]).includes(s)),
+    "Unknown scope.",
+  ),
+  expiresAt: ExpiryDateFieldSchema,
+  rateLimitPerMinute: RateLimitFieldSchema,
 });
-
-function serviceFailure(e: KeywardError): KeyActionState {
-  if (e.issues?.length) {
-    const fieldErrors: FieldErrors = {};
-    for (const issue of e.issues) {
-      const field = issue.path.split(".")[0] || "form";
-      fieldErrors[field] = [...(fieldErrors[field] ?? []), issue.message];
-    }
-    return { ok: false, fieldErrors, message: e.message };
-  }
-  return { ok: false, message: e.message };
-}
 
 export async function createKeyAction(
   _prev: KeyActionState,
@@ -87,24 +47,18 @@ export async function createKeyAction(
     rateLimitPerMinute: String(form.get("rateLimitPerMinute") ?? ""),
   };
   const parsed = CreateKeyForm.safeParse(raw);
-  if (!parsed.success) {
-    return { ok: false, fieldErrors: z.flattenError(parsed.error).fieldErrors, values: raw };
-  }
+  if (!parsed.success) return invalid(parsed.error, raw);
+  let created: Awaited<ReturnType<typeof createKey>>;
   try {
-    const created = await createKeyFromDashboard(
-      access.ctx.organization.id,
-      parsed.data,
+    created = await createKey(
+      { organizationId: access.ctx.organization.id, ...parsed.data },
       access.actor,
     );
-    revalidatePath(`/${access.ctx.organization.slug}/keys`);
-    return { ok: true, key: created.key, apiKey: created.apiKey, message: "Key created." };
   } catch (e) {
-    if (isKeywardError(e)) {
-      const failure = serviceFailure(e);
-      return failure.ok ? failure : { ...failure, values: raw };
-    }
-    throw e;
+    return refused(e, raw);
   }
+  revalidatePath(`/${access.ctx.organization.slug}/keys`);
+  return { ok: true, key: created.key, apiKey: created.apiKey, message: "Key created." };
 }
 
 const RevokeKeyForm = z.object({
@@ -124,35 +78,30 @@ export async function revokeKeyAction(
     reason: form.get("reason") ?? "",
     confirm: form.get("confirm") ?? "",
   });
-  if (!parsed.success) {
-    return {
-      ok: false,
-      fieldErrors: z.flattenError(parsed.error).fieldErrors,
-      values: { reason: String(form.get("reason") ?? "") },
-    };
-  }
+  if (!parsed.success) return invalid(parsed.error, { reason: String(form.get("reason") ?? "") });
+  let apiKey: KeyView;
   try {
-    const apiKey = await revokeKeyFromDashboard(
+    apiKey = await revokeKey(
       access.ctx.organization.id,
       parsed.data.keyId,
-      parsed.data.reason,
+      { reason: parsed.data.reason },
       access.actor,
     );
-    const slug = access.ctx.organization.slug;
-    revalidatePath(`/${slug}/keys`);
-    revalidatePath(`/${slug}/keys/${apiKey.id}`);
-    return { ok: true, apiKey, message: `Key "${apiKey.name}" revoked.` };
   } catch (e) {
-    if (isKeywardError(e)) return serviceFailure(e);
-    throw e;
+    return refused(e);
   }
+  revalidateKey(access.ctx.organization.slug, apiKey.id);
+  return { ok: true, apiKey, message: `Key "${apiKey.name}" revoked.` };
+}
+
+function revalidateKey(slug: string, keyId: string) {
+  revalidatePath(`/${slug}/keys`);
+  revalidatePath(`/${slug}/keys/${keyId}`);
 }
 
 const RotateKeyForm = z.object({
   keyId: z.uuid("Unknown key."),
-  gracePeriod: z.enum(["none", "1h", "24h", "7d"], {
-    error: "Choose how long the old key keeps working.",
-  }),
+  gracePeriod: GracePeriodSchema,
 });
 
 export async function rotateKeyAction(
@@ -165,32 +114,30 @@ export async function rotateKeyAction(
     keyId: form.get("keyId"),
     gracePeriod: form.get("gracePeriod"),
   });
-  if (!parsed.success) return { ok: false, fieldErrors: z.flattenError(parsed.error).fieldErrors };
+  if (!parsed.success) return invalid(parsed.error);
+  let rotated: Awaited<ReturnType<typeof rotateKey>>;
   try {
-    const rotated = await rotateKeyFromDashboard(
+    rotated = await rotateKey(
       access.ctx.organization.id,
       parsed.data.keyId,
-      parsed.data.gracePeriod,
+      { gracePeriod: parsed.data.gracePeriod },
       access.actor,
     );
-    const slug = access.ctx.organization.slug;
-    revalidatePath(`/${slug}/keys`);
-    revalidatePath(`/${slug}/keys/${parsed.data.keyId}`);
-    return { ok: true, key: rotated.key, apiKey: rotated.apiKey, message: "Key rotated." };
   } catch (e) {
-    if (isKeywardError(e)) return serviceFailure(e);
-    throw e;
+    return refused(e);
   }
+  revalidateKey(access.ctx.organization.slug, parsed.data.keyId);
+  return { ok: true, key: rotated.key, apiKey: rotated.apiKey, message: "Key rotated." };
 }
 
 const UpdateKeyForm = z.object({
   keyId: z.uuid("Unknown key."),
   name: KeyNameSchema,
   // Built-in scopes and the key's own custom ones (the form lists both); the service checks again.
-  scopes: z.array(ScopeSchema).max(MAX_SCOPES, `At most ${MAX_SCOPES} scopes.`),
-  rateLimitPerMinute: RateLimit,
+  scopes: ScopesSchema,
+  rateLimitPerMinute: RateLimitFieldSchema,
   // Absent when it cannot change (a rotated key) or was left as it was shown.
-  expiresAt: ExpiryDate.optional(),
+  expiresAt: ExpiryDateFieldSchema.optional(),
 });
 
 export async function updateKeyAction(
@@ -220,26 +167,14 @@ export async function updateKeyAction(
   };
   const values = { ...raw, expiresAt: typeof expires === "string" ? expires : undefined };
   const parsed = UpdateKeyForm.safeParse(raw);
-  if (!parsed.success) {
-    return { ok: false, fieldErrors: z.flattenError(parsed.error).fieldErrors, values };
-  }
+  if (!parsed.success) return invalid(parsed.error, values);
   const { keyId, ...input } = parsed.data;
+  let apiKey: KeyView;
   try {
-    const apiKey = await updateKeyFromDashboard(
-      access.ctx.organization.id,
-      keyId,
-      input,
-      access.actor,
-    );
-    const slug = access.ctx.organization.slug;
-    revalidatePath(`/${slug}/keys`);
-    revalidatePath(`/${slug}/keys/${apiKey.id}`);
-    return { ok: true, apiKey, message: `Key "${apiKey.name}" saved.` };
+    apiKey = await updateKey(access.ctx.organization.id, keyId, input, access.actor);
   } catch (e) {
-    if (isKeywardError(e)) {
-      const failure = serviceFailure(e);
-      return failure.ok ? failure : { ...failure, values };
-    }
-    throw e;
+    return refused(e, values);
   }
+  revalidateKey(access.ctx.organization.slug, apiKey.id);
+  return { ok: true, apiKey, message: `Key "${apiKey.name}" saved.` };
 }

@@ -11,14 +11,10 @@ import { buttonClasses } from "@/components/ui/button";
 import { EmptyState } from "@/components/ui/empty-state";
 import { Skeleton } from "@/components/ui/skeleton";
 import { canManage } from "@/lib/auth/roles";
-import { listOrganizationKeys } from "@/lib/services/dashboard-keys";
-import {
-  FIRST_PAGE,
-  type PagePosition,
-  parsePagePosition,
-} from "@/lib/services/dashboard-pagination";
-import { KeySearchSchema } from "@/lib/validation/keys";
+import { FIRST_PAGE, type PagePosition, parsePagePosition } from "@/lib/url-state/pagination";
+import { KEY_NAME_MAX, KeySearchSchema } from "@/lib/validation/keys";
 import { firstParam, type OrgPageProps, requireMemberPage } from "../../_lib/access";
+import { listKeys } from "../../_lib/data";
 
 export const metadata: Metadata = { title: "Keys · Keyward" };
 
@@ -59,7 +55,7 @@ export default async function KeysPage(props: OrgPageProps) {
         error={
           search.success
             ? undefined
-            : "The search was ignored: use at most 100 characters and no control characters."
+            : `The search was ignored: use at most ${KEY_NAME_MAX} characters and no control characters.`
         }
       />
       <Suspense key={JSON.stringify([filters, position])} fallback={<TableSkeleton />}>
@@ -92,14 +88,14 @@ async function KeysList({
   manage: boolean;
 }) {
   const list = (cursor: string | undefined) =>
-    listOrganizationKeys(organizationId, {
+    listKeys(organizationId, {
       environment: filters.env as "live" | "test" | undefined,
       status: filters.status as "active" | "revoked" | "expired" | undefined,
       search: filters.q,
       cursor,
     });
   let position = requested;
-  let page: Awaited<ReturnType<typeof listOrganizationKeys>>;
+  let page: Awaited<ReturnType<typeof listKeys>>;
   try {
     page = await list(position.cursor);
   } catch (e) {

@@ -1,102 +1,99 @@
 "use server";
 // Organization settings: rename, members (change role, remove) and invitations (invite by email,
-// resend, revoke). Session, membership and role first; the services enforce who may touch OWNER
-// and keep one owner.
+// resend, revoke). Each goes through `adminAction`: session, membership and ADMIN role, zod, the
+// service; the services enforce who may touch OWNER and keep one owner.
 import { revalidatePath } from "next/cache";
 import { z } from "zod";
-import { getDb } from "@/lib/db";
-import { isKeywardError } from "@/lib/errors";
+import type { Actor } from "@/lib/services/actor";
+import { EmailSchema, OrganizationNameSchema, RoleSchema } from "@/lib/validation/accounts";
+import { authorizeMember, type MemberContext } from "../../_lib/access";
+import { type ActionState, invalid, refused } from "../../_lib/action-state";
 import {
+  changeMemberRole,
   createInvitation,
+  removeMember,
+  renameOrganization,
   resendInvitation,
   revokeInvitation,
-} from "@/lib/services/invitation-service";
-import { changeMemberRole, removeMember, renameOrganization } from "@/lib/services/org-service";
-import { EmailSchema, OrganizationNameSchema } from "@/lib/validation/accounts";
-import { authorizeMember } from "../../_lib/access";
+} from "../../_lib/data";
 
-export type SettingsState = {
-  ok: boolean;
-  message?: string;
-  fieldErrors?: Record<string, string[] | undefined>;
-  values?: Record<string, string>;
-};
+export type SettingsState = ActionState;
 
-function failure(e: unknown, values?: Record<string, string>): SettingsState {
-  if (!isKeywardError(e)) throw e;
-  if (e.issues?.length) {
-    const fieldErrors: Record<string, string[]> = {};
-    for (const i of e.issues) fieldErrors[i.path] = [i.message];
-    return { ok: false, fieldErrors, values };
+type Access = { ctx: MemberContext; actor: Actor };
+
+/**
+ * One settings action: an admin's access, `schema` over `raw` (refused as field errors when
+ * `raw` is shown back, else as one message), `run` with the service's refusal mapped, then
+ * `revalidate` ("layout": the whole organization, since the nav shows names and roles).
+ */
+async function adminAction<S extends z.ZodType>(
+  form: FormData,
+  schema: S,
+  raw: Record<string, unknown>,
+  run: (input: z.infer<S>, access: Access) => Promise<SettingsState>,
+  options: { revalidate: "settings" | "layout"; showValues?: boolean },
+): Promise<SettingsState> {
+  const access = await authorizeMember(form.get("org"), "ADMIN");
+  if (!access.ok) return access;
+  const values = options.showValues ? raw : undefined;
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) {
+    return values
+      ? invalid(parsed.error, values)
+      : { ok: false, message: z.prettifyError(parsed.error) };
   }
-  return { ok: false, message: e.message, values };
+  let state: SettingsState;
+  try {
+    state = await run(parsed.data, access);
+  } catch (e) {
+    return refused(e, values);
+  }
+  const slug = access.ctx.organization.slug;
+  if (options.revalidate === "layout") revalidatePath(`/${slug}`, "layout");
+  else revalidatePath(`/${slug}/settings`);
+  return state;
 }
 
-const RenameInput = z.object({ name: OrganizationNameSchema });
+const MAIL_FAILED = "but the mail could not be sent. Use Resend in the list below.";
 
 export async function renameOrganizationAction(
   _prev: SettingsState,
   form: FormData,
 ): Promise<SettingsState> {
-  const access = await authorizeMember(form.get("org"), "ADMIN");
-  if (!access.ok) return access;
   const values = { name: String(form.get("name") ?? "") };
-  const parsed = RenameInput.safeParse(values);
-  if (!parsed.success)
-    return { ok: false, fieldErrors: z.flattenError(parsed.error).fieldErrors, values };
-  try {
-    await renameOrganization(
-      await getDb(),
-      access.ctx.organization.id,
-      parsed.data.name,
-      access.actor,
-      access.ctx.role,
-    );
-  } catch (e) {
-    return failure(e, values);
-  }
-  revalidatePath(`/${access.ctx.organization.slug}`, "layout");
-  return { ok: true, message: "Organization renamed.", values };
+  return adminAction(
+    form,
+    z.object({ name: OrganizationNameSchema }),
+    values,
+    async ({ name }, { ctx, actor }) => {
+      await renameOrganization(ctx.organization.id, name, actor, ctx.role);
+      return { ok: true, message: "Organization renamed.", values };
+    },
+    { revalidate: "layout", showValues: true },
+  );
 }
-
-const RoleSchema = z.enum(["OWNER", "ADMIN", "VIEWER"], { error: "Choose a role." });
-const InviteInput = z.object({
-  email: EmailSchema,
-  role: RoleSchema,
-});
-
-const MAIL_FAILED = "but the mail could not be sent. Use Resend in the list below.";
 
 export async function inviteMemberAction(
   _prev: SettingsState,
   form: FormData,
 ): Promise<SettingsState> {
-  const access = await authorizeMember(form.get("org"), "ADMIN");
-  if (!access.ok) return access;
   const values = {
     email: String(form.get("email") ?? "").trim(),
     role: String(form.get("role") ?? ""),
   };
-  const parsed = InviteInput.safeParse(values);
-  if (!parsed.success)
-    return { ok: false, fieldErrors: z.flattenError(parsed.error).fieldErrors, values };
-  let mailed: boolean;
-  try {
-    ({ mailed } = await createInvitation(
-      await getDb(),
-      access.ctx.organization.id,
-      parsed.data,
-      access.actor,
-      access.ctx.role,
-    ));
-  } catch (e) {
-    return failure(e, values);
-  }
-  revalidatePath(`/${access.ctx.organization.slug}/settings`);
-  const who = `${parsed.data.email} invited as ${parsed.data.role.toLowerCase()}`;
-  return mailed
-    ? { ok: true, message: `${who}.` }
-    : { ok: false, message: `${who}, ${MAIL_FAILED}`, values: { email: "", role: values.role } };
+  return adminAction(
+    form,
+    z.object({ email: EmailSchema, role: RoleSchema }),
+    values,
+    async (input, { ctx, actor }) => {
+      const { mailed } = await createInvitation(ctx.organization.id, input, actor, ctx.role);
+      const who = `${input.email} invited as ${input.role.toLowerCase()}`;
+      return mailed
+        ? { ok: true, message: `${who}.` }
+        : { ok: false, message: `${who}, ${MAIL_FAILED}`, values: { email: "", role: input.role } };
+    },
+    { revalidate: "settings", showValues: true },
+  );
 }
 
 const InvitationInput = z.object({ invitationId: z.uuid("Unknown invitation.") });
@@ -105,52 +102,35 @@ export async function resendInvitationAction(
   _prev: SettingsState,
   form: FormData,
 ): Promise<SettingsState> {
-  const access = await authorizeMember(form.get("org"), "ADMIN");
-  if (!access.ok) return access;
-  const parsed = InvitationInput.safeParse({ invitationId: form.get("invitationId") });
-  if (!parsed.success) return { ok: false, message: z.prettifyError(parsed.error) };
-  let mailed: boolean;
-  let email: string;
-  try {
-    const r = await resendInvitation(
-      await getDb(),
-      access.ctx.organization.id,
-      parsed.data.invitationId,
-      access.actor,
-      access.ctx.role,
-    );
-    mailed = r.mailed;
-    email = r.invitation.email;
-  } catch (e) {
-    return failure(e);
-  }
-  revalidatePath(`/${access.ctx.organization.slug}/settings`);
-  return mailed
-    ? { ok: true, message: `A new link was sent to ${email}.` }
-    : { ok: false, message: `A new link was made for ${email}, ${MAIL_FAILED}` };
+  return adminAction(
+    form,
+    InvitationInput,
+    { invitationId: form.get("invitationId") },
+    async ({ invitationId }, { ctx, actor }) => {
+      const r = await resendInvitation(ctx.organization.id, invitationId, actor, ctx.role);
+      const email = r.invitation.email;
+      return r.mailed
+        ? { ok: true, message: `A new link was sent to ${email}.` }
+        : { ok: false, message: `A new link was made for ${email}, ${MAIL_FAILED}` };
+    },
+    { revalidate: "settings" },
+  );
 }
 
 export async function revokeInvitationAction(
   _prev: SettingsState,
   form: FormData,
 ): Promise<SettingsState> {
-  const access = await authorizeMember(form.get("org"), "ADMIN");
-  if (!access.ok) return access;
-  const parsed = InvitationInput.safeParse({ invitationId: form.get("invitationId") });
-  if (!parsed.success) return { ok: false, message: z.prettifyError(parsed.error) };
-  try {
-    await revokeInvitation(
-      await getDb(),
-      access.ctx.organization.id,
-      parsed.data.invitationId,
-      access.actor,
-      access.ctx.role,
-    );
-  } catch (e) {
-    return failure(e);
-  }
-  revalidatePath(`/${access.ctx.organization.slug}/settings`);
-  return { ok: true, message: "Invitation revoked." };
+  return adminAction(
+    form,
+    InvitationInput,
+    { invitationId: form.get("invitationId") },
+    async ({ invitationId }, { ctx, actor }) => {
+      await revokeInvitation(ctx.organization.id, invitationId, actor, ctx.role);
+      return { ok: true, message: "Invitation revoked." };
+    },
+    { revalidate: "settings" },
+  );
 }
 
 const MemberInput = z.object({ userId: z.uuid("Unknown member.") });
@@ -159,48 +139,30 @@ export async function changeRoleAction(
   _prev: SettingsState,
   form: FormData,
 ): Promise<SettingsState> {
-  const access = await authorizeMember(form.get("org"), "ADMIN");
-  if (!access.ok) return access;
-  const parsed = MemberInput.extend({ role: RoleSchema }).safeParse({
-    userId: form.get("userId"),
-    role: form.get("role"),
-  });
-  if (!parsed.success) return { ok: false, message: z.prettifyError(parsed.error) };
-  try {
-    await changeMemberRole(
-      await getDb(),
-      access.ctx.organization.id,
-      parsed.data.userId,
-      parsed.data.role,
-      access.actor,
-      access.ctx.role,
-    );
-  } catch (e) {
-    return failure(e);
-  }
-  revalidatePath(`/${access.ctx.organization.slug}`, "layout");
-  return { ok: true, message: "Role changed." };
+  return adminAction(
+    form,
+    MemberInput.extend({ role: RoleSchema }),
+    { userId: form.get("userId"), role: form.get("role") },
+    async ({ userId, role }, { ctx, actor }) => {
+      await changeMemberRole(ctx.organization.id, userId, role, actor, ctx.role);
+      return { ok: true, message: "Role changed." };
+    },
+    { revalidate: "layout" },
+  );
 }
 
 export async function removeMemberAction(
   _prev: SettingsState,
   form: FormData,
 ): Promise<SettingsState> {
-  const access = await authorizeMember(form.get("org"), "ADMIN");
-  if (!access.ok) return access;
-  const parsed = MemberInput.safeParse({ userId: form.get("userId") });
-  if (!parsed.success) return { ok: false, message: z.prettifyError(parsed.error) };
-  try {
-    await removeMember(
-      await getDb(),
-      access.ctx.organization.id,
-      parsed.data.userId,
-      access.actor,
-      access.ctx.role,
-    );
-  } catch (e) {
-    return failure(e);
-  }
-  revalidatePath(`/${access.ctx.organization.slug}`, "layout");
-  return { ok: true, message: "Member removed." };
+  return adminAction(
+    form,
+    MemberInput,
+    { userId: form.get("userId") },
+    async ({ userId }, { ctx, actor }) => {
+      await removeMember(ctx.organization.id, userId, actor, ctx.role);
+      return { ok: true, message: "Member removed." };
+    },
+    { revalidate: "layout" },
+  );
 }

@@ -11,11 +11,8 @@ import { Badge } from "@/components/ui/badge";
 import { Card, CardContent, CardDescription, CardHeader, CardTitle } from "@/components/ui/card";
 import { Table, TBody, TD, TH, THead, TR } from "@/components/ui/table";
 import { canManage } from "@/lib/auth/roles";
-import { getDb } from "@/lib/db";
-import { getMonthToDateRequests } from "@/lib/services/dashboard-usage";
-import { listPendingInvitations } from "@/lib/services/invitation-service";
-import { listMembers } from "@/lib/services/org-service";
 import { requireMember } from "../../_lib/access";
+import { getMonthToDateRequests, listMembers, listPendingInvitations } from "../../_lib/data";
 
 export const metadata: Metadata = { title: "Settings · Keyward" };
 
@@ -23,10 +20,9 @@ export default async function SettingsPage({ params }: { params: Promise<{ org: 
   const { org } = await params;
   const { organization, role, user } = await requireMember(org);
   const manage = canManage(role);
-  const db = await getDb();
   const [members, invitations, monthToDate] = await Promise.all([
-    listMembers(db, organization.id),
-    manage ? listPendingInvitations(db, organization.id) : Promise.resolve([]),
+    listMembers(organization.id),
+    manage ? listPendingInvitations(organization.id) : Promise.resolve([]),
     getMonthToDateRequests(organization),
   ]);
   const quotaUsed = organization.monthlyQuota ? monthToDate / organization.monthlyQuota : 0;

@@ -11,9 +11,9 @@ import { RangePicker } from "@/components/usage/range-picker";
 import { UsageStatTiles } from "@/components/usage/stat-tiles";
 import { UsageCharts } from "@/components/usage/usage-charts";
 import { EndpointTable, TopKeysTable } from "@/components/usage/usage-tables";
-import { type DateRange, parseDateRange, rangeQuery } from "@/lib/services/dashboard-range";
-import { getUsageOverview } from "@/lib/services/dashboard-usage";
+import { type DateRange, parseDateRange, rangeQuery } from "@/lib/url-state/date-range";
 import { type OrgPageProps, requireMemberPage } from "../../_lib/access";
+import { getUsageOverview } from "../../_lib/data";
 
 export const metadata: Metadata = { title: "Usage · Keyward" };
 

@@ -17,15 +17,15 @@ import { UsageStatTiles } from "@/components/usage/stat-tiles";
 import { UsageCharts } from "@/components/usage/usage-charts";
 import { EndpointTable } from "@/components/usage/usage-tables";
 import { canManage } from "@/lib/auth/roles";
-import { findOrganizationKey, getKeyUsage, type KeyView } from "@/lib/services/dashboard-keys";
-import { type DateRange, parseDateRange } from "@/lib/services/dashboard-range";
+import { type DateRange, parseDateRange } from "@/lib/url-state/date-range";
 import { type OrgPageProps, requireMemberPage } from "../../../_lib/access";
+import { findKey, getKeyUsage, type KeyView } from "../../../_lib/data";
 
 export const metadata: Metadata = { title: "Key · Keyward" };
 
 export default async function KeyDetailPage(props: OrgPageProps<{ org: string; id: string }>) {
   const { organization, role, params, searchParams: sp } = await requireMemberPage(props);
-  const key = await findOrganizationKey(organization.id, params.id);
+  const key = await findKey(organization.id, params.id);
   if (!key) notFound();
   const range = parseDateRange({ range: sp.range, from: sp.from, to: sp.to });
   const slug = organization.slug;

@@ -1,8 +1,8 @@
 // CSV export of what the usage page shows for a range: the daily series, then per endpoint and
 // per key. Session- and membership-checked like the page; a non-member gets 404.
 import { authorizeMember } from "@/app/(dashboard)/_lib/access";
-import { parseDateRange } from "@/lib/services/dashboard-range";
-import { getUsageOverview } from "@/lib/services/dashboard-usage";
+import { getUsageOverview } from "@/app/(dashboard)/_lib/data";
+import { parseDateRange } from "@/lib/url-state/date-range";
 
 export const dynamic = "force-dynamic";
 

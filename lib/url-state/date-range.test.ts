@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseDateRange, rangeQuery } from "./dashboard-range";
+import { parseDateRange, rangeQuery } from "./date-range";
 
 const now = new Date("2026-03-15T10:30:00Z");
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { MAX_TRAIL, pageLinks, parsePagePosition } from "./dashboard-pagination";
+import { MAX_TRAIL, pageLinks, parsePagePosition } from "./pagination";
 
 /** Follows a link's search params the way the page would read them. */
 const follow = (q: Record<string, string> | null) => {
