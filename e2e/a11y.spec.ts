@@ -9,7 +9,7 @@ import { type Browser, expect, type Locator, type Page, test } from "@playwright
 import { linkIn, readOutbox } from "@/tests/helpers/mail";
 
 // Generous: each check runs axe twice on a shared, busy machine.
-test.describe.configure({ mode: "serial", timeout: 300_000 });
+test.describe.configure({ mode: "serial", timeout: 480_000 });
 
 const RUN = `${Date.now().toString(36)}${Math.floor(Math.random() * 1e4)}`;
 const DEMO = "demo";
@@ -152,7 +152,7 @@ test("public pages: home, sign-in, sign-up (with their errors) and not-found", a
   await expectAccessible(p, "not-found");
 });
 
-test("sign-in lands on the dashboard; the dashboard pages of the demo organization", async () => {
+test("sign-in lands on the dashboard; the keys, key, usage and audit pages of the demo", async () => {
   await page.goto("/login");
   await page.locator("#email").fill(owner.email);
   await page.locator("#password").fill(owner.password);
@@ -184,7 +184,9 @@ test("sign-in lands on the dashboard; the dashboard pages of the demo organizati
   await page.goto(`/${DEMO}/audit`);
   await expect(page.getByTestId("audit-row").first()).toBeVisible();
   await expectAccessible(page, "audit");
+});
 
+test("settings (with a field error), a new organization and not-found, signed in", async () => {
   await page.goto(`/${DEMO}/settings`);
   await expectAccessible(page, "settings");
   await page.locator("#member-email").fill(`not-an-email-${RUN}`);
