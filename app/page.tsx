@@ -13,7 +13,7 @@ export default async function HomePage() {
   return (
     <main className="mx-auto flex max-w-2xl flex-col gap-6 px-6 py-20">
       <h1 className="text-3xl font-semibold tracking-tight">Keyward</h1>
-      <p className="text-zinc-600 dark:text-zinc-400">
+      <p className="text-muted-foreground">
         Issue, scope, rotate and revoke API keys; verify keys, enforce rate limits and quotas, and
         meter usage at <code>/api/v1</code>.
       </p>

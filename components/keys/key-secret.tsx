@@ -32,7 +32,7 @@ export function KeySecret({
     <div className="space-y-3">
       <div
         role="note"
-        className="flex gap-2 rounded-md border border-amber-300 bg-amber-50 p-3 text-sm text-amber-900 dark:border-amber-800 dark:bg-amber-950/40 dark:text-amber-200"
+        className="flex gap-2 rounded-md border border-warning/40 bg-warning-subtle p-3 text-sm text-warning"
       >
         <TriangleAlert className="mt-0.5 size-4 shrink-0" aria-hidden="true" />
         <p>

@@ -5,10 +5,10 @@ export type BadgeTone = "neutral" | "success" | "warning" | "danger" | "info";
 
 const tones: Record<BadgeTone, string> = {
   neutral: "bg-muted text-muted-foreground",
-  success: "bg-green-100 text-green-800 dark:bg-green-950 dark:text-green-300",
-  warning: "bg-amber-100 text-amber-800 dark:bg-amber-950 dark:text-amber-300",
-  danger: "bg-red-100 text-red-800 dark:bg-red-950 dark:text-red-300",
-  info: "bg-indigo-100 text-indigo-800 dark:bg-indigo-950 dark:text-indigo-300",
+  success: "bg-success-subtle text-success",
+  warning: "bg-warning-subtle text-warning",
+  danger: "bg-danger-subtle text-danger",
+  info: "bg-info-subtle text-info",
 };
 
 export function Badge({

@@ -76,7 +76,7 @@ export function Dialog({
       }}
       className={cn(
         "m-auto w-[calc(100%-2rem)] max-w-lg rounded-lg border border-border bg-card p-0 text-foreground shadow-xl",
-        "backdrop:bg-slate-950/60",
+        "backdrop:bg-overlay",
         className,
       )}
     >

@@ -63,7 +63,7 @@ export function FormMessage({ children }: { children?: ReactNode }) {
     <p
       data-testid="form-message"
       role="status"
-      className="rounded-md bg-red-50 px-3 py-2 text-sm text-danger dark:bg-red-950/40"
+      className="rounded-md bg-danger-subtle px-3 py-2 text-sm text-danger"
     >
       {children}
     </p>

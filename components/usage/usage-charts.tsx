@@ -34,17 +34,18 @@ export type DailyPoint = Pick<
   | "costUsd"
 >;
 
+/** The chart tokens of app/globals.css (light and dark values there). */
 const COLORS = {
-  s2: "#22a35a",
-  s3: "#3b82f6",
-  s4: "#f59e0b",
-  s5: "#dc2626",
-  p50: "#6366f1",
-  p95: "#ec4899",
-  tokens: "#0ea5e9",
-  cost: "#8b5cf6",
-  grid: "#94a3b833",
-  axis: "#8391a7",
+  s2: "var(--color-chart-2xx)",
+  s3: "var(--color-chart-3xx)",
+  s4: "var(--color-chart-4xx)",
+  s5: "var(--color-chart-5xx)",
+  p50: "var(--color-chart-p50)",
+  p95: "var(--color-chart-p95)",
+  tokens: "var(--color-chart-tokens)",
+  cost: "var(--color-chart-cost)",
+  grid: "var(--color-chart-grid)",
+  axis: "var(--color-chart-axis)",
 };
 
 const shortDate = (d: string) => {
@@ -64,14 +65,14 @@ const axisProps = {
 } as const;
 const tooltipStyle = {
   contentStyle: {
-    background: "var(--kw-card)",
-    border: "1px solid var(--kw-border)",
+    background: "var(--color-card)",
+    border: "1px solid var(--color-border)",
     borderRadius: 6,
     fontSize: 12,
-    color: "var(--kw-foreground)",
+    color: "var(--color-foreground)",
   },
-  labelStyle: { color: "var(--kw-foreground)", fontWeight: 600 },
-  cursor: { fill: "#94a3b822" },
+  labelStyle: { color: "var(--color-foreground)", fontWeight: 600 },
+  cursor: { fill: "var(--color-chart-cursor)" },
 } as const;
 
 const MARGIN = { top: 4, right: 4, bottom: 0, left: -12 };

@@ -73,7 +73,7 @@ export default async function OrgLayout({
       </header>
       {me && !me.emailVerified ? (
         <div
-          className="border-b border-amber-300 bg-amber-50 text-amber-900 dark:border-amber-800 dark:bg-amber-950 dark:text-amber-200"
+          className="border-b border-warning/40 bg-warning-subtle text-warning"
           data-testid="verify-banner"
         >
           <div className="mx-auto flex max-w-7xl flex-wrap items-center gap-3 px-4 py-2 text-sm sm:px-6">
