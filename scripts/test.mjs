@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // `npm test`: every check and every test, then one line "N passed, N failed".
 // Installs what a fresh machine lacks (node_modules; Debian's chromium when
-// root), then: prisma generate, typecheck, lint, vitest (unit + integration on
+// root), then: prisma generate, typecheck, lint (Biome, with the layering rules), dead code
+// (knip: unused files, exports, dependencies), vitest (unit + integration on
 // PGlite, and on PostgreSQL/Redis when DATABASE_URL/REDIS_URL are set; API
 // tests over real HTTP), Playwright in Chromium.
 import { spawnSync } from "node:child_process";
@@ -46,6 +47,7 @@ const bin = (name) => path.join(root, "node_modules/.bin", name);
 run("prisma generate", bin("prisma"), ["generate"]);
 const typecheck = run("typecheck", bin("tsc"), ["--noEmit", "-p", "."]);
 run("lint", bin("biome"), ["check", "."]);
+run("dead code", bin("knip"), []);
 run("build", process.execPath, ["--import", "tsx", "scripts/build.ts"]);
 
 mkdirSync("tmp", { recursive: true });
@@ -87,9 +89,13 @@ if (existsSync(pwJson)) {
 } else {
   failed += 1;
 }
-// Checks that are not tests (typecheck, lint, build) count as one test each.
+// Checks that are not tests (typecheck, lint, dead code, build) count as one test each.
 for (const r of results) {
-  if (["prisma generate", "typecheck", "lint", "build", "install", "chromium"].includes(r.name)) {
+  if (
+    ["prisma generate", "typecheck", "lint", "dead code", "build", "install", "chromium"].includes(
+      r.name,
+    )
+  ) {
     if (r.ok) passed += 1;
     else failed += 1;
   }
