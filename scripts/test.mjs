@@ -2,7 +2,7 @@
 // `npm test`: every check and every test, then one line "N passed, N failed".
 // Installs what a fresh machine lacks (node_modules; Debian's chromium when
 // root), then: prisma generate, typecheck, lint (Biome, with the layering rules), dead code
-// (knip: unused files, exports, dependencies), vitest (unit + integration on
+// (knip: unused files, exports, dependencies), duplicates (jscpd), vitest (unit + integration on
 // PGlite, and on PostgreSQL/Redis when DATABASE_URL/REDIS_URL are set; API
 // tests over real HTTP), Playwright in Chromium.
 import { spawnSync } from "node:child_process";
@@ -48,6 +48,10 @@ run("prisma generate", bin("prisma"), ["generate"]);
 const typecheck = run("typecheck", bin("tsc"), ["--noEmit", "-p", "."]);
 run("lint", bin("biome"), ["check", "."]);
 run("dead code", bin("knip"), []);
+// Copied blocks (jscpd, .jscpd.json): any clone not in .jscpd-baseline.json fails. The baseline
+// holds the clones of 2026-12-01 and only shrinks: after removing one, `npx jscpd --baseline
+// .jscpd-baseline.json --update-baseline`.
+run("duplicates", bin("jscpd"), ["--baseline", ".jscpd-baseline.json", "--fail-on-new-clones"]);
 run("build", process.execPath, ["--import", "tsx", "scripts/build.ts"]);
 
 mkdirSync("tmp", { recursive: true });
@@ -89,12 +93,19 @@ if (existsSync(pwJson)) {
 } else {
   failed += 1;
 }
-// Checks that are not tests (typecheck, lint, dead code, build) count as one test each.
+// Checks that are not tests (typecheck, lint, dead code, duplicates, build) count as one test each.
 for (const r of results) {
   if (
-    ["prisma generate", "typecheck", "lint", "dead code", "build", "install", "chromium"].includes(
-      r.name,
-    )
+    [
+      "prisma generate",
+      "typecheck",
+      "lint",
+      "dead code",
+      "duplicates",
+      "build",
+      "install",
+      "chromium",
+    ].includes(r.name)
   ) {
     if (r.ok) passed += 1;
     else failed += 1;
