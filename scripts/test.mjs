@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // `npm test`: every check and every test, then one line "N passed, N failed".
 // Installs what a fresh machine lacks (node_modules; Debian's chromium when
-// root), then: prisma generate, typecheck, lint, vitest (unit + integration on
+// root), then: prisma generate, typecheck, lint (Biome, with the layering rules), dead code
+// (knip: unused files, exports, dependencies), duplicates (jscpd), vitest (unit + integration on
 // PGlite, and on PostgreSQL/Redis when DATABASE_URL/REDIS_URL are set; API
 // tests over real HTTP), Playwright in Chromium.
 import { spawnSync } from "node:child_process";
@@ -47,6 +48,11 @@ run("prisma generate", bin("prisma"), ["generate"]);
 const typecheck = run("typecheck", bin("tsc"), ["--noEmit", "-p", "."]);
 run("lint", bin("biome"), ["check", "."]);
 run("openapi lint", process.execPath, ["--import", "tsx", "scripts/lint-openapi.ts"]);
+run("dead code", bin("knip"), []);
+// Copied blocks (jscpd, .jscpd.json): any clone not in .jscpd-baseline.json fails. The baseline
+// holds the clones of 2026-12-01 and only shrinks: after removing one, `npx jscpd --baseline
+// .jscpd-baseline.json --update-baseline`.
+run("duplicates", bin("jscpd"), ["--baseline", ".jscpd-baseline.json", "--fail-on-new-clones"]);
 run("build", process.execPath, ["--import", "tsx", "scripts/build.ts"]);
 
 mkdirSync("tmp", { recursive: true });
@@ -88,9 +94,20 @@ if (existsSync(pwJson)) {
 } else {
   failed += 1;
 }
-// Checks that are not tests (typecheck, lint, build) count as one test each.
+// Checks that are not tests (typecheck, lint, dead code, duplicates, build) count as one test each.
 for (const r of results) {
-  if (["prisma generate", "typecheck", "lint", "build", "install", "chromium"].includes(r.name)) {
+  if (
+    [
+      "prisma generate",
+      "typecheck",
+      "lint",
+      "dead code",
+      "duplicates",
+      "build",
+      "install",
+      "chromium",
+    ].includes(r.name)
+  ) {
     if (r.ok) passed += 1;
     else failed += 1;
   }

@@ -7,9 +7,6 @@ import { createWorkQueue, type WorkQueue, WorkQueueFull } from "./work-queue";
 
 const OPTIONS = { algorithm: 2 /* Argon2id */, memoryCost: 19456, timeCost: 2, parallelism: 1 };
 
-// The bounds live with the other account fields (lib/validation/accounts.ts).
-export { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from "@/lib/validation/accounts";
-
 /** How many argon2 jobs run at once and how many may wait, per process. */
 export const PASSWORD_WORK = { concurrency: 2, maxQueued: 16 } as const;
 

@@ -135,10 +135,6 @@ export async function getDb(): Promise<PrismaClient> {
   return (await getDatabase()).prisma;
 }
 
-export function isDatabaseOpen(): boolean {
-  return holder().open !== undefined;
-}
-
 export async function closeDatabase(): Promise<void> {
   const h = holder();
   const open = h.open;

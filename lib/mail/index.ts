@@ -89,11 +89,6 @@ export function getMailSender(): MailSender {
   return h.sender;
 }
 
-/** Installs a sender as the process's (tests, or a server that builds its own). */
-export function setMailSender(sender: MailSender | undefined): void {
-  holder().sender = sender;
-}
-
 /** Why a send failed, in words safe for a log: never the SMTP_URL or its password. */
 export function describeMailError(e: unknown): string {
   const err = e as { code?: string; responseCode?: number; message?: string };

@@ -23,9 +23,9 @@ import {
 import { RedisRateLimitStore } from "./redis-store";
 import type { Clock, RateLimitStore, RateLimitStoreKind } from "./types";
 
-export type { QuotaCounter, QuotaResult } from "./quota";
+export type { QuotaCounter } from "./quota";
 export type { KeyRequest, KeyRequestResult } from "./redis-key-request";
-export type { Clock, RateLimitResult, RateLimitStore, RateLimitStoreKind } from "./types";
+export type { Clock, RateLimitStore, RateLimitStoreKind } from "./types";
 
 export type RateLimitConfig =
   | {

@@ -13,9 +13,6 @@ import { MemoryRateLimitStore } from "./memory-store";
 import { admits, toResult, validateHit, windowStartOf } from "./sliding-window";
 import type { Clock, RateLimitResult, RateLimitStore, Reservation } from "./types";
 
-const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-export const isUuid = (s: string): boolean => UUID_RE.test(s);
-
 export interface PostgresStoreOptions {
   /** The database, or a function that returns it (e.g. getDb, opened on first use). */
   db: Tx | (() => Promise<Tx>);

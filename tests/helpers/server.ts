@@ -155,7 +155,9 @@ export function runCli(
     const e: Record<string, string | undefined> = { ...process.env, ...env };
     for (const k of Object.keys(e)) if (e[k] === undefined) delete e[k];
     const script = opts.script ?? "scripts/cli.ts";
-    const proc = spawn(process.execPath, ["--import", "tsx", script, ...args], {
+    // A bundled CLI (tests/helpers/cli-bundle.ts) is plain JavaScript: no tsx loader.
+    const loader = script.endsWith(".mjs") ? [] : ["--import", "tsx"];
+    const proc = spawn(process.execPath, [...loader, script, ...args], {
       cwd: opts.cwd ?? root,
       env: e as NodeJS.ProcessEnv,
       stdio: ["ignore", "pipe", "pipe"],
