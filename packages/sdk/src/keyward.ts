@@ -128,15 +128,16 @@ export class RequestMeter implements KeywardContext {
     readonly endpoint: string,
     readonly method: string,
   ) {}
-  addTokens(tokens: number): void {
+  // Arrow fields, so `({ key, addTokens }) => …` may destructure them.
+  readonly addTokens = (tokens: number): void => {
     if (!Number.isInteger(tokens) || tokens < 0) {
       throw new TypeError("tokens must be a non-negative integer");
     }
     this.tokens += tokens;
-  }
-  addCost(usd: number | string): void {
+  };
+  readonly addCost = (usd: number | string): void => {
     this.costMicro += toMicroUsd(usd);
-  }
+  };
 }
 
 function headerValue(v: string | string[] | null | undefined): string | string[] | undefined {
