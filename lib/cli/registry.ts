@@ -18,6 +18,10 @@ import {
   RevokeReasonSchema,
   ScopesSchema,
 } from "@/lib/validation/keys";
+import {
+  ServiceCredentialNameSchema,
+  ServiceScopesSchema,
+} from "@/lib/validation/service-credentials";
 
 export interface CommandContext {
   via: "local" | "socket";
@@ -221,6 +225,93 @@ export const COMMANDS = {
         cliActor(),
       );
       return { text: `revoked ${key.id} (${key.prefix}…${key.hint})`, json: key };
+    },
+  }),
+
+  "service:create": define({
+    usage: "--name NAME [--scopes usage:report] [--org SLUG] a credential to report usage for keys",
+    options: str(["name", "scopes", "org"]),
+    schema: z.object({
+      name: flag("--name", ServiceCredentialNameSchema),
+      scopes: z
+        .string()
+        .default("usage:report")
+        .transform((s) =>
+          s
+            .split(",")
+            .map((x) => x.trim())
+            .filter(Boolean),
+        )
+        .pipe(ServiceScopesSchema),
+      org: OrganizationSlugRefSchema.optional(),
+    }),
+    async run(input, { db }) {
+      const { createServiceCredential } = await import("@/lib/services/service-credentials");
+      const { credential, secret } = await createServiceCredential(
+        db,
+        { name: input.name, scopes: input.scopes, orgSlug: input.org },
+        cliActor(),
+      );
+      const covers = credential.organization
+        ? `organization ${credential.organization}`
+        : "every organization";
+      return {
+        text: `${secret}\n(shown once: store it now) id ${credential.id}, scopes ${credential.scopes.join(",")}, ${covers}`,
+        json: {
+          id: credential.id,
+          name: credential.name,
+          secret,
+          scopes: credential.scopes,
+          organization: credential.organization,
+        },
+      };
+    },
+  }),
+
+  "service:list": define({
+    usage: "[--limit N] the service credentials, newest first (never their secrets)",
+    options: str(["limit"]),
+    schema: z.object({
+      limit: z.coerce.number().int().min(1).max(100_000).default(100),
+    }),
+    async run(input, { db }) {
+      const { listServiceCredentials } = await import("@/lib/services/service-credentials");
+      type Item = Awaited<ReturnType<typeof listServiceCredentials>>["items"][number];
+      const items: Item[] = [];
+      let cursor: string | null = null;
+      do {
+        const page = await listServiceCredentials(db, {
+          limit: Math.min(200, input.limit - items.length),
+          cursor,
+        });
+        items.push(...page.items);
+        cursor = page.nextCursor;
+      } while (cursor && items.length < input.limit);
+      const text = items.length
+        ? items
+            .map(
+              (c) =>
+                `${c.id}  ${c.prefix}…${c.hint}  ${c.status.padEnd(7)}  ${(c.organization ?? "(all)").padEnd(20)}  ${c.name}`,
+            )
+            .join("\n")
+        : "no service credentials";
+      return { text, json: { serviceCredentials: items, nextCursor: cursor } };
+    },
+  }),
+
+  "service:revoke": define({
+    usage: "--id ID revoke a service credential (refused from its next request)",
+    options: str(["id"]),
+    schema: z.object({
+      id: z.uuid({
+        error: (iss) =>
+          iss.input === undefined ? "--id is required" : "is not a service credential id",
+      }),
+    }),
+    async run(input, { db }) {
+      const { revokeServiceCredential } = await import("@/lib/services/service-credentials");
+      const c = await revokeServiceCredential(db, input.id, cliActor());
+      return { text: `revoked ${c.id} (${c.prefix}…${c.hint}) ${c.name}`, json: c };
     },
   }),
 

@@ -2,16 +2,26 @@
 // from the URL; then the key service's verify decides, and its code becomes the HTTP answer.
 import type { Db } from "@/lib/db";
 import { type ErrorCode, KeywardError } from "@/lib/errors";
+import { looksLikeServiceCredential } from "@/lib/keys/service-credential";
+import type { RateLimitResult } from "@/lib/ratelimit/types";
 import { type VerifyOutcome, verifyKey } from "@/lib/services/api-key-service";
+import {
+  authenticateServiceCredential,
+  type ServiceAuthOutcome,
+  type ServiceCaller,
+} from "@/lib/services/service-credentials";
 import type { VerifyCode } from "@/lib/validation/keys";
 import { rateLimitHeaders, secondsUntil } from "./ratelimit-headers";
 import type { AuthContext } from "./route";
 import type { HeaderSource, HttpRequest } from "./types";
 
-const KEY_LIKE = /pk_(live|test)_/i;
+const KEY_LIKE = /pk_(live|test)_|ksvc_/i;
 const KEY_PARAMS = new Set(["key", "api_key", "apikey", "api-key", "access_token", "token"]);
 
-/** Keys are never accepted in the URL: it ends up in logs, histories and referrers. */
+/**
+ * Keys (and service credentials) are never accepted in the URL: it ends up in logs, histories and
+ * referrers.
+ */
 export function rejectKeyInUrl(url: URL): void {
   let path = url.pathname;
   try {
@@ -103,13 +113,7 @@ export function outcomeError(
     detail = `This route needs the scope(s) ${scopes.join(", ")}.`;
   }
   if (outcome.addressLimit && !outcome.addressLimit.allowed) {
-    Object.assign(headers, rateLimitHeaders(outcome.addressLimit, now));
-    const retryAfter = Math.max(1, Math.ceil(outcome.addressLimit.retryAfterMs / 1000));
-    return new KeywardError(
-      "RATE_LIMITED",
-      "Too many failed key checks from your address; retry after the time given.",
-      { extra: { retryAfter } },
-    );
+    return addressThrottled(outcome.addressLimit, headers, now);
   }
   if (code === "RATE_LIMITED" && outcome.ratelimit) {
     const retryAfter = Math.max(1, Math.ceil(outcome.ratelimit.retryAfterMs / 1000));
@@ -139,9 +143,90 @@ export async function authenticate(
       "This route needs an API key: `Authorization: Bearer <key>` or `X-API-Key: <key>`.",
     );
   }
+  if (looksLikeServiceCredential(key)) {
+    // A service credential only reports usage: on any other route it is refused, 401 when it is
+    // not a working credential, else 403.
+    const outcome = await authenticateServiceCredential(db, key, { scopes: [], ip: request.ip });
+    throw outcome.ok
+      ? new KeywardError(
+          "FORBIDDEN",
+          "A service credential only reports usage (POST /api/v1/usage/events); this route needs an API key.",
+        )
+      : serviceOutcomeError(outcome, headers, now());
+  }
   const outcome = await verifyKey(db, { key, scopes, endpoint, ip: request.ip });
   if (outcome.key) onKey?.(outcome.key);
   if (outcome.ratelimit) Object.assign(headers, rateLimitHeaders(outcome.ratelimit, now()));
   if (outcome.code !== "VALID" || !outcome.key) throw outcomeError(outcome, headers, now(), scopes);
   return { key: outcome.key, ratelimit: outcome.ratelimit };
+}
+
+const SERVICE_FAILURE: Record<
+  Exclude<ServiceAuthOutcome, { ok: true }>["code"],
+  { code: ErrorCode; detail: string }
+> = {
+  INVALID_FORMAT: {
+    code: "INVALID_FORMAT",
+    detail: "The service credential is not in the ksvc_… format.",
+  },
+  NOT_FOUND: { code: "KEY_NOT_FOUND", detail: "No such service credential." },
+  REVOKED: {
+    code: "KEY_REVOKED",
+    detail: "This service credential has been revoked; use another one.",
+  },
+  INSUFFICIENT_SCOPE: {
+    code: "INSUFFICIENT_SCOPE",
+    detail: "This service credential lacks a scope this route needs.",
+  },
+};
+
+function serviceOutcomeError(
+  outcome: Exclude<ServiceAuthOutcome, { ok: true }>,
+  headers: Record<string, string>,
+  now: number,
+  scopes: readonly string[] = [],
+): KeywardError {
+  if (outcome.addressLimit && !outcome.addressLimit.allowed) {
+    return addressThrottled(outcome.addressLimit, headers, now);
+  }
+  const f = SERVICE_FAILURE[outcome.code];
+  const detail =
+    outcome.code === "INSUFFICIENT_SCOPE" && scopes.length
+      ? `This route needs a service credential with the scope(s) ${scopes.join(", ")}.`
+      : f.detail;
+  return new KeywardError(f.code, detail);
+}
+
+function addressThrottled(
+  limit: RateLimitResult,
+  headers: Record<string, string>,
+  now: number,
+): KeywardError {
+  Object.assign(headers, rateLimitHeaders(limit, now));
+  const retryAfter = Math.max(1, Math.ceil(limit.retryAfterMs / 1000));
+  return new KeywardError(
+    "RATE_LIMITED",
+    "Too many failed key checks from your address; retry after the time given.",
+    { extra: { retryAfter } },
+  );
+}
+
+/**
+ * For routes that take a service credential (RouteSpec.serviceScopes): the caller when the
+ * request presents a working `ksvc_…` credential holding `scopes`; null when it presents an API
+ * key (or nothing), which `authenticate` then handles; throws 401/403/429 for a credential that
+ * is refused.
+ */
+export async function authenticateService(
+  db: Db,
+  request: HttpRequest,
+  scopes: readonly string[],
+  headers: Record<string, string>,
+  now: () => number,
+): Promise<ServiceCaller | null> {
+  const secret = extractKey(request.headers);
+  if (secret === null || !looksLikeServiceCredential(secret)) return null;
+  const outcome = await authenticateServiceCredential(db, secret, { scopes, ip: request.ip });
+  if (!outcome.ok) throw serviceOutcomeError(outcome, headers, now(), scopes);
+  return outcome.caller;
 }

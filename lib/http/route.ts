@@ -7,9 +7,10 @@ import type { Db } from "@/lib/db";
 import { KeywardError, notFound } from "@/lib/errors";
 import type { RateLimitResult } from "@/lib/ratelimit/types";
 import type { CachedKey } from "@/lib/services/key-cache";
+import type { ServiceCaller } from "@/lib/services/service-credentials";
 import { toFieldIssues } from "@/lib/validation/issues";
 import { isCleanText, UNSAFE_TEXT_MESSAGE } from "@/lib/validation/text";
-import { authenticate, rejectKeyInUrl } from "./auth";
+import { authenticate, authenticateService, rejectKeyInUrl } from "./auth";
 import { meter } from "./metering";
 import { errorToProblem } from "./problem";
 import { rateLimitHeaders } from "./ratelimit-headers";
@@ -29,7 +30,10 @@ export interface RouteContext<B, Q, P> {
   body: B;
   query: Q;
   params: P;
+  /** The calling key; unset when a service credential called (`service` is set instead). */
   auth: AuthContext;
+  /** The calling service credential, on routes with `serviceScopes` only. */
+  service?: ServiceCaller;
   /** Extra response headers (lowercase names). */
   headers: Record<string, string>;
   /** Response status when not the route's default. */
@@ -63,6 +67,12 @@ export interface RouteSpec<
   /** "key": a valid API key is required (and counted); "none": anyone. */
   auth: "key" | "none";
   scopes?: string[];
+  /**
+   * A service credential (`ksvc_…`, PRODUCT.md section 13) holding these scopes may call this
+   * route instead of a key (then `ctx.service` is set and `ctx.auth` is not). Every other route
+   * refuses service credentials.
+   */
+  serviceScopes?: string[];
   body?: B;
   /**
    * What the OpenAPI document shows for the body when `body` parses more loosely on purpose
@@ -189,7 +199,11 @@ export async function runRoute(
   try {
     rejectKeyInUrl(request.url);
     ctx.db = await deps.db();
-    if (route.auth === "key") {
+    if (route.auth === "key" && route.serviceScopes) {
+      const service = await authenticateService(ctx.db, request, route.serviceScopes, headers, now);
+      if (service) ctx.service = service;
+    }
+    if (route.auth === "key" && !ctx.service) {
       // A call by a known key is metered to it even when refused (revoked, scope, 429...).
       ctx.auth = await authenticate(
         ctx.db,

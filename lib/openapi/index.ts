@@ -47,6 +47,8 @@ function errorsOf(route: AnyRoute): Record<number, ResponseConfig> {
   if (route.auth === "key") {
     add("UNAUTHORIZED", "INVALID_FORMAT", "KEY_NOT_FOUND", "KEY_REVOKED", "KEY_EXPIRED");
     add("INSUFFICIENT_SCOPE", "ORG_INACTIVE", "RATE_LIMITED", "QUOTA_EXCEEDED");
+    // A service credential on a route that does not take one.
+    if (!route.serviceScopes) add("FORBIDDEN");
   }
   if (route.path === "/api/v1/keys/verify") add("RATE_LIMITED");
   if (route.path === "/api/v1/usage/events") add("UNAVAILABLE");
@@ -76,7 +78,8 @@ function buildDocument() {
   registry.registerComponent("securitySchemes", "bearerKey", {
     type: "http",
     scheme: "bearer",
-    description: "`Authorization: Bearer pk_live_…` (or `pk_test_…`). Never in the URL.",
+    description:
+      "`Authorization: Bearer pk_live_…` (or `pk_test_…`); a service credential `ksvc_…` on POST /api/v1/usage/events only. Never in the URL.",
   });
   registry.registerComponent("securitySchemes", "apiKeyHeader", {
     type: "apiKey",
@@ -96,6 +99,9 @@ function buildDocument() {
           route.description,
           route.scopes?.length
             ? `Needs scope: ${route.scopes.map((s) => `\`${s}\``).join(", ")}.`
+            : undefined,
+          route.serviceScopes?.length
+            ? `Or a service credential with scope: ${route.serviceScopes.map((s) => `\`${s}\``).join(", ")}.`
             : undefined,
         ]
           .filter(Boolean)

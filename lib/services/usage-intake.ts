@@ -8,6 +8,17 @@ import type { UsageEvent } from "./usage-recorder";
 
 export type UsageEventRefusal = z.output<typeof UsageEventRefusalSchema>;
 
+/** Why an event's key cannot be metered (a refusal's code). */
+export type EventKeyRefusal = "VALIDATION_FAILED" | "KEY_NOT_FOUND" | "KEY_REVOKED" | "KEY_EXPIRED";
+
+/**
+ * Whose usage an event is, from its `keyId` (undefined when it has none): the key and its
+ * organization, or why the event is refused.
+ */
+export type EventOwner = (
+  keyId: string | undefined,
+) => { id: string; organizationId: string } | { refuse: EventKeyRefusal; message: string };
+
 export interface UsageIntakeResult {
   accepted: number;
   refused: UsageEventRefusal[];
@@ -18,16 +29,30 @@ const MAX_AGE_MS = 30 * 86_400_000;
 /** Issues listed per refused event (an event has seven fields). */
 const MAX_ISSUES_PER_EVENT = 10;
 
+/** A calling key reports for itself alone: `keyId`, when sent, must be its own id. */
+const ownKey =
+  (key: { id: string; organizationId: string }): EventOwner =>
+  (keyId) =>
+    keyId === undefined || keyId === key.id
+      ? key
+      : {
+          refuse: "VALIDATION_FAILED",
+          message:
+            "A key reports usage for itself only: leave keyId out. Report for other keys with a service credential.",
+        };
+
 /**
- * Validates each event on its own (UsageEventSchema, then the occurredAt window) and hands the
- * valid ones to `record` for the calling key; `record` answers whether it kept the event.
+ * Validates each event on its own (UsageEventSchema, its key, then the occurredAt window) and
+ * hands the valid ones to `record` for the calling key (or, given an EventOwner, for the key each
+ * event names); `record` answers whether it kept the event.
  */
 export function acceptUsageEvents(
   events: readonly unknown[],
-  key: { id: string; organizationId: string },
+  key: { id: string; organizationId: string } | EventOwner,
   record: (event: UsageEvent) => boolean,
   now: number = Date.now(),
 ): UsageIntakeResult {
+  const ownerOf = typeof key === "function" ? key : ownKey(key);
   const refused: UsageEventRefusal[] = [];
   let accepted = 0;
   events.forEach((raw, index) => {
@@ -42,6 +67,15 @@ export function acceptUsageEvents(
       return;
     }
     const e = parsed.data;
+    const owner = ownerOf(e.keyId);
+    if ("refuse" in owner) {
+      refused.push({
+        index,
+        code: owner.refuse,
+        issues: [{ path: `${where}.keyId`, message: owner.message }],
+      });
+      return;
+    }
     const at = e.occurredAt ? new Date(e.occurredAt) : new Date(now);
     const late = at.getTime() < now - MAX_AGE_MS;
     if (late || at.getTime() > now + FUTURE_SLACK_MS) {
@@ -58,8 +92,8 @@ export function acceptUsageEvents(
       return;
     }
     const kept = record({
-      apiKeyId: key.id,
-      organizationId: key.organizationId,
+      apiKeyId: owner.id,
+      organizationId: owner.organizationId,
       endpoint: e.endpoint,
       method: e.method,
       statusCode: e.statusCode,

@@ -86,6 +86,10 @@ export const UsageReportSchema = z
 
 export const UsageEventSchema = z
   .object({
+    keyId: UuidSchema.optional().openapi({
+      description:
+        "The key whose usage this is: the `keyId` verify returned. Required when reporting with a service credential; with a key, leave it out (a key reports for itself only).",
+    }),
     endpoint: safeText({ min: 1, max: 200 }).openapi({ example: "/v1/completions" }),
     method: safeText({ min: 1, max: 10 })
       .regex(/^[A-Z]{1,10}$/, "An HTTP method in capitals, e.g. GET.")
@@ -117,10 +121,12 @@ export const UsageEventsIntakeSchema = z.object({
 export const UsageEventRefusalSchema = z
   .object({
     index: z.int().min(0).openapi({ description: "The event's position in `events`." }),
-    code: z.enum(["VALIDATION_FAILED", "UNAVAILABLE"]).openapi({
-      description:
-        "`VALIDATION_FAILED`: the event breaks a rule (see issues); `UNAVAILABLE`: usage intake is full or shutting down, send the event again later.",
-    }),
+    code: z
+      .enum(["VALIDATION_FAILED", "UNAVAILABLE", "KEY_NOT_FOUND", "KEY_REVOKED", "KEY_EXPIRED"])
+      .openapi({
+        description:
+          "`VALIDATION_FAILED`: the event breaks a rule (see issues); `UNAVAILABLE`: usage intake is full or shutting down, send the event again later; `KEY_NOT_FOUND`, `KEY_REVOKED`, `KEY_EXPIRED` (service credentials): the key `keyId` names does not exist (or is of an organization the credential does not cover), is revoked, or has expired.",
+      }),
     issues: z.array(FieldIssueSchema).openapi({
       description: "What is wrong, by field path (`events.3.costUsd`).",
     }),

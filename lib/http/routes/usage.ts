@@ -1,6 +1,7 @@
 // /api/v1/usage (report) and /api/v1/usage/events (a service reports its own calls).
 import { KeywardError } from "@/lib/errors";
 import { getUsageReport } from "@/lib/services/api-key-service";
+import { acceptServiceUsageEvents } from "@/lib/services/service-credentials";
 import { acceptUsageEvents } from "@/lib/services/usage-intake";
 import {
   UsageEventsAcceptedSchema,
@@ -36,11 +37,12 @@ export const usageReportRoute = defineRoute({
 export const usageEventsRoute = defineRoute({
   summary: "Report usage",
   description:
-    "Up to 1,000 usage events of your own API, recorded for the calling key. Each event is checked on its own: the answer (202) counts the accepted ones, written within about a second, and lists every refused one with its index and the reasons. When none is accepted: 422 `VALIDATION_FAILED` (or 503 `UNAVAILABLE` when intake is full), with the same `refused` list.",
+    "Up to 1,000 usage events of your own API, recorded for the calling key. Each event is checked on its own: the answer (202) counts the accepted ones, written within about a second, and lists every refused one with its index and the reasons. When none is accepted: 422 `VALIDATION_FAILED` (or 503 `UNAVAILABLE` when intake is full), with the same `refused` list.\n\nYour own services report for your customers' keys with a **service credential** (`Authorization: Bearer ksvc_…`, scope `usage:report`, created with `npm run keyward -- service:create`) instead: then every event names its key in `keyId` (the `keyId` verify returned) and is metered to that key and its organization; the customer's key needs no `usage:write`. An event whose key is unknown (or of an organization the credential does not cover), revoked or expired is refused on its own (`KEY_NOT_FOUND`, `KEY_REVOKED`, `KEY_EXPIRED`).",
   path: "/api/v1/usage/events",
   method: "POST",
   auth: "key",
   scopes: ["usage:write"],
+  serviceScopes: ["usage:report"],
   body: UsageEventsIntakeSchema,
   documentedBody: UsageEventsBodySchema,
   // 1,000 events of a few hundred bytes each.
@@ -48,7 +50,9 @@ export const usageEventsRoute = defineRoute({
   output: UsageEventsAcceptedSchema,
   status: 202,
   async handler(ctx) {
-    const { accepted, refused } = acceptUsageEvents(ctx.body.events, ctx.auth.key, meter);
+    const { accepted, refused } = ctx.service
+      ? await acceptServiceUsageEvents(ctx.db, ctx.service, ctx.body.events, meter)
+      : acceptUsageEvents(ctx.body.events, ctx.auth.key, meter);
     if (accepted === 0) {
       const full = refused.some((r) => r.code === "UNAVAILABLE");
       throw new KeywardError(
