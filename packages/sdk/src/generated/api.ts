@@ -119,7 +119,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description `INSUFFICIENT_SCOPE`: Missing scope; `ORG_INACTIVE`: Organization inactive */
+                /** @description `INSUFFICIENT_SCOPE`: Missing scope; `ORG_INACTIVE`: Organization inactive; `FORBIDDEN`: Forbidden */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -361,7 +361,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description `INSUFFICIENT_SCOPE`: Missing scope; `ORG_INACTIVE`: Organization inactive */
+                /** @description `INSUFFICIENT_SCOPE`: Missing scope; `ORG_INACTIVE`: Organization inactive; `FORBIDDEN`: Forbidden */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -472,7 +472,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description `INSUFFICIENT_SCOPE`: Missing scope; `ORG_INACTIVE`: Organization inactive */
+                /** @description `INSUFFICIENT_SCOPE`: Missing scope; `ORG_INACTIVE`: Organization inactive; `FORBIDDEN`: Forbidden */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -610,7 +610,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description `INSUFFICIENT_SCOPE`: Missing scope; `ORG_INACTIVE`: Organization inactive */
+                /** @description `INSUFFICIENT_SCOPE`: Missing scope; `ORG_INACTIVE`: Organization inactive; `FORBIDDEN`: Forbidden */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -757,7 +757,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description `INSUFFICIENT_SCOPE`: Missing scope; `ORG_INACTIVE`: Organization inactive */
+                /** @description `INSUFFICIENT_SCOPE`: Missing scope; `ORG_INACTIVE`: Organization inactive; `FORBIDDEN`: Forbidden */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -1009,7 +1009,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description `INSUFFICIENT_SCOPE`: Missing scope; `ORG_INACTIVE`: Organization inactive */
+                /** @description `INSUFFICIENT_SCOPE`: Missing scope; `ORG_INACTIVE`: Organization inactive; `FORBIDDEN`: Forbidden */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -1173,7 +1173,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description `INSUFFICIENT_SCOPE`: Missing scope; `ORG_INACTIVE`: Organization inactive */
+                /** @description `INSUFFICIENT_SCOPE`: Missing scope; `ORG_INACTIVE`: Organization inactive; `FORBIDDEN`: Forbidden */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -1249,7 +1249,11 @@ export interface paths {
          * Report usage
          * @description Up to 1,000 usage events of your own API, recorded for the calling key. Each event is checked on its own: the answer (202) counts the accepted ones, written within about a second, and lists every refused one with its index and the reasons. When none is accepted: 422 `VALIDATION_FAILED` (or 503 `UNAVAILABLE` when intake is full), with the same `refused` list.
          *
+         *     Your own services report for your customers' keys with a **service credential** (`Authorization: Bearer ksvc_…`, scope `usage:report`, created with `npm run keyward -- service:create`) instead: then every event names its key in `keyId` (the `keyId` verify returned) and is metered to that key and its organization; the customer's key needs no `usage:write`. An event whose key is unknown (or of an organization the credential does not cover), revoked or expired is refused on its own (`KEY_NOT_FOUND`, `KEY_REVOKED`, `KEY_EXPIRED`).
+         *
          *     Needs scope: `usage:write`.
+         *
+         *     Or a service credential with scope: `usage:report`.
          */
         post: {
             parameters: {
@@ -1608,6 +1612,12 @@ export interface components {
             costUsd?: string;
             /** @example /v1/completions */
             endpoint: string;
+            /**
+             * Format: uuid
+             * @description The key whose usage this is: the `keyId` verify returned. Required when reporting with a service credential; with a key, leave it out (a key reports for itself only).
+             * @example 3f1e6c2a-8d4b-4c1e-9a57-0f3b2d6e7a91
+             */
+            keyId?: string;
             /** @example POST */
             method: string;
             /**
@@ -1622,10 +1632,10 @@ export interface components {
         };
         UsageEventRefusal: {
             /**
-             * @description `VALIDATION_FAILED`: the event breaks a rule (see issues); `UNAVAILABLE`: usage intake is full or shutting down, send the event again later.
+             * @description `VALIDATION_FAILED`: the event breaks a rule (see issues); `UNAVAILABLE`: usage intake is full or shutting down, send the event again later; `KEY_NOT_FOUND`, `KEY_REVOKED`, `KEY_EXPIRED` (service credentials): the key `keyId` names does not exist (or is of an organization the credential does not cover), is revoked, or has expired.
              * @enum {string}
              */
-            code: "VALIDATION_FAILED" | "UNAVAILABLE";
+            code: "VALIDATION_FAILED" | "UNAVAILABLE" | "KEY_NOT_FOUND" | "KEY_REVOKED" | "KEY_EXPIRED";
             /** @description The event's position in `events`. */
             index: number;
             /** @description What is wrong, by field path (`events.3.costUsd`). */
