@@ -47,6 +47,16 @@ run("prisma generate", bin("prisma"), ["generate"]);
 const typecheck = run("typecheck", bin("tsc"), ["--noEmit", "-p", "."]);
 run("lint", bin("biome"), ["check", "."]);
 run("build", process.execPath, ["--import", "tsx", "scripts/build.ts"]);
+// @keyward/sdk: its committed API types must match the OpenAPI document the routes produce
+// (checked before the build regenerates them), then it is bundled: the examples and tests/sdk
+// import its dist/.
+run("sdk types", process.execPath, [
+  "--import",
+  "tsx",
+  "packages/sdk/scripts/generate.ts",
+  "--check",
+]);
+run("sdk build", "npm", ["run", "build", "-w", "packages/sdk"]);
 
 mkdirSync("tmp", { recursive: true });
 const vitestJson = path.join(root, "tmp/vitest-results.json");
@@ -87,9 +97,20 @@ if (existsSync(pwJson)) {
 } else {
   failed += 1;
 }
-// Checks that are not tests (typecheck, lint, build) count as one test each.
+// Checks that are not tests (typecheck, lint, builds) count as one test each.
 for (const r of results) {
-  if (["prisma generate", "typecheck", "lint", "build", "install", "chromium"].includes(r.name)) {
+  if (
+    [
+      "prisma generate",
+      "typecheck",
+      "lint",
+      "build",
+      "sdk types",
+      "sdk build",
+      "install",
+      "chromium",
+    ].includes(r.name)
+  ) {
     if (r.ok) passed += 1;
     else failed += 1;
   }

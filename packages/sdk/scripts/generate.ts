@@ -3,7 +3,7 @@
 //   packages/sdk/openapi.json          the document (shipped with the package)
 //   packages/sdk/src/generated/api.ts  its types (openapi-typescript), used by openapi-fetch
 // `generate(dir)` writes both under another folder: the staleness test compares them.
-import { mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import openapiTS, { astToString } from "openapi-typescript";
@@ -32,7 +32,30 @@ export async function generate(dir = sdkRoot): Promise<{ document: string; types
   return out;
 }
 
+/** The committed files that differ from what the routes produce now (empty: up to date). */
+export async function staleFiles(dir = sdkRoot): Promise<string[]> {
+  const fresh = await render();
+  const read = (f: string) =>
+    existsSync(path.join(dir, f)) ? readFileSync(path.join(dir, f), "utf8") : "";
+  return [
+    ...(read("openapi.json") === fresh.document ? [] : ["openapi.json"]),
+    ...(read("src/generated/api.ts") === fresh.types ? [] : ["src/generated/api.ts"]),
+  ];
+}
+
 if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
-  await generate();
-  console.log("keyward sdk: wrote openapi.json and src/generated/api.ts");
+  if (process.argv.includes("--check")) {
+    // npm test runs this before the build regenerates them: committed files must be current.
+    const stale = await staleFiles();
+    if (stale.length > 0) {
+      console.error(
+        `keyward sdk: stale ${stale.join(", ")}: run \`npm run sdk:generate\` and commit the result`,
+      );
+      process.exit(1);
+    }
+    console.log("keyward sdk: generated types are up to date");
+  } else {
+    await generate();
+    console.log("keyward sdk: wrote openapi.json and src/generated/api.ts");
+  }
 }
