@@ -85,7 +85,11 @@ function startApp(env: Record<string, string>, port: number): Promise<ChildProce
   });
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
 
 async function main(): Promise<void> {
   const connections = Number(args.connections);
@@ -157,10 +161,15 @@ async function main(): Promise<void> {
     );
     writeFileSync(file, text);
   } finally {
+    const appExit = app && new Promise((r) => app?.once("exit", r));
     app?.kill("SIGTERM");
+    await appExit;
     await kw.server.stop();
   }
 }
 
 if (args.serve) await serve();
-else await main();
+else {
+  await main();
+  process.exit(0);
+}
