@@ -5,6 +5,7 @@ import { openDatabase } from "@/lib/db";
 import { organizationRepository } from "@/lib/repositories/organization-repository";
 import type { Actor } from "@/lib/services/actor";
 import { createKey } from "@/lib/services/api-key-service";
+import { createServiceCredential } from "@/lib/services/service-credentials";
 import {
   type StartOptions,
   startServer,
@@ -32,6 +33,11 @@ export interface Fixtures {
     quota: { key: string; id: string };
     inactive: { key: string; id: string };
     fuzz: { key: string; id: string };
+  };
+  /** Service credentials (`ksvc_…`, usage:report): one for every organization, one held to A's. */
+  services: {
+    all: { secret: string; id: string };
+    orgA: { secret: string; id: string };
   };
   /** Every plaintext key made in setup: none may appear in the database or the log. */
   plaintexts: string[];
@@ -94,7 +100,20 @@ export async function seedFixtures(dataDir: string, expiringInMs = 4000): Promis
     const { revokeKey } = await import("@/lib/services/api-key-service");
     await revokeKey(db, a.id, keys.revoked.id, { reason: "fixture" }, actor);
     await organizationRepository.deactivate(db, inactive.id);
-    return { orgA: a.id, orgB: b.id, keys, plaintexts };
+    const mkService = async (name: string, orgSlug?: string) => {
+      const r = await createServiceCredential(
+        db,
+        { name, scopes: ["usage:report"], orgSlug },
+        actor,
+      );
+      plaintexts.push(r.secret);
+      return { secret: r.secret, id: r.credential.id };
+    };
+    const services = {
+      all: await mkService("metering"),
+      orgA: await mkService("metering-alpha", a.slug),
+    };
+    return { orgA: a.id, orgB: b.id, keys, services, plaintexts };
   } finally {
     await open.close();
   }

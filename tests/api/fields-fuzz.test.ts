@@ -5,6 +5,7 @@
 // numbers, wrong types. Never a 5xx: a 2xx, or a 4xx problem document (a 422 names the field).
 // Afterwards the server still meters: a good call's usage shows up. Seeded (FUZZ_SEED), bounded
 // (FUZZ_RUNS per route); fast-check prints the seed and the counterexample on failure.
+import { randomUUID } from "node:crypto";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Api, startApi } from "./_setup";
@@ -335,6 +336,9 @@ describe("every field of every write route, hostile values", () => {
       ["costUsd", "0.1"],
       ["costUsd", JSON.stringify("1\u0000")],
       ["occurredAt", JSON.stringify("2026-01-01T00:00:00\u0000Z")],
+      ["keyId", JSON.stringify("not-a-uuid\u0000")],
+      ["keyId", JSON.stringify(randomUUID())],
+      ["keyId", "[1]"],
     ];
     for (const [field, literal] of samples) {
       const body = JSON.stringify({ events: [{ ...good, [field]: MARK }] }).replace(

@@ -135,6 +135,8 @@ describe("hostile input never yields a 5xx", () => {
       printable.map((s) => `Bearer ${s}`),
       fc.constant(`Bearer ${fuzzKey} ${fuzzKey}`),
       fc.constant(`bearer ${api.fx.keys.readOnly.key}`),
+      fc.constant(`Bearer ${api.fx.services.all.secret}`),
+      printable.map((s) => `Bearer ksvc_${s}`),
     );
     const id = fc.oneof(
       fc.uuid(),

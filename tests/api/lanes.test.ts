@@ -132,6 +132,12 @@ describe("lean lane and route handler answer alike", () => {
       ["GET", "/api/v1/me", { key: k.revoked.key }],
       ["GET", "/api/v1/me", { key: k.inactive.key }],
       ["GET", `/api/v1/me?api_key=${k.admin.key}`, {}],
+      // A service credential only reports usage: 403 when it works, 401 when it does not.
+      ["GET", "/api/v1/me", { key: lean.fx.services.all.secret }],
+      ["GET", "/api/v1/me", { headers: { "x-api-key": lean.fx.services.orgA.secret } }],
+      ["GET", "/api/v1/me", { key: `ksvc_${"q".repeat(43)}` }],
+      ["GET", "/api/v1/me", { key: "ksvc_short" }],
+      ["GET", `/api/v1/me?token=${lean.fx.services.all.secret}`, {}],
       ["GET", "/api/v1/me", { key: k.limited.key }], // limited to 3/min, used up above: 429
       ["POST", "/api/v1/me", { key: k.admin.key }],
     ];

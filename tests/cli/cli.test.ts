@@ -51,6 +51,7 @@ describe.each(targets.map((t, i) => [i === 0 ? "embedded" : "postgres", t] as co
           users: await p.user.count(),
           keys: await p.apiKey.count(),
           audit: await p.auditLog.count(),
+          services: await p.serviceCredential.count(),
         };
       } finally {
         await db.close();
@@ -181,6 +182,58 @@ describe.each(targets.map((t, i) => [i === 0 ? "embedded" : "postgres", t] as co
       expect(mine).toMatchObject({ status: "revoked", name: "to-revoke" });
       expect(JSON.stringify(list)).not.toMatch(/pk_(live|test)_[A-Za-z0-9_-]{43}/);
     });
+
+    it("service:create prints the credential once (SHA-256 and hint stored); list and revoke", async () => {
+      const r = await cli("service:create", "--name", "ingest", "--org", "demo-co", "--json");
+      expect(r.code, r.stderr).toBe(0);
+      const out = JSON.parse(r.stdout);
+      expect(Object.keys(out).sort()).toEqual(["id", "name", "organization", "scopes", "secret"]);
+      expect(out).toMatchObject({
+        name: "ingest",
+        scopes: ["usage:report"],
+        organization: "demo-co",
+      });
+      expect(out.secret).toMatch(/^ksvc_[A-Za-z0-9_-]{43}$/);
+      const all = await cli("service:create", "--name", "all-orgs");
+      expect(all.code, all.stderr).toBe(0);
+      const [secret, note] = all.stdout.trim().split("\n");
+      expect(secret).toMatch(/^ksvc_[A-Za-z0-9_-]{43}$/);
+      expect(note).toMatch(/shown once.*usage:report, every organization/);
+
+      const list = await cli("service:list", "--json");
+      expect(list.code, list.stderr).toBe(0);
+      expect(list.stdout).not.toMatch(/ksvc_[A-Za-z0-9_-]{43}/);
+      const listed = JSON.parse(list.stdout).serviceCredentials;
+      expect(listed.map((c: { name: string }) => c.name).slice(0, 2)).toEqual([
+        "all-orgs",
+        "ingest",
+      ]);
+      expect(listed[1]).toMatchObject({ id: out.id, status: "active", hint: out.secret.slice(-4) });
+
+      const revoked = await cli("service:revoke", "--id", out.id, "--json");
+      expect(revoked.code, revoked.stderr).toBe(0);
+      expect(JSON.parse(revoked.stdout)).toMatchObject({ id: out.id, status: "revoked" });
+
+      const db = await target.open();
+      try {
+        const row = await db.prisma.serviceCredential.findUniqueOrThrow({ where: { id: out.id } });
+        expect(row.secretHash).toBe(createHash("sha256").update(out.secret).digest("hex"));
+        expect(row.revokedAt).not.toBeNull();
+        // Audited in the organization it is held to (one covering all has no organization).
+        const audit = await db.prisma.auditLog.findMany({ where: { targetId: out.id } });
+        expect(audit.map((a) => a.action).sort()).toEqual([
+          "service_credential.created",
+          "service_credential.revoked",
+        ]);
+        const everything = JSON.stringify([
+          await db.prisma.serviceCredential.findMany(),
+          await db.prisma.auditLog.findMany(),
+        ]);
+        for (const s of [out.secret, secret!]) expect(everything).not.toContain(s.slice(5));
+      } finally {
+        await db.close();
+      }
+    }, 300_000);
 
     it("user:create adds a member who can sign in", async () => {
       const r = await cli(
@@ -332,6 +385,33 @@ describe.each(targets.map((t, i) => [i === 0 ? "embedded" : "postgres", t] as co
         "unknown key id",
         ["keys:revoke", "--id", "00000000-0000-4000-8000-000000000000", "--reason", "x"],
         /not exist|not found/i,
+      ],
+      ["service credential without a name", ["service:create"], /--name/],
+      [
+        "service credential with a key's scope",
+        ["service:create", "--name", "x", "--scopes", "keys:write"],
+        /--scopes/,
+      ],
+      [
+        "service credential with a repeated scope",
+        ["service:create", "--name", "x", "--scopes", "usage:report,usage:report"],
+        /--scopes/,
+      ],
+      [
+        "service credential for an unknown organization",
+        ["service:create", "--name", "x", "--org", "nope"],
+        /organization/i,
+      ],
+      [
+        "service credential name with a control character",
+        ["service:create", "--name", "bell\u0007"],
+        /--name: .*control/,
+      ],
+      ["bad service credential id", ["service:revoke", "--id", "123"], /--id/],
+      [
+        "unknown service credential id",
+        ["service:revoke", "--id", "00000000-0000-4000-8000-000000000000"],
+        /not exist/i,
       ],
       [
         "bad role",
