@@ -54,6 +54,16 @@ run("dead code", bin("knip"), []);
 // .jscpd-baseline.json --update-baseline`.
 run("duplicates", bin("jscpd"), ["--baseline", ".jscpd-baseline.json", "--fail-on-new-clones"]);
 run("build", process.execPath, ["--import", "tsx", "scripts/build.ts"]);
+// @keyward/sdk: its committed API types must match the OpenAPI document the routes produce
+// (checked before the build regenerates them), then it is bundled: the examples and tests/sdk
+// import its dist/.
+run("sdk types", process.execPath, [
+  "--import",
+  "tsx",
+  "packages/sdk/scripts/generate.ts",
+  "--check",
+]);
+run("sdk build", "npm", ["run", "build", "-w", "packages/sdk"]);
 
 mkdirSync("tmp", { recursive: true });
 const vitestJson = path.join(root, "tmp/vitest-results.json");
@@ -94,16 +104,20 @@ if (existsSync(pwJson)) {
 } else {
   failed += 1;
 }
-// Checks that are not tests (typecheck, lint, dead code, duplicates, build) count as one test each.
+// Checks that are not tests (typecheck, lint, OpenAPI lint, dead code, duplicates, builds) count as
+// one test each.
 for (const r of results) {
   if (
     [
       "prisma generate",
       "typecheck",
       "lint",
+      "openapi lint",
       "dead code",
       "duplicates",
       "build",
+      "sdk types",
+      "sdk build",
       "install",
       "chromium",
     ].includes(r.name)
