@@ -5,6 +5,7 @@ import { randomBytes } from "node:crypto";
 import type { z } from "zod";
 import type { Db } from "@/lib/db";
 import { KeywardError, notFound } from "@/lib/errors";
+import { observeRequest } from "@/lib/metrics/registry";
 import type { RateLimitResult } from "@/lib/ratelimit/types";
 import type { CachedKey } from "@/lib/services/key-cache";
 import { toFieldIssues } from "@/lib/validation/issues";
@@ -233,6 +234,7 @@ export async function runRoute(
     "cache-control": "no-store",
     "x-content-type-options": "nosniff",
   };
+  observeRequest(route, result, started);
   // Set by authenticate's onKey for every call whose key was found, by verify for its key.
   const billed = ctx.meterAs;
   if (billed) {

@@ -38,6 +38,7 @@ export const RESERVED_SLUGS = new Set([
   "static",
   "public",
   "health",
+  "metrics",
 ]);
 
 async function audit(
