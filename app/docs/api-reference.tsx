@@ -10,7 +10,7 @@ const customCss = `
 :root .light-mode {
   --scalar-color-2: #4b5563;
   --scalar-color-3: #52525b;
-  --scalar-color-green: #047857;
+  --scalar-color-green: #065f46;
   --scalar-color-blue: #1d4ed8;
   --scalar-color-orange: #b45309;
   --scalar-color-yellow: #a16207;
