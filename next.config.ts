@@ -10,6 +10,8 @@ const nextConfig: NextConfig = {
     "@node-rs/argon2",
     "pino",
     "ioredis",
+    // One copy of the metrics registry for server.ts and the route handlers (lib/metrics).
+    "prom-client",
   ],
   poweredByHeader: false,
   experimental: {

@@ -102,6 +102,15 @@ const schema = z
     /** PostgreSQL: connecting (or waiting for a pooled connection), and one query (lib/db). */
     DATABASE_CONNECT_TIMEOUT_MS: millis(1, 3_600_000, 3_000),
     DATABASE_QUERY_TIMEOUT_MS: millis(1, 3_600_000, 15_000),
+    /**
+     * GET /metrics: callers must send `Authorization: Bearer <this>`; unset, only loopback
+     * callers may scrape (lib/metrics/endpoint.ts).
+     */
+    KEYWARD_METRICS_TOKEN: z
+      .string()
+      .min(16, { error: "must be at least 16 characters" })
+      .max(512, { error: "must be at most 512 characters" })
+      .optional(),
     /** Who runs the CLI, for its audit rows. */
     USER: z.string().optional(),
   })

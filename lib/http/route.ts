@@ -5,6 +5,7 @@ import { randomBytes } from "node:crypto";
 import type { z } from "zod";
 import type { Db } from "@/lib/db";
 import { type ErrorCode, KeywardError, notFound } from "@/lib/errors";
+import { observeRequest } from "@/lib/metrics/registry";
 import type { ServiceCaller } from "@/lib/services/service-credentials";
 import { toFieldIssues } from "@/lib/validation/issues";
 import { isCleanText, UNSAFE_TEXT_MESSAGE } from "@/lib/validation/text";
@@ -266,6 +267,7 @@ export async function runRoute(
     "cache-control": "no-store",
     "x-content-type-options": "nosniff",
   };
+  observeRequest(route, result, started);
   // Set by authenticate's onKey for every call whose key was found, by verify for its key.
   const billed = ctx.meterAs;
   if (billed) {

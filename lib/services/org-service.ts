@@ -38,6 +38,7 @@ export const RESERVED_SLUGS = new Set([
   "static",
   "public",
   "health",
+  "metrics",
 ]);
 
 /** The organization's audit row, through the one writer. */

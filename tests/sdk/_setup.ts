@@ -7,7 +7,7 @@ import path from "node:path";
 import { openDatabase } from "@/lib/db";
 import { organizationRepository } from "@/lib/repositories/organization-repository";
 import type { Actor } from "@/lib/services/actor";
-import { createKey, revokeKey } from "@/lib/services/api-key-service";
+import { createKey, revokeKey } from "@/lib/services/keys";
 import { freePort, root, runCli } from "@/tests/helpers/server";
 
 const actor: Actor = { type: "system", id: "sdk-tests" };
