@@ -71,7 +71,9 @@ async function usageOf(key: string, endpoint: string, requests: number, keyId?: 
   return totals;
 }
 
-const cli = (...args: string[]) => runCli(args, { KEYWARD_DATA_DIR: api.server.dataDir });
+// The API server runs on its embedded folder whatever DATABASE_URL says; so does its CLI.
+const cli = (...args: string[]) =>
+  runCli(args, { KEYWARD_DATA_DIR: api.server.dataDir, DATABASE_URL: undefined });
 
 describe("a service credential reports usage and does nothing else", () => {
   it("every other /api/v1 route that takes a credential answers 401/403 problem+json", async () => {
