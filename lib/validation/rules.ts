@@ -32,7 +32,6 @@ export const KNOWN_SCOPES = BUILT_IN_SCOPES.map((s) => s.value) as [
   (typeof BUILT_IN_SCOPES)[number]["value"],
   ...(typeof BUILT_IN_SCOPES)[number]["value"][],
 ];
-export type KnownScope = (typeof KNOWN_SCOPES)[number];
 export const MAX_SCOPES = 50;
 
 /** How long a rotated key keeps working, in seconds. */
