@@ -7,6 +7,7 @@ import {
   GRACE_PERIOD_NAMES,
   isDateInput,
   KEY_NAME_MAX,
+  KEY_STATUSES,
   KNOWN_SCOPES,
   MAX_SCOPES,
   PLANS,
@@ -47,7 +48,7 @@ export const EnvironmentSchema = z
   .enum(ENVIRONMENTS, { error: "Use live or test." })
   .openapi("Environment");
 
-export const KeyStatusSchema = z.enum(["active", "revoked", "expired"]).openapi("KeyStatus");
+export const KeyStatusSchema = z.enum(KEY_STATUSES).openapi("KeyStatus");
 
 export const KeyNameSchema = safeText({
   min: 1,
