@@ -1,7 +1,7 @@
 // The app's own origin for redirect decisions (lib/auth/redirect-target.ts), from the request.
 import { headers } from "next/headers";
 
-export { afterSignInPath, HOME_PATH, sameOriginPath } from "@/lib/auth/redirect-target";
+export { afterSignInPath, HOME_PATH } from "@/lib/auth/redirect-target";
 
 /**
  * This request's origin as the browser sees it. Only used to recognise absolute same-origin

@@ -12,6 +12,7 @@ import { useActionForm } from "@/components/ui/use-action-form";
 import { firstExpiryDay, isEndOfUtcDay, KEY_NAME_MAX, utcDay } from "@/lib/validation/rules";
 import { RateLimitField, ScopeCheckboxes } from "./create-key-dialog";
 import { formatDateTime } from "./format";
+import { KeyFormIds } from "./key-form-ids";
 
 export interface EditableKey {
   id: string;
@@ -88,8 +89,7 @@ function EditKeyForm({
     apiKey.expiresAt && !isEndOfUtcDay(apiKey.expiresAt) ? apiKey.expiresAt : null;
   return (
     <form action={action} className="space-y-4" noValidate>
-      <input type="hidden" name="org" value={slug} />
-      <input type="hidden" name="keyId" value={apiKey.id} />
+      <KeyFormIds slug={slug} keyId={apiKey.id} />
       <input type="hidden" name="expiresAtShown" value={shownExpiry} />
       {apiKey.scopes.map((s) => (
         <input key={s} type="hidden" name="scopesShown" value={s} />

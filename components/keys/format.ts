@@ -44,12 +44,6 @@ export function formatNumber(n: number): string {
   return new Intl.NumberFormat("en-US").format(n);
 }
 
-export function formatCompact(n: number): string {
-  return new Intl.NumberFormat("en-US", { notation: "compact", maximumFractionDigits: 1 }).format(
-    n,
-  );
-}
-
 /** Money arrives as a decimal string; shown with 2 decimals, or 4 under a cent. */
 export function formatUsd(value: string | number): string {
   const n = typeof value === "number" ? value : Number(value);

@@ -17,6 +17,7 @@ import {
   GRACE_PERIOD_NAMES,
   REVOKE_REASON_MAX,
 } from "@/lib/validation/rules";
+import { KeyFormIds } from "./key-form-ids";
 import { confirmDiscardKey, KeyShownStep, useCopyOnceDialog } from "./key-secret";
 
 interface KeyRef {
@@ -148,8 +149,7 @@ function RotateForm({
   }
   return (
     <form action={action} className="space-y-4">
-      <input type="hidden" name="org" value={slug} />
-      <input type="hidden" name="keyId" value={apiKey.id} />
+      <KeyFormIds slug={slug} keyId={apiKey.id} />
       <fieldset>
         <legend className="mb-2 text-sm font-medium">Old key keeps working for</legend>
         <div className="grid gap-2 sm:grid-cols-2">
@@ -207,8 +207,7 @@ function RevokeForm({
   });
   return (
     <form action={action} className="space-y-4" noValidate>
-      <input type="hidden" name="org" value={slug} />
-      <input type="hidden" name="keyId" value={apiKey.id} />
+      <KeyFormIds slug={slug} keyId={apiKey.id} />
       <Field id="revoke-reason" label="Reason" error={errors.reason} hint="Kept in the audit log.">
         <textarea
           id="revoke-reason"

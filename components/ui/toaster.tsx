@@ -5,5 +5,3 @@ import { Toaster as Sonner } from "sonner";
 export function Toaster() {
   return <Sonner theme="system" position="bottom-right" richColors closeButton />;
 }
-
-export { toast } from "sonner";

@@ -1,7 +1,7 @@
 // Dashboard roles, ordered: VIEWER sees, ADMIN and OWNER change. The list is lib/validation's.
-import { ROLES, type Role } from "@/lib/validation/rules";
+import type { Role } from "@/lib/validation/rules";
 
-export { ROLES, type Role };
+export type { Role };
 
 const RANK: Record<Role, number> = { VIEWER: 1, ADMIN: 2, OWNER: 3 };
 

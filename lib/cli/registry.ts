@@ -21,7 +21,7 @@ import {
   RevokeReasonSchema,
   ScopesSchema,
 } from "@/lib/validation/keys";
-import { ENVIRONMENTS, PLANS, ROLES } from "@/lib/validation/rules";
+import { ENVIRONMENTS, KEY_STATUSES, PLANS, ROLES } from "@/lib/validation/rules";
 import {
   ServiceCredentialNameSchema,
   ServiceScopesSchema,
@@ -173,14 +173,14 @@ export const COMMANDS = {
   }),
 
   "keys:list": define({
-    usage: `--org SLUG [--env ${ENVIRONMENTS.join("|")}] [--status active|revoked|expired] [--limit N]`,
+    usage: `--org SLUG [--env ${ENVIRONMENTS.join("|")}] [--status ${KEY_STATUSES.join("|")}] [--limit N]`,
     options: str(["org", "env", "status", "limit"]),
     schema: z.object({
       org: flag("--org", OrganizationSlugRefSchema),
       env: EnvironmentSchema.optional(),
       status: z
-        .enum(["active", "revoked", "expired"], {
-          error: "must be active, revoked or expired (lowercase)",
+        .enum(KEY_STATUSES, {
+          error: `must be ${KEY_STATUSES.slice(0, -1).join(", ")} or ${KEY_STATUSES.at(-1)} (lowercase)`,
         })
         .optional(),
       limit: z.coerce.number().int().min(1).max(100_000).default(100),

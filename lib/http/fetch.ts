@@ -3,26 +3,14 @@
 
 import { clientAddress } from "@/lib/auth/client-address";
 import { getDb } from "@/lib/db";
-import { KeywardError } from "@/lib/errors";
+import { readBodyWithin } from "./body-limit";
 import { type AnyRoute, type RunDeps, runRoute } from "./route";
 import type { HttpRequest, HttpResult } from "./types";
 
+/** The body as UTF-8 text, at most `limit` bytes (body-limit.ts counts it as it streams). */
 async function readLimited(request: Request, limit: number): Promise<string> {
-  if (!request.body) return "";
-  const reader = request.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > limit) {
-      await reader.cancel().catch(() => {});
-      throw new KeywardError("PAYLOAD_TOO_LARGE", `The body may be at most ${limit} bytes.`);
-    }
-    chunks.push(value);
-  }
-  return new TextDecoder("utf-8").decode(Buffer.concat(chunks));
+  const bytes = await readBodyWithin(request, limit);
+  return bytes ? new TextDecoder("utf-8").decode(bytes) : "";
 }
 
 export function fromFetchRequest(request: Request): HttpRequest {

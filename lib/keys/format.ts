@@ -4,8 +4,6 @@
 export type KeyEnvironment = "live" | "test";
 export type KeyPrefix = "pk_live_" | "pk_test_";
 
-export const KEY_ENVIRONMENTS: readonly KeyEnvironment[] = ["live", "test"];
-export const KEY_TOKEN_BYTES = 32;
 export const KEY_TOKEN_LENGTH = 43;
 export const KEY_PREFIX_LENGTH = 8;
 export const KEY_LENGTH = KEY_PREFIX_LENGTH + KEY_TOKEN_LENGTH; // 51

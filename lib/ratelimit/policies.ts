@@ -101,17 +101,48 @@ function logFailure(log: (m: string) => void, what: string, e: unknown): void {
   log(`ratelimit: ${what} failed (${(e as Error)?.name ?? "Error"}: ${(e as Error)?.message})`);
 }
 
+/** What limit() and reserve() share: the policy, the limiter, the limit, the cost, the key. */
+function resolve(policy: RateLimitPolicy | PolicyName, identifier: string, options: LimitOptions) {
+  const p = typeof policy === "string" ? POLICIES[policy] : policy;
+  const limiter = options.limiter ?? getRateLimiter();
+  const max = options.limit ?? p.limit;
+  const cost = options.cost ?? 1;
+  return { p, limiter, max, cost, key: policyKey(p, identifier) };
+}
+
+/**
+ * The store failed: a RangeError (a caller's mistake, not an outage) is rethrown; anything else
+ * is logged and answered by the policy's fail mode: the refusal when it fails closed, else null
+ * (the caller falls back to the process-local store).
+ */
+function onStoreFailure(
+  e: unknown,
+  { p, limiter, max }: ReturnType<typeof resolve>,
+  options: LimitOptions,
+): (PolicyResult & { degraded: "closed" }) | null {
+  if (e instanceof RangeError) throw e;
+  logFailure(options.log ?? console.error, `store (${limiter.kind}) for ${p.name}`, e);
+  if (p.failMode !== "closed") return null;
+  const now = Date.now();
+  return {
+    allowed: false,
+    limit: max,
+    remaining: 0,
+    reset: now + 1_000,
+    retryAfterMs: 1_000,
+    policy: p.name,
+    degraded: "closed",
+  };
+}
+
 /** Applies a policy to one identifier (API key id, client address, e-mail). */
 export async function limit(
   policy: RateLimitPolicy | PolicyName,
   identifier: string,
   options: LimitOptions = {},
 ): Promise<PolicyResult> {
-  const p = typeof policy === "string" ? POLICIES[policy] : policy;
-  const limiter = options.limiter ?? getRateLimiter();
-  const max = options.limit ?? p.limit;
-  const cost = options.cost ?? 1;
-  const key = policyKey(p, identifier);
+  const resolved = resolve(policy, identifier, options);
+  const { p, limiter, max, cost, key } = resolved;
   try {
     const store = limiter.store;
     const r =
@@ -123,20 +154,8 @@ export async function limit(
     (r as PolicyResult).policy = p.name; // a fresh object from the store: no copy needed
     return r as PolicyResult;
   } catch (e) {
-    if (e instanceof RangeError) throw e; // a caller's mistake, not an outage
-    logFailure(options.log ?? console.error, `store (${limiter.kind}) for ${p.name}`, e);
-    if (p.failMode === "closed") {
-      const now = Date.now();
-      return {
-        allowed: false,
-        limit: max,
-        remaining: 0,
-        reset: now + 1_000,
-        retryAfterMs: 1_000,
-        policy: p.name,
-        degraded: "closed",
-      };
-    }
+    const refusal = onStoreFailure(e, resolved, options);
+    if (refusal) return refusal;
     const r = options.peek
       ? await limiter.local.peek(key, max, p.windowMs, cost)
       : limiter.local.hitSync(key, max, p.windowMs, cost);
@@ -165,11 +184,8 @@ export async function reserve(
   identifier: string,
   options: Omit<LimitOptions, "peek"> = {},
 ): Promise<PolicyReservation> {
-  const p = typeof policy === "string" ? POLICIES[policy] : policy;
-  const limiter = options.limiter ?? getRateLimiter();
-  const max = options.limit ?? p.limit;
-  const cost = options.cost ?? 1;
-  const key = policyKey(p, identifier);
+  const resolved = resolve(policy, identifier, options);
+  const { p, limiter, max, cost, key } = resolved;
   const from = async (store: RateLimitStore, degraded?: "local") => {
     const { windowStart, ...r } = await store.reserve(key, max, p.windowMs, cost);
     const release = r.allowed
@@ -180,21 +196,8 @@ export async function reserve(
   try {
     return await from(limiter.store);
   } catch (e) {
-    if (e instanceof RangeError) throw e;
-    logFailure(options.log ?? console.error, `store (${limiter.kind}) for ${p.name}`, e);
-    if (p.failMode === "closed") {
-      const now = Date.now();
-      return {
-        allowed: false,
-        limit: max,
-        remaining: 0,
-        reset: now + 1_000,
-        retryAfterMs: 1_000,
-        policy: p.name,
-        degraded: "closed",
-        release: noRelease,
-      };
-    }
+    const refusal = onStoreFailure(e, resolved, options);
+    if (refusal) return { ...refusal, release: noRelease };
     return from(limiter.local, "local");
   }
 }

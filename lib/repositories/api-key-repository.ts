@@ -110,6 +110,17 @@ async function listWhere(
   return toPage(rows, size, toApiKeyRecord);
 }
 
+/** The organization's active keys that also match `where`, newest first. */
+function listActive(
+  db: Tx,
+  organizationId: string,
+  where: Prisma.ApiKeyWhereInput,
+  options: PageOptions,
+): Promise<Page<ApiKeyRecord>> {
+  if (!scopeId(organizationId, "organizationId")) return Promise.resolve(empty());
+  return listWhere(db, { organizationId, status: "ACTIVE", ...where }, options);
+}
+
 export const apiKeyRepository = {
   /** The organization's key, or null: another organization's key looks exactly like a missing one. */
   async getById(db: Tx, organizationId: string, id: string): Promise<ApiKeyRecord | null> {
@@ -250,15 +261,11 @@ export const apiKeyRepository = {
     days: number,
     options: PageOptions & { now?: Date } = {},
   ): Promise<Page<ApiKeyRecord>> {
-    if (!scopeId(organizationId, "organizationId")) return empty();
     const now = options.now ?? new Date();
-    return listWhere(
+    return listActive(
       db,
-      {
-        organizationId,
-        status: "ACTIVE",
-        expiresAt: { gt: now, lte: new Date(now.getTime() + days * DAY_MS) },
-      },
+      organizationId,
+      { expiresAt: { gt: now, lte: new Date(now.getTime() + days * DAY_MS) } },
       options,
     );
   },
@@ -270,15 +277,11 @@ export const apiKeyRepository = {
     days: number,
     options: PageOptions & { now?: Date } = {},
   ): Promise<Page<ApiKeyRecord>> {
-    if (!scopeId(organizationId, "organizationId")) return empty();
     const cutoff = new Date((options.now ?? new Date()).getTime() - days * DAY_MS);
-    return listWhere(
+    return listActive(
       db,
-      {
-        organizationId,
-        status: "ACTIVE",
-        OR: [{ lastUsedAt: { lt: cutoff } }, { lastUsedAt: null, createdAt: { lt: cutoff } }],
-      },
+      organizationId,
+      { OR: [{ lastUsedAt: { lt: cutoff } }, { lastUsedAt: null, createdAt: { lt: cutoff } }] },
       options,
     );
   },

@@ -11,7 +11,6 @@ export const systemActor: Actor = { type: "system" };
 
 export const keyActor = (keyId: string, ip?: string): Actor => ({ type: "key", id: keyId, ip });
 export const userActor = (userId: string, ip?: string): Actor => ({ type: "user", id: userId, ip });
-export const cliActor = (id?: string): Actor => ({ type: "cli", id });
 
 /** "key:<id>" / "user:<id>" / "cli" — the compact form stored in createdBy / revokedBy. */
 export function actorLabel(actor: Actor): string {

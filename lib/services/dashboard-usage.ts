@@ -38,8 +38,6 @@ export async function getUsageOverview(db: Tx, organizationId: string, range: Da
   return { daily, endpoints, topKeys, totals };
 }
 
-export type UsageOverview = Awaited<ReturnType<typeof getUsageOverview>>;
-
 /** One key's usage in a range: daily series, endpoints and range totals, as above. */
 export async function getKeyUsage(db: Tx, organizationId: string, keyId: string, range: DateRange) {
   const daily = await usageRepository.getDailyStats(db, organizationId, range.start, range.end, {

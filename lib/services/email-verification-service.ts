@@ -113,8 +113,3 @@ export async function confirmEmailVerification(
     return { userId: user.id, email: user.email };
   });
 }
-
-/** Whether the user's email is verified (false for an unknown user). */
-export async function isEmailVerified(db: Db, userId: string): Promise<boolean> {
-  return Boolean((await userRepository.getById(db, userId))?.emailVerified);
-}

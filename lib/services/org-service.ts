@@ -217,6 +217,33 @@ async function lockOrganization(tx: Tx, organizationId: string): Promise<void> {
   }
 }
 
+/** The member, with the organization locked (see above); NOT_FOUND when there is none. */
+async function lockedMember(tx: Tx, organizationId: string, userId: string) {
+  await lockOrganization(tx, organizationId);
+  const current = await membershipRepository.get(tx, organizationId, userId);
+  if (!current) throw notFound("member");
+  return current;
+}
+
+/** A manager's change to one member, in one transaction with the organization locked. */
+async function changeMember(
+  db: Db,
+  organizationId: string,
+  userId: string,
+  actorRole: Role,
+  change: (tx: Tx, current: Awaited<ReturnType<typeof lockedMember>>) => Promise<void>,
+): Promise<void> {
+  requireManager(actorRole);
+  await db.$transaction(async (tx) => change(tx, await lockedMember(tx, organizationId, userId)));
+}
+
+/** Refuses to take the owner role from the organization's last owner. */
+async function keepAnOwner(tx: Tx, organizationId: string, role: Role): Promise<void> {
+  if (role === "OWNER" && (await membershipRepository.countOwners(tx, organizationId)) <= 1) {
+    throw conflict("An organization needs at least one owner. Make someone else owner first.");
+  }
+}
+
 export async function changeMemberRole(
   db: Db,
   organizationId: string,
@@ -225,21 +252,12 @@ export async function changeMemberRole(
   actor: Actor,
   actorRole: Role,
 ): Promise<void> {
-  requireManager(actorRole);
-  await db.$transaction(async (tx) => {
-    await lockOrganization(tx, organizationId);
-    const current = await membershipRepository.get(tx, organizationId, userId);
-    if (!current) throw notFound("member");
+  await changeMember(db, organizationId, userId, actorRole, async (tx, current) => {
     if (current.role === role) return;
     if ((current.role === "OWNER" || role === "OWNER") && actorRole !== "OWNER") {
       throw forbidden("Only an owner can grant or change the owner role.");
     }
-    if (
-      current.role === "OWNER" &&
-      (await membershipRepository.countOwners(tx, organizationId)) <= 1
-    ) {
-      throw conflict("An organization needs at least one owner. Make someone else owner first.");
-    }
+    await keepAnOwner(tx, organizationId, current.role);
     await membershipRepository.changeRole(tx, organizationId, userId, role);
     await audit(
       tx,
@@ -262,20 +280,11 @@ export async function removeMember(
   actor: Actor,
   actorRole: Role,
 ): Promise<void> {
-  requireManager(actorRole);
-  await db.$transaction(async (tx) => {
-    await lockOrganization(tx, organizationId);
-    const current = await membershipRepository.get(tx, organizationId, userId);
-    if (!current) throw notFound("member");
+  await changeMember(db, organizationId, userId, actorRole, async (tx, current) => {
     if (current.role === "OWNER" && actorRole !== "OWNER") {
       throw forbidden("Only an owner can remove an owner.");
     }
-    if (
-      current.role === "OWNER" &&
-      (await membershipRepository.countOwners(tx, organizationId)) <= 1
-    ) {
-      throw conflict("An organization needs at least one owner. Make someone else owner first.");
-    }
+    await keepAnOwner(tx, organizationId, current.role);
     await membershipRepository.remove(tx, organizationId, userId);
     await audit(
       tx,

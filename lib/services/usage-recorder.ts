@@ -575,8 +575,3 @@ export function getUsageRecorder(): UsageRecorder {
   }
   return h.recorder;
 }
-
-/** Records through the process's recorder; see UsageRecorder.record. */
-export function recordUsage(event: UsageEvent): boolean {
-  return getUsageRecorder().record(event);
-}

@@ -7,6 +7,7 @@ import {
   GRACE_PERIOD_NAMES,
   isDateInput,
   KEY_NAME_MAX,
+  KEY_STATUSES,
   KNOWN_SCOPES,
   MAX_SCOPES,
   PLANS,
@@ -22,10 +23,6 @@ export {
   type GracePeriod,
   KEY_NAME_MAX,
   KNOWN_SCOPES,
-  type KnownScope,
-  MAX_SCOPES,
-  RATE_LIMIT_PER_MINUTE_MAX,
-  REVOKE_REASON_MAX,
 } from "./rules";
 
 /** Custom scopes: `resource:action` (more `:parts` allowed), lowercase, for the team's own API. */
@@ -50,10 +47,8 @@ export const ScopesSchema = z
 export const EnvironmentSchema = z
   .enum(ENVIRONMENTS, { error: "Use live or test." })
   .openapi("Environment");
-export type EnvironmentName = z.infer<typeof EnvironmentSchema>;
 
-export const KeyStatusSchema = z.enum(["active", "revoked", "expired"]).openapi("KeyStatus");
-export type KeyStatusName = z.infer<typeof KeyStatusSchema>;
+export const KeyStatusSchema = z.enum(KEY_STATUSES).openapi("KeyStatus");
 
 export const KeyNameSchema = safeText({
   min: 1,
@@ -95,7 +90,6 @@ export const CreateKeyBodySchema = KeyFieldsSchema.extend({
   expiresAt: KeyFieldsSchema.shape.expiresAt.optional(),
   rateLimitPerMinute: RateLimitPerMinuteSchema.optional(),
 }).openapi("CreateKeyRequest");
-export type CreateKeyBody = z.infer<typeof CreateKeyBodySchema>;
 
 export const UpdateKeyBodySchema = KeyFieldsSchema.omit({ environment: true })
   .partial()
@@ -103,7 +97,6 @@ export const UpdateKeyBodySchema = KeyFieldsSchema.omit({ environment: true })
     message: "Send at least one of name, scopes, expiresAt, rateLimitPerMinute.",
   })
   .openapi("UpdateKeyRequest");
-export type UpdateKeyBody = z.infer<typeof UpdateKeyBodySchema>;
 
 /** Why a key was revoked, for the audit log: free text, line breaks allowed. */
 export const RevokeReasonSchema = safeText({
@@ -174,7 +167,6 @@ export const ListKeysQuerySchema = z.object({
   limit: z.coerce.number().int().min(1).max(100).default(20),
   cursor: CursorSchema.optional(),
 });
-export type ListKeysQuery = z.infer<typeof ListKeysQuerySchema>;
 
 /** What leaves the server about a key: never the hash, never the plaintext. */
 export const KeySchema = z
@@ -229,7 +221,6 @@ export const VerifyBodySchema = z
       }),
   })
   .openapi("VerifyRequest");
-export type VerifyBody = z.infer<typeof VerifyBodySchema>;
 
 export const VERIFY_CODES = [
   "VALID",

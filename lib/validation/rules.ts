@@ -15,6 +15,9 @@ export const RATE_LIMIT_PER_MINUTE_MIN = 1;
 export const RATE_LIMIT_PER_MINUTE_MAX = 1_000_000;
 
 export const ENVIRONMENTS = ["live", "test"] as const;
+
+/** An API key's status as the API and the CLI name it (lowercase). */
+export const KEY_STATUSES = ["active", "revoked", "expired"] as const;
 export type Environment = (typeof ENVIRONMENTS)[number];
 export const ENVIRONMENT_LABELS: Readonly<Record<Environment, string>> = {
   live: "Live (pk_live_…)",
@@ -32,7 +35,6 @@ export const KNOWN_SCOPES = BUILT_IN_SCOPES.map((s) => s.value) as [
   (typeof BUILT_IN_SCOPES)[number]["value"],
   ...(typeof BUILT_IN_SCOPES)[number]["value"][],
 ];
-export type KnownScope = (typeof KNOWN_SCOPES)[number];
 export const MAX_SCOPES = 50;
 
 /** How long a rotated key keeps working, in seconds. */

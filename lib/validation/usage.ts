@@ -58,7 +58,6 @@ export const UsageQuerySchema = z.object({
   keyId: UuidSchema.optional(),
   endpoint: z.string().min(1).max(200).optional(),
 });
-export type UsageQuery = z.infer<typeof UsageQuerySchema>;
 
 const UsageFiguresSchema = z.object({
   requests: z.int(),
@@ -103,7 +102,6 @@ export const UsageEventSchema = z
     }),
   })
   .openapi("UsageEvent");
-export type UsageEventInput = z.infer<typeof UsageEventSchema>;
 
 export const UsageEventsBodySchema = z
   .object({ events: z.array(UsageEventSchema).min(1).max(MAX_USAGE_EVENTS) })

@@ -12,14 +12,12 @@ import * as keys from "@/lib/services/keys";
 import * as orgs from "@/lib/services/org-service";
 import * as users from "@/lib/services/user-service";
 
-export type { AuditEntryView } from "@/lib/services/dashboard-audit";
-export { AUDIT_ACTIONS, AUDIT_PAGE_SIZE } from "@/lib/services/dashboard-audit";
+export { AUDIT_ACTIONS } from "@/lib/services/dashboard-audit";
 export type {
   DailyStat,
   EndpointStat,
   RangeStats,
   TopConsumer,
-  UsageOverview,
 } from "@/lib/services/dashboard-usage";
 export type { KeyView } from "@/lib/services/keys";
 

@@ -1,3 +1,2 @@
-export { effectiveRateLimit, toCachedKey } from "./cached-key";
 export { toVerifyResult } from "./result";
-export { type VerifyInput, type VerifyOutcome, verifyKey } from "./verify-key";
+export { type VerifyOutcome, verifyKey } from "./verify-key";

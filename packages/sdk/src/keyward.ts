@@ -432,7 +432,3 @@ function pathOf(url: string): string {
     return "/";
   }
 }
-
-export function createKeyward(opts: KeywardOptions): Keyward {
-  return new Keyward(opts);
-}
