@@ -198,7 +198,7 @@ describe.each(targets.map((t, i) => [i === 0 ? "embedded" : "postgres", t] as co
       expect(revokedOnly.keys.map((k: { id: string }) => k.id)).toContain(created.id);
       expect(revokedOnly.keys.every((k: { status: string }) => k.status === "revoked")).toBe(true);
       expect(JSON.stringify(list)).not.toMatch(/pk_(live|test)_[A-Za-z0-9_-]{43}/);
-    });
+    }, 180_000); // four CLI runs, each opening the embedded folder
 
     it("service:create prints the credential once (SHA-256 and hint stored); list and revoke", async () => {
       const r = await cli("service:create", "--name", "ingest", "--org", "demo-co", "--json");
