@@ -2,6 +2,7 @@
 // The Scalar API reference, bundled by the app (no CDN, no web fonts, no telemetry, no agent): it renders
 // the document the page hands it. Dark mode follows the OS until the reader uses the toggle.
 import { ApiReferenceReact } from "@scalar/api-reference-react";
+import "@scalar/api-reference-react/style.css";
 
 // Scalar's default grey text and HTTP method colours fall short of WCAG AA contrast for small text
 // (#757575 grey, green and orange on white; red on black); these keep its look and pass (checked
