@@ -21,7 +21,7 @@ function cli(...args: string[]) {
 test("an anonymous visitor sees no counts and no organization on the home page", async ({
   page,
 }) => {
-  const demo = cli("keys:list", "--org", "demo", "--status", "ACTIVE").keys;
+  const demo = cli("keys:list", "--org", "demo", "--status", "active").keys;
   expect(demo.length).toBeGreaterThan(0); // the instance has data to leak
   const created = cli("keys:create", "--org", "demo", "--name", "from e2e", "--env", "test");
   expect(created.key).toMatch(/^pk_test_[A-Za-z0-9_-]{43}$/);
