@@ -83,15 +83,27 @@ run("playwright", bin("playwright"), ["test"], {
 let passed = 0;
 let failed = 0;
 let skipped = 0;
+// The names of what failed, printed again after the step list: CI shows the end of the output.
+const failedNames = [];
 if (existsSync(vitestJson)) {
   const v = JSON.parse(readFileSync(vitestJson, "utf8"));
   passed += v.numPassedTests;
   failed += v.numFailedTests;
   skipped += v.numPendingTests + (v.numTodoTests ?? 0);
   // A file that failed to load counts as a failure even with no test in it.
-  failed += (v.testResults ?? []).filter(
-    (f) => f.status === "failed" && f.assertionResults.length === 0,
-  ).length;
+  for (const f of v.testResults ?? []) {
+    const file = path.relative(root, f.name);
+    if (f.status === "failed" && f.assertionResults.length === 0) {
+      failed += 1;
+      failedNames.push(`vitest ${file}: ${(f.message ?? "failed to load").split("\n")[0]}`);
+    }
+    for (const a of f.assertionResults) {
+      if (a.status === "failed") {
+        const why = (a.failureMessages?.[0] ?? "").split("\n")[0].slice(0, 300);
+        failedNames.push(`vitest ${file} > ${a.fullName}: ${why}`);
+      }
+    }
+  }
 } else {
   failed += 1;
 }
@@ -101,6 +113,20 @@ if (existsSync(pwJson)) {
   failed += p.stats.unexpected;
   skipped += p.stats.skipped;
   failed += (p.errors ?? []).length;
+  const walk = (suite, file) => {
+    for (const spec of suite.specs ?? []) {
+      for (const t of spec.tests ?? []) {
+        if (t.status === "unexpected") {
+          const last = t.results?.at(-1);
+          const why = (last?.error?.message ?? "").split("\n")[0].slice(0, 300);
+          failedNames.push(`playwright ${file ?? suite.file}: ${spec.title}: ${why}`);
+        }
+      }
+    }
+    for (const s of suite.suites ?? []) walk(s, file ?? suite.file);
+  };
+  for (const s of p.suites ?? []) walk(s, s.file);
+  for (const e of p.errors ?? []) failedNames.push(`playwright error: ${(e.message ?? "").split("\n")[0]}`);
 } else {
   failed += 1;
 }
@@ -129,6 +155,11 @@ for (const r of results) {
 void typecheck;
 console.log("\nsteps:");
 for (const r of results) console.log(`  ${r.ok ? "ok    " : "FAILED"} ${r.name} (${r.secs} s)`);
+if (failedNames.length > 0) {
+  console.log("\nfailed:");
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: strip the reporters' colour codes
+  for (const n of failedNames) console.log(`  ${n.replace(/\u001b\[[0-9;]*m/g, "")}`);
+}
 const allOk = results.every((r) => r.ok) && failed === 0;
 console.log(`\n${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ""}`);
 process.exit(allOk ? 0 : 1);
