@@ -126,7 +126,8 @@ if (existsSync(pwJson)) {
     for (const s of suite.suites ?? []) walk(s, file ?? suite.file);
   };
   for (const s of p.suites ?? []) walk(s, s.file);
-  for (const e of p.errors ?? []) failedNames.push(`playwright error: ${(e.message ?? "").split("\n")[0]}`);
+  for (const e of p.errors ?? [])
+    failedNames.push(`playwright error: ${(e.message ?? "").split("\n")[0]}`);
 } else {
   failed += 1;
 }
