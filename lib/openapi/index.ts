@@ -10,7 +10,9 @@ import { problemType } from "@/lib/http/problem";
 import { RATE_LIMIT_HEADER_DOCS, RETRY_AFTER_HEADER_DOC } from "@/lib/http/ratelimit-headers";
 import { type AnyRoute, defineRoute, type RouteTag } from "@/lib/http/route";
 import { API_ROUTES } from "@/lib/http/routes";
+import { WEBHOOK_EVENT_TYPES } from "@/lib/services/webhooks/events";
 import { ProblemSchema } from "@/lib/validation/common";
+import { webhookEnvelopeSchema } from "@/lib/validation/webhook-events";
 
 const PROBLEM = "application/problem+json";
 
@@ -126,6 +128,7 @@ function buildDocument() {
     });
   }
   registry.register("Problem", ProblemSchema);
+  registerWebhooks(registry);
   const doc = new OpenApiGeneratorV31(registry.definitions).generateDocument({
     openapi: "3.1.0",
     info: {
@@ -135,7 +138,10 @@ function buildDocument() {
         "API keys for your own API: verify, manage, rotate and meter. Errors are RFC 9457 problem documents with a stable `code`; see the error table at /docs.",
     },
     servers: [{ url: "/", description: "This Keyward server." }],
-    tags: Object.entries(TAGS).map(([name, description]) => ({ name, description })),
+    tags: [
+      ...Object.entries(TAGS).map(([name, description]) => ({ name, description })),
+      { name: "Webhooks", description: "Events Keyward sends to your registered endpoints." },
+    ],
   });
   return {
     ...doc,
@@ -146,6 +152,32 @@ function buildDocument() {
       ]),
     ),
   };
+}
+
+/** One entry per event type in the document's top-level `webhooks`: what a receiver is sent. */
+function registerWebhooks(registry: OpenAPIRegistry): void {
+  for (const type of WEBHOOK_EVENT_TYPES) {
+    registry.registerWebhook({
+      method: "post",
+      path: type,
+      operationId: `webhook_${type.replace(".", "_")}`,
+      summary: `The ${type} event`,
+      description:
+        "Signed per the Standard Webhooks specification (`webhook-id`, `webhook-timestamp`, `webhook-signature`); see docs/webhooks.md. Never carries a key's plaintext or hash.",
+      tags: ["Webhooks"],
+      // Keyward calls the receiver: no key; the receiver checks the signature instead.
+      security: [],
+      request: {
+        body: {
+          required: true,
+          content: { "application/json": { schema: webhookEnvelopeSchema(type) } },
+        },
+      },
+      responses: {
+        200: { description: "Any 2xx answer acknowledges the event; anything else is retried." },
+      },
+    });
+  }
 }
 
 let cached: ReturnType<typeof buildDocument> | undefined;

@@ -99,3 +99,37 @@ const rolesMatchDatabase: Exactly<Role, DbRole> = true;
 const plansMatchDatabase: Exactly<Plan, DbPlan> = true;
 void rolesMatchDatabase;
 void plansMatchDatabase;
+
+// Webhooks and alerts (PRODUCT.md section 10).
+
+/** Percent of the monthly quota at which `quota.threshold` is sent, once each per UTC month. */
+export const QUOTA_THRESHOLDS = [50, 80, 100] as const;
+export type QuotaThreshold = (typeof QUOTA_THRESHOLDS)[number];
+
+/** Days before a key's expiry at which `key.expiring` is sent, once each. */
+export const KEY_EXPIRING_WINDOWS = [
+  { name: "7d", days: 7 },
+  { name: "1d", days: 1 },
+] as const;
+
+/** At most one `ratelimit.exceeded` per key per this window. */
+export const RATELIMIT_NOTICE_WINDOW_MS = 5 * 60_000;
+
+/** What an owner or admin may choose to be mailed about (Settings, "Email alerts"). */
+export const EMAIL_ALERTS = [
+  "quota.50",
+  "quota.80",
+  "quota.100",
+  "key.expiring",
+  "key.expired",
+  "endpoint.disabled",
+] as const;
+export type EmailAlert = (typeof EMAIL_ALERTS)[number];
+export const EMAIL_ALERT_LABELS: Readonly<Record<EmailAlert, string>> = {
+  "quota.50": "Monthly quota 50 % used",
+  "quota.80": "Monthly quota 80 % used",
+  "quota.100": "Monthly quota used up (100 %)",
+  "key.expiring": "A key expires in 7 days or in 1 day",
+  "key.expired": "A key expired",
+  "endpoint.disabled": "A webhook endpoint was disabled after failing for 3 days",
+};

@@ -9,6 +9,7 @@ import { type Actor, actorLabel } from "../actor";
 import { writeAudit } from "../audit";
 import { getKeyCache } from "../key-cache";
 import { applyCeiling } from "../privilege-ceiling";
+import { emitWebhookEvent } from "../webhooks/emit";
 import {
   assertKeySlot,
   ceilingOf,
@@ -104,6 +105,7 @@ export async function createKey(db: Db, input: CreateKeyInput, actor: Actor): Pr
         hint: generated.hint,
       },
     });
+    await emitWebhookEvent(tx, org.id, "key.created", { key: toKeyView(created, now) });
     return created;
   });
   getKeyCache().invalidate(generated.hash);

@@ -6,6 +6,7 @@ import { organizationRepository } from "@/lib/repositories/organization-reposito
 import { type Actor, actorLabel } from "../actor";
 import { writeAudit } from "../audit";
 import { getKeyCache } from "../key-cache";
+import { emitWebhookEvent } from "../webhooks/emit";
 import { isUuid, type KeyView, toKeyView, type Visibility, visible } from "./shared";
 
 export async function revokeKey(
@@ -34,6 +35,7 @@ export async function revokeKey(
       target: { type: "api_key", id: keyId },
       metadata: { reason, prefix: key.prefix, hint: key.hint },
     });
+    await emitWebhookEvent(tx, organizationId, "key.revoked", { key: toKeyView(revoked), reason });
     return { record: revoked, hash: key.keyHash };
   });
   getKeyCache().invalidate(hash);

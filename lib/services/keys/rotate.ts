@@ -9,6 +9,7 @@ import { type Actor, actorLabel } from "../actor";
 import { writeAudit } from "../audit";
 import { getKeyCache } from "../key-cache";
 import { applyCeiling } from "../privilege-ceiling";
+import { emitWebhookEvent } from "../webhooks/emit";
 import type { CreatedKey } from "./create";
 import {
   assertKeySlot,
@@ -153,6 +154,12 @@ export async function rotateKey(
         prefix: generated.prefix,
         hint: generated.hint,
       },
+    });
+    await emitWebhookEvent(tx, organizationId, "key.rotated", {
+      key: toKeyView(previous, now),
+      newKeyId: created.id,
+      newKey: toKeyView(created, now),
+      gracePeriod,
     });
     return { created, previous, plaintext: generated.key, oldHash: old.keyHash };
   });

@@ -8,6 +8,7 @@ import type { Actor } from "../actor";
 import { writeAudit } from "../audit";
 import { getKeyCache } from "../key-cache";
 import { applyCeiling, changedOnly, checkSelfUpdate } from "../privilege-ceiling";
+import { emitWebhookEvent } from "../webhooks/emit";
 import {
   assertKeySlot,
   ceilingOf,
@@ -112,6 +113,10 @@ export async function updateKey(
       action: "key.updated",
       target: { type: "api_key", id: keyId },
       metadata: { changes },
+    });
+    await emitWebhookEvent(tx, organizationId, "key.updated", {
+      key: toKeyView(updated, now),
+      changes,
     });
     return { record: updated, hash: key.keyHash };
   });
