@@ -54,6 +54,11 @@ async function main() {
   const { startRetentionTimer } = await import("@/lib/services/usage-retention");
   startRetentionTimer({ log: (m) => console.log(`keyward: ${m}`) });
 
+  // Time-based webhook events (key expiry, quota thresholds) and their alert mails, every
+  // KEYWARD_WEBHOOK_SCHEDULER_INTERVAL_MS; stopped at shutdown before the database closes.
+  const { startWebhookScheduler } = await import("@/lib/services/webhooks/scheduler");
+  startWebhookScheduler();
+
   const app = next({ dev: false, dir: process.cwd(), hostname, port });
   await app.prepare();
   const handle = app.getRequestHandler();

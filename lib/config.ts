@@ -111,6 +111,8 @@ const schema = z
       .min(16, { error: "must be at least 16 characters" })
       .max(512, { error: "must be at most 512 characters" })
       .optional(),
+    /** How often the webhook scheduler looks for expiring keys and quota thresholds. */
+    KEYWARD_WEBHOOK_SCHEDULER_INTERVAL_MS: millis(1_000, 3_600_000, 60_000),
     /** Who runs the CLI, for its audit rows. */
     USER: z.string().optional(),
   })

@@ -12,6 +12,7 @@ import type { RateLimitResult } from "@/lib/ratelimit/types";
 import { apiKeyRepository } from "@/lib/repositories/api-key-repository";
 import type { VerifyCode } from "@/lib/validation/keys";
 import { type CachedKey, getKeyCache } from "../key-cache";
+import { noteRateLimitExceeded } from "../webhooks/ratelimit-notice";
 import { effectiveRateLimit, toCachedKey } from "./cached-key";
 
 export interface VerifyInput {
@@ -103,7 +104,11 @@ async function evaluate(db: Db, input: VerifyInput): Promise<VerifyOutcome> {
   }).catch(() => null);
   if (!limits) return { valid: true, code: "VALID", key, ratelimit: null };
   const ratelimit = limits.rateLimit;
-  if (limits.code === "RATE_LIMITED") return { valid: false, code: "RATE_LIMITED", key, ratelimit };
+  if (limits.code === "RATE_LIMITED") {
+    // ratelimit.exceeded, off this path: memoized per key and window, written without waiting.
+    noteRateLimitExceeded(db, key, ratelimit.limit);
+    return { valid: false, code: "RATE_LIMITED", key, ratelimit };
+  }
   if (limits.code === "QUOTA_EXCEEDED") {
     return {
       valid: false,

@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "Membership" ADD COLUMN     "emailAlerts" TEXT[] DEFAULT ARRAY[]::TEXT[];
