@@ -18,6 +18,7 @@ import {
 } from "@/lib/services/webhooks/ratelimit-notice";
 import { RATELIMIT_NOTICE_WINDOW_MS } from "@/lib/validation/rules";
 import { WEBHOOK_PAYLOAD_SCHEMAS } from "@/lib/validation/webhook-events";
+import type { z } from "@/lib/validation/zod";
 import { createTestDatabase, type TestDatabase, testDbKinds } from "@/tests/helpers/db";
 
 const actor: Actor = { type: "user", id: "00000000-0000-4000-8000-000000000001", ip: "10.0.0.1" };
@@ -99,7 +100,16 @@ describe.each(testDbKinds)("webhook events from key changes (%s)", (kind) => {
       for (const s of secrets) expect(text).not.toContain(s);
       expect(text).not.toContain("keyHash");
     }
-    const [, updated, rotatedEvent, revoked] = all.map((e) => e.payload as Record<string, any>);
+    const payloadOf = <T extends "key.updated" | "key.rotated" | "key.revoked">(
+      i: number,
+      type: T,
+    ) =>
+      WEBHOOK_PAYLOAD_SCHEMAS[type].parse(all[i].payload) as z.output<
+        (typeof WEBHOOK_PAYLOAD_SCHEMAS)[T]
+      >;
+    const updated = payloadOf(1, "key.updated");
+    const rotatedEvent = payloadOf(2, "key.rotated");
+    const revoked = payloadOf(3, "key.revoked");
     expect(updated.changes).toEqual({
       name: { from: "svc", to: "svc-2" },
       scopes: { from: ["keys:read"], to: [] },

@@ -11,6 +11,7 @@ import * as invitations from "@/lib/services/invitation-service";
 import * as keys from "@/lib/services/keys";
 import * as orgs from "@/lib/services/org-service";
 import * as users from "@/lib/services/user-service";
+import * as alerts from "@/lib/services/webhooks/alerts";
 
 export { AUDIT_ACTIONS } from "@/lib/services/dashboard-audit";
 export type {
@@ -48,6 +49,8 @@ export const declineInvitation = withDb(invitations.declineInvitation);
 export const checkEmailVerification = withDb(verification.checkEmailVerification);
 export const confirmEmailVerification = withDb(verification.confirmEmailVerification);
 export const sendEmailVerification = withDb(verification.sendEmailVerification);
+export const getEmailAlerts = withDb(alerts.getEmailAlerts);
+export const setEmailAlerts = withDb(alerts.setEmailAlerts);
 
 // Keys
 export const KEYS_PAGE_SIZE = 20;

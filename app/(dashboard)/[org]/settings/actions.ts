@@ -6,6 +6,7 @@ import { revalidatePath } from "next/cache";
 import { z } from "zod";
 import type { Actor } from "@/lib/services/actor";
 import { EmailSchema, OrganizationNameSchema, RoleSchema } from "@/lib/validation/accounts";
+import { EMAIL_ALERTS } from "@/lib/validation/rules";
 import { authorizeMember, type MemberContext } from "../../_lib/access";
 import { type ActionState, invalid, refused } from "../../_lib/action-state";
 import {
@@ -15,6 +16,7 @@ import {
   renameOrganization,
   resendInvitation,
   revokeInvitation,
+  setEmailAlerts,
 } from "../../_lib/data";
 
 export type SettingsState = ActionState;
@@ -164,5 +166,33 @@ export async function removeMemberAction(
       return { ok: true, message: "Member removed." };
     },
     { revalidate: "layout" },
+  );
+}
+
+/** The signed-in owner's or admin's own alert emails: one checkbox per alert (`alert` values). */
+export async function emailAlertsAction(
+  _prev: SettingsState,
+  form: FormData,
+): Promise<SettingsState> {
+  const raw = { alerts: form.getAll("alert").map(String) };
+  return adminAction(
+    form,
+    z.object({
+      alerts: z.array(z.enum(EMAIL_ALERTS, { error: "Not an alert Keyward sends." })).max(20),
+    }),
+    raw,
+    async ({ alerts }, { ctx }) => {
+      const chosen = await setEmailAlerts(
+        { organizationId: ctx.organization.id, userId: ctx.user.id, role: ctx.role },
+        alerts,
+      );
+      return {
+        ok: true,
+        message: chosen.length
+          ? `Saved: you get ${chosen.length} kind${chosen.length === 1 ? "" : "s"} of alert email.`
+          : "Saved: you get no alert emails.",
+      };
+    },
+    { revalidate: "settings" },
   );
 }

@@ -1,6 +1,7 @@
 import type { Metadata } from "next";
 import { PageHeader } from "@/components/dashboard/page-header";
 import { formatDate, formatNumber, formatPercent } from "@/components/keys/format";
+import { EmailAlertsForm } from "@/components/settings/email-alerts-form";
 import {
   InvitationControls,
   InviteForm,
@@ -12,7 +13,12 @@ import { Card, CardContent, CardDescription, CardHeader, CardTitle } from "@/com
 import { Table, TBody, TD, TH, THead, TR } from "@/components/ui/table";
 import { canManage } from "@/lib/auth/roles";
 import { requireMember } from "../../_lib/access";
-import { getMonthToDateRequests, listMembers, listPendingInvitations } from "../../_lib/data";
+import {
+  getEmailAlerts,
+  getMonthToDateRequests,
+  listMembers,
+  listPendingInvitations,
+} from "../../_lib/data";
 
 export const metadata: Metadata = { title: "Settings · Keyward" };
 
@@ -20,10 +26,11 @@ export default async function SettingsPage({ params }: { params: Promise<{ org: 
   const { org } = await params;
   const { organization, role, user } = await requireMember(org);
   const manage = canManage(role);
-  const [members, invitations, monthToDate] = await Promise.all([
+  const [members, invitations, monthToDate, alerts] = await Promise.all([
     listMembers(organization.id),
     manage ? listPendingInvitations(organization.id) : Promise.resolve([]),
     getMonthToDateRequests(organization),
+    manage ? getEmailAlerts(organization.id, user.id) : Promise.resolve([]),
   ]);
   const quotaUsed = organization.monthlyQuota ? monthToDate / organization.monthlyQuota : 0;
   return (
@@ -103,6 +110,24 @@ export default async function SettingsPage({ params }: { params: Promise<{ org: 
           </CardContent>
         </Card>
       </div>
+
+      {manage ? (
+        <section className="mt-8" aria-labelledby="email-alerts-heading">
+          <h2 id="email-alerts-heading" className="mb-1 text-lg font-semibold">
+            Email alerts
+          </h2>
+          <p className="mb-4 text-sm text-muted-foreground">
+            What you ({user.email}) are mailed about in this organization. Each alert comes once per
+            occasion (a quota threshold once a month, a key's expiry warning once per key). Webhooks
+            get every event whatever you choose here.
+          </p>
+          <Card>
+            <CardContent className="pt-4">
+              <EmailAlertsForm slug={organization.slug} chosen={alerts} />
+            </CardContent>
+          </Card>
+        </section>
+      ) : null}
 
       <section className="mt-8">
         <h2 className="mb-1 text-lg font-semibold">Members</h2>
