@@ -106,12 +106,6 @@ void plansMatchDatabase;
 export const QUOTA_THRESHOLDS = [50, 80, 100] as const;
 export type QuotaThreshold = (typeof QUOTA_THRESHOLDS)[number];
 
-/** Days before a key's expiry at which `key.expiring` is sent, once each. */
-export const KEY_EXPIRING_WINDOWS = [
-  { name: "7d", days: 7 },
-  { name: "1d", days: 1 },
-] as const;
-
 /** At most one `ratelimit.exceeded` per key per this window. */
 export const RATELIMIT_NOTICE_WINDOW_MS = 5 * 60_000;
 
