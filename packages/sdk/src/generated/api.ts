@@ -209,7 +209,208 @@ export interface paths {
         trace?: never;
     };
 }
-export type webhooks = Record<string, never>;
+export interface webhooks {
+    "budget.threshold": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The budget.threshold event
+         * @description Signed per the Standard Webhooks specification (`webhook-id`, `webhook-timestamp`, `webhook-signature`); see docs/webhooks.md. Never carries a key's plaintext or hash.
+         */
+        post: operations["webhook_budget_threshold"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "key.created": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The key.created event
+         * @description Signed per the Standard Webhooks specification (`webhook-id`, `webhook-timestamp`, `webhook-signature`); see docs/webhooks.md. Never carries a key's plaintext or hash.
+         */
+        post: operations["webhook_key_created"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "key.expired": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The key.expired event
+         * @description Signed per the Standard Webhooks specification (`webhook-id`, `webhook-timestamp`, `webhook-signature`); see docs/webhooks.md. Never carries a key's plaintext or hash.
+         */
+        post: operations["webhook_key_expired"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "key.expiring": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The key.expiring event
+         * @description Signed per the Standard Webhooks specification (`webhook-id`, `webhook-timestamp`, `webhook-signature`); see docs/webhooks.md. Never carries a key's plaintext or hash.
+         */
+        post: operations["webhook_key_expiring"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "key.leaked": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The key.leaked event
+         * @description Signed per the Standard Webhooks specification (`webhook-id`, `webhook-timestamp`, `webhook-signature`); see docs/webhooks.md. Never carries a key's plaintext or hash.
+         */
+        post: operations["webhook_key_leaked"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "key.revoked": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The key.revoked event
+         * @description Signed per the Standard Webhooks specification (`webhook-id`, `webhook-timestamp`, `webhook-signature`); see docs/webhooks.md. Never carries a key's plaintext or hash.
+         */
+        post: operations["webhook_key_revoked"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "key.rotated": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The key.rotated event
+         * @description Signed per the Standard Webhooks specification (`webhook-id`, `webhook-timestamp`, `webhook-signature`); see docs/webhooks.md. Never carries a key's plaintext or hash.
+         */
+        post: operations["webhook_key_rotated"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "key.updated": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The key.updated event
+         * @description Signed per the Standard Webhooks specification (`webhook-id`, `webhook-timestamp`, `webhook-signature`); see docs/webhooks.md. Never carries a key's plaintext or hash.
+         */
+        post: operations["webhook_key_updated"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "quota.threshold": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The quota.threshold event
+         * @description Signed per the Standard Webhooks specification (`webhook-id`, `webhook-timestamp`, `webhook-signature`); see docs/webhooks.md. Never carries a key's plaintext or hash.
+         */
+        post: operations["webhook_quota_threshold"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "ratelimit.exceeded": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The ratelimit.exceeded event
+         * @description Signed per the Standard Webhooks specification (`webhook-id`, `webhook-timestamp`, `webhook-signature`); see docs/webhooks.md. Never carries a key's plaintext or hash.
+         */
+        post: operations["webhook_ratelimit_exceeded"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+}
 export interface components {
     schemas: {
         CreatedKey: components["schemas"]["Key"] & {
@@ -239,8 +440,8 @@ export interface components {
              */
             scopes?: string[];
         };
-        /** @enum {string|null} */
-        Environment: "live" | "test" | null;
+        /** @enum {string} */
+        Environment: "live" | "test";
         Health: {
             /** @enum {string} */
             database: "ok" | "unavailable";
@@ -531,7 +732,7 @@ export interface components {
         VerifyResult: {
             /** @enum {string} */
             code: "VALID" | "INVALID_FORMAT" | "NOT_FOUND" | "REVOKED" | "EXPIRED" | "INSUFFICIENT_SCOPE" | "RATE_LIMITED" | "QUOTA_EXCEEDED" | "ORG_INACTIVE";
-            environment: components["schemas"]["Environment"];
+            environment: components["schemas"]["Environment"] & (string | null);
             /**
              * Format: date-time
              * @example 2026-11-25T12:00:00.000Z
@@ -550,6 +751,211 @@ export interface components {
             ratelimit: components["schemas"]["RateLimitState"];
             scopes: string[];
             valid: boolean;
+        };
+        WebhookEvent_budget_threshold: {
+            data: {
+                /**
+                 * Format: uuid
+                 * @example 3f1e6c2a-8d4b-4c1e-9a57-0f3b2d6e7a91
+                 */
+                organizationId: string;
+            } & {
+                [key: string]: unknown;
+            };
+            /**
+             * Format: date-time
+             * @example 2026-11-25T12:00:00.000Z
+             */
+            timestamp: string;
+            /** @enum {string} */
+            type: "budget.threshold";
+        };
+        WebhookEvent_key_created: {
+            data: {
+                key: components["schemas"]["Key"];
+            };
+            /**
+             * Format: date-time
+             * @example 2026-11-25T12:00:00.000Z
+             */
+            timestamp: string;
+            /** @enum {string} */
+            type: "key.created";
+        };
+        WebhookEvent_key_expired: {
+            data: {
+                /**
+                 * Format: date-time
+                 * @example 2026-11-25T12:00:00.000Z
+                 */
+                expiredAt: string;
+                key: components["schemas"]["Key"];
+            };
+            /**
+             * Format: date-time
+             * @example 2026-11-25T12:00:00.000Z
+             */
+            timestamp: string;
+            /** @enum {string} */
+            type: "key.expired";
+        };
+        WebhookEvent_key_expiring: {
+            data: {
+                /**
+                 * Format: date-time
+                 * @example 2026-11-25T12:00:00.000Z
+                 */
+                expiresAt: string;
+                key: components["schemas"]["Key"];
+                /**
+                 * @description Sent 7 days and 1 day before the expiry (a key found inside 1 day: 1d only).
+                 * @enum {string}
+                 */
+                window: "7d" | "1d";
+            };
+            /**
+             * Format: date-time
+             * @example 2026-11-25T12:00:00.000Z
+             */
+            timestamp: string;
+            /** @enum {string} */
+            type: "key.expiring";
+        };
+        WebhookEvent_key_leaked: {
+            data: {
+                key: components["schemas"]["Key"];
+            } & {
+                [key: string]: unknown;
+            };
+            /**
+             * Format: date-time
+             * @example 2026-11-25T12:00:00.000Z
+             */
+            timestamp: string;
+            /** @enum {string} */
+            type: "key.leaked";
+        };
+        WebhookEvent_key_revoked: {
+            data: {
+                key: components["schemas"]["Key"];
+                reason: string | null;
+            };
+            /**
+             * Format: date-time
+             * @example 2026-11-25T12:00:00.000Z
+             */
+            timestamp: string;
+            /** @enum {string} */
+            type: "key.revoked";
+        };
+        WebhookEvent_key_rotated: {
+            data: {
+                /** @example 24h */
+                gracePeriod: string;
+                key: components["schemas"]["Key"] & unknown;
+                newKey: components["schemas"]["Key"];
+                /**
+                 * Format: uuid
+                 * @example 3f1e6c2a-8d4b-4c1e-9a57-0f3b2d6e7a91
+                 */
+                newKeyId: string;
+            };
+            /**
+             * Format: date-time
+             * @example 2026-11-25T12:00:00.000Z
+             */
+            timestamp: string;
+            /** @enum {string} */
+            type: "key.rotated";
+        };
+        WebhookEvent_key_updated: {
+            data: {
+                /**
+                 * @description Each changed field (name, scopes, expiresAt, rateLimitPerMinute): from, to.
+                 * @example {
+                 *       "name": {
+                 *         "from": "billing",
+                 *         "to": "billing-service"
+                 *       }
+                 *     }
+                 */
+                changes: {
+                    [key: string]: {
+                        from?: unknown;
+                        to?: unknown;
+                    };
+                };
+                key: components["schemas"]["Key"];
+            };
+            /**
+             * Format: date-time
+             * @example 2026-11-25T12:00:00.000Z
+             */
+            timestamp: string;
+            /** @enum {string} */
+            type: "key.updated";
+        };
+        WebhookEvent_quota_threshold: {
+            data: {
+                /** @description The organization's monthly quota. */
+                limit: number;
+                /**
+                 * @description The UTC month.
+                 * @example 2026-12
+                 */
+                month: string;
+                /**
+                 * Format: uuid
+                 * @example 3f1e6c2a-8d4b-4c1e-9a57-0f3b2d6e7a91
+                 */
+                organizationId: string;
+                /** @description Percent of the monthly quota crossed: one of 50, 80, 100. */
+                threshold: 50 | 80 | 100;
+                /** @description Requests this month when it was noticed. */
+                used: number;
+            };
+            /**
+             * Format: date-time
+             * @example 2026-11-25T12:00:00.000Z
+             */
+            timestamp: string;
+            /** @enum {string} */
+            type: "quota.threshold";
+        };
+        WebhookEvent_ratelimit_exceeded: {
+            data: {
+                key: components["schemas"]["WebhookKeyRef"];
+                limitPerMinute: number;
+                /**
+                 * Format: date-time
+                 * @description The start of the 5-minute window this notice covers (one per key per window).
+                 * @example 2026-11-25T12:00:00.000Z
+                 */
+                windowStart: string;
+            };
+            /**
+             * Format: date-time
+             * @example 2026-11-25T12:00:00.000Z
+             */
+            timestamp: string;
+            /** @enum {string} */
+            type: "ratelimit.exceeded";
+        };
+        WebhookKeyRef: {
+            environment: components["schemas"]["Environment"];
+            /**
+             * @description The key's last 4 characters.
+             * @example x9Q_
+             */
+            hint: string;
+            /**
+             * Format: uuid
+             * @example 3f1e6c2a-8d4b-4c1e-9a57-0f3b2d6e7a91
+             */
+            id: string;
+            name: string;
+            /** @example pk_live_ */
+            prefix: string;
         };
     };
     responses: never;
@@ -1714,6 +2120,226 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
+            };
+        };
+    };
+    webhook_budget_threshold: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WebhookEvent_budget_threshold"];
+            };
+        };
+        responses: {
+            /** @description Any 2xx answer acknowledges the event; anything else is retried. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    webhook_key_created: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WebhookEvent_key_created"];
+            };
+        };
+        responses: {
+            /** @description Any 2xx answer acknowledges the event; anything else is retried. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    webhook_key_expired: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WebhookEvent_key_expired"];
+            };
+        };
+        responses: {
+            /** @description Any 2xx answer acknowledges the event; anything else is retried. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    webhook_key_expiring: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WebhookEvent_key_expiring"];
+            };
+        };
+        responses: {
+            /** @description Any 2xx answer acknowledges the event; anything else is retried. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    webhook_key_leaked: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WebhookEvent_key_leaked"];
+            };
+        };
+        responses: {
+            /** @description Any 2xx answer acknowledges the event; anything else is retried. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    webhook_key_revoked: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WebhookEvent_key_revoked"];
+            };
+        };
+        responses: {
+            /** @description Any 2xx answer acknowledges the event; anything else is retried. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    webhook_key_rotated: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WebhookEvent_key_rotated"];
+            };
+        };
+        responses: {
+            /** @description Any 2xx answer acknowledges the event; anything else is retried. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    webhook_key_updated: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WebhookEvent_key_updated"];
+            };
+        };
+        responses: {
+            /** @description Any 2xx answer acknowledges the event; anything else is retried. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    webhook_quota_threshold: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WebhookEvent_quota_threshold"];
+            };
+        };
+        responses: {
+            /** @description Any 2xx answer acknowledges the event; anything else is retried. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    webhook_ratelimit_exceeded: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WebhookEvent_ratelimit_exceeded"];
+            };
+        };
+        responses: {
+            /** @description Any 2xx answer acknowledges the event; anything else is retried. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
         };
     };
