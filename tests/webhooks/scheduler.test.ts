@@ -261,6 +261,11 @@ describe.each(testDbKinds)("webhook scheduler (%s)", (kind) => {
     // Another organization's member is no member here.
     const other = await newOrg("Other");
     await expect(getEmailAlerts(db, other.id, idOf(owner))).rejects.toThrow(/does not exist/);
+    await expect(
+      setEmailAlerts(db, { organizationId: other.id, userId: idOf(owner), role: "OWNER" }, [
+        "quota.50",
+      ]),
+    ).rejects.toThrow(/does not exist/);
 
     const before = (await readOutbox(outboxDir)).length;
     await spend(org.id, org.monthlyQuota, (org.monthlyQuota * 85) / 100);
