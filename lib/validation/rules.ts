@@ -99,3 +99,6 @@ const rolesMatchDatabase: Exactly<Role, DbRole> = true;
 const plansMatchDatabase: Exactly<Plan, DbPlan> = true;
 void rolesMatchDatabase;
 void plansMatchDatabase;
+
+/** A webhook endpoint's URL: at most this many characters (lib/webhooks/url-policy.ts). */
+export const WEBHOOK_URL_MAX_LENGTH = 2048;
