@@ -63,7 +63,8 @@ describe.each(testDbKinds)("webhook endpoints service (%s)", (kind) => {
       });
     orgA = (await mk("alpha")).id;
     orgB = (await mk("beta")).id;
-  }, 60_000);
+    // A fresh database and its migrations: minutes on this shared, busy machine.
+  }, 300_000);
   afterAll(async () => {
     await t?.close();
   });
@@ -212,15 +213,15 @@ describe.each(testDbKinds)("webhook endpoints service (%s)", (kind) => {
   it("another organization's endpoint is not found, whatever the verb", async () => {
     const made = await create(orgA, "https://hooks.example.com/t");
     const verbs = [
-      getWebhook(t.prisma, orgB, made.id),
-      updateWebhook(t.prisma, orgB, made.id, { description: "x" }, actor, strict),
-      rotateWebhookSecret(t.prisma, orgB, made.id, actor),
-      listWebhookDeliveries(t.prisma, orgB, made.id),
-      sendWebhookTestEvent(t.prisma, orgB, made.id),
-      deleteWebhook(t.prisma, orgB, made.id, actor),
-      getWebhook(t.prisma, orgA, "not-a-uuid"),
+      () => getWebhook(t.prisma, orgB, made.id),
+      () => updateWebhook(t.prisma, orgB, made.id, { description: "x" }, actor, strict),
+      () => rotateWebhookSecret(t.prisma, orgB, made.id, actor),
+      () => listWebhookDeliveries(t.prisma, orgB, made.id),
+      () => sendWebhookTestEvent(t.prisma, orgB, made.id),
+      () => deleteWebhook(t.prisma, orgB, made.id, actor),
+      () => getWebhook(t.prisma, orgA, "not-a-uuid"),
     ];
-    for (const v of verbs) expect(await code(v)).toBe("NOT_FOUND");
+    for (const v of verbs) expect(await code(v())).toBe("NOT_FOUND");
     expect((await listWebhooks(t.prisma, orgB)).items.map((w) => w.id)).not.toContain(made.id);
     // Still there, unchanged.
     expect((await getWebhook(t.prisma, orgA, made.id)).description).toBe("billing");
