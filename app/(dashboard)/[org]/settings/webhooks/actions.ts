@@ -49,19 +49,35 @@ function revalidateWebhooks(slug: string, id?: string) {
   if (id) revalidatePath(`/${slug}/settings/webhooks/${id}`);
 }
 
+type Access = Extract<Awaited<ReturnType<typeof authorizeMember>>, { ok: true }>;
+type EndpointFields = ReturnType<typeof endpointFields>;
+
+/** The create and edit forms' first lines: the role, then the endpoint's fields. */
+async function readEndpointForm(
+  form: FormData,
+): Promise<
+  | { denied: WebhookActionState }
+  | { access: Access; raw: EndpointFields; data: z.output<typeof EndpointForm> }
+> {
+  const access = await authorizeMember(form.get("org"), "ADMIN");
+  if (!access.ok) return { denied: access };
+  const raw = endpointFields(form);
+  const parsed = EndpointForm.safeParse(raw);
+  if (!parsed.success) return { denied: invalid(parsed.error, raw) };
+  return { access, raw, data: parsed.data };
+}
+
 export async function createWebhookAction(
   _prev: WebhookActionState,
   form: FormData,
 ): Promise<WebhookActionState> {
-  const access = await authorizeMember(form.get("org"), "ADMIN");
-  if (!access.ok) return access;
-  const raw = endpointFields(form);
-  const parsed = EndpointForm.safeParse(raw);
-  if (!parsed.success) return invalid(parsed.error, raw);
+  const read = await readEndpointForm(form);
+  if ("denied" in read) return read.denied;
+  const { access, raw } = read;
   let created: Awaited<ReturnType<typeof createWebhook>>;
   try {
     created = await createWebhook(
-      { organizationId: access.ctx.organization.id, ...parsed.data },
+      { organizationId: access.ctx.organization.id, ...read.data },
       access.actor,
     );
   } catch (e) {
@@ -76,21 +92,18 @@ export async function updateWebhookAction(
   _prev: WebhookActionState,
   form: FormData,
 ): Promise<WebhookActionState> {
-  const access = await authorizeMember(form.get("org"), "ADMIN");
-  if (!access.ok) return access;
-  const raw = endpointFields(form);
-  const parsed = EndpointForm.extend({ webhookId: WebhookId }).safeParse({
-    ...raw,
-    webhookId: form.get("webhookId"),
-  });
-  if (!parsed.success) return invalid(parsed.error, raw);
-  const { webhookId, ...changes } = parsed.data;
-  return change(access, webhookId, "Webhook endpoint saved.", (org, actor) =>
-    updateWebhook(org, webhookId, changes, actor),
+  const read = await readEndpointForm(form);
+  if ("denied" in read) return read.denied;
+  const id = WebhookId.safeParse(form.get("webhookId"));
+  if (!id.success) return invalid(id.error, read.raw);
+  return change(
+    read.access,
+    id.data,
+    "Webhook endpoint saved.",
+    (org, actor) => updateWebhook(org, id.data, read.data, actor),
+    read.raw,
   );
 }
-
-type Access = Extract<Awaited<ReturnType<typeof authorizeMember>>, { ok: true }>;
 
 /** Runs one change of an endpoint and answers with the endpoint, or the service's refusal. */
 async function change(
@@ -98,12 +111,13 @@ async function change(
   webhookId: string,
   message: string,
   run: (organizationId: string, actor: Access["actor"]) => Promise<WebhookView>,
+  values?: EndpointFields,
 ): Promise<WebhookActionState> {
   let webhook: WebhookView;
   try {
     webhook = await run(access.ctx.organization.id, access.actor);
   } catch (e) {
-    return refused(e);
+    return refused(e, values);
   }
   revalidateWebhooks(access.ctx.organization.slug, webhookId);
   return { ok: true, webhook, message };
