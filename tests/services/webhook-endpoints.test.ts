@@ -312,20 +312,31 @@ describe.each(testDbKinds)("webhook endpoints service (%s)", (kind) => {
       name: `limit ${stamp}`,
       email: `limit-${stamp}@webhooks.test`,
     });
+    // Up to two below the limit one by one, then five at once: two pass, three are refused.
+    for (let i = 0; i < WEBHOOK_ENDPOINTS_MAX - 2; i++) {
+      await create(org.id, `https://hooks.example.com/${i}`);
+    }
     const results = await Promise.allSettled(
-      Array.from({ length: WEBHOOK_ENDPOINTS_MAX + 3 }, (_, i) =>
-        create(org.id, `https://hooks.example.com/${i}`),
-      ),
+      Array.from({ length: 5 }, (_, i) => create(org.id, `https://hooks.example.com/last-${i}`)),
     );
-    const ok = results.filter((r) => r.status === "fulfilled").length;
-    const refused = results.filter(
-      (r) =>
-        r.status === "rejected" && (r.reason as { code?: string }).code === "WEBHOOK_LIMIT_REACHED",
-    ).length;
+    const reasons = results.map((r) =>
+      r.status === "fulfilled"
+        ? "created"
+        : ((r.reason as { code?: string }).code ?? String(r.reason)),
+    );
+    const ok = reasons.filter((r) => r === "created").length + WEBHOOK_ENDPOINTS_MAX - 2;
+    const refused = reasons.filter((r) => r === "WEBHOOK_LIMIT_REACHED").length;
+    expect(reasons.sort(), reasons.join()).toEqual([
+      "WEBHOOK_LIMIT_REACHED",
+      "WEBHOOK_LIMIT_REACHED",
+      "WEBHOOK_LIMIT_REACHED",
+      "created",
+      "created",
+    ]);
     expect(ok).toBe(WEBHOOK_ENDPOINTS_MAX);
     expect(refused).toBe(3);
     expect(await t.prisma.webhookEndpoint.count({ where: { organizationId: org.id } })).toBe(
       WEBHOOK_ENDPOINTS_MAX,
     );
-  }, 60_000);
+  }, 180_000);
 });
