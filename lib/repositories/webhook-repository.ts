@@ -100,6 +100,10 @@ export const webhookDeliveryRepository = {
             AND (d."lockedUntil" IS NULL OR d."lockedUntil" <= ${ts(p.now)})
             AND e.enabled
             AND d."endpointId" <> ALL(${skip}::uuid[])
+          -- The oldest due rows only (along the status/nextAttemptAt index), not every backlog:
+          -- an endpoint that fills its share is skipped next round, so the rest still come up.
+          ORDER BY d."nextAttemptAt"
+          LIMIT ${p.limit * 50}
         ) c
         WHERE c.rn <= ${p.perEndpoint}
         ORDER BY c."nextAttemptAt"
@@ -125,11 +129,15 @@ export const webhookDeliveryRepository = {
     });
   },
 
-  /** What one attempt needs: the event and the endpoint's URL and sealed secrets. */
-  async loadForSend(tx: Tx, d: ClaimedDelivery) {
-    return tx.webhookDelivery.findFirst({
-      where: { id: d.id, organizationId: d.organizationId },
+  /** What the attempts need: each delivery's event and its endpoint's URL and sealed secrets. */
+  async loadForSend(tx: Tx, claimed: ClaimedDelivery[]) {
+    if (claimed.length === 0) return [];
+    return tx.webhookDelivery.findMany({
+      where: {
+        OR: claimed.map((d) => ({ id: d.id, organizationId: d.organizationId })),
+      },
       select: {
+        id: true,
         event: { select: { id: true, type: true, payload: true, createdAt: true } },
         endpoint: {
           select: {
@@ -138,6 +146,7 @@ export const webhookDeliveryRepository = {
             secretSealed: true,
             previousSecretSealed: true,
             previousSecretExpiresAt: true,
+            failingSince: true,
           },
         },
       },

@@ -58,6 +58,8 @@ export function retryDelayMs(
   return Math.max(schedule.minMs, Math.floor(random() * ceiling));
 }
 
+type SendRow = Awaited<ReturnType<typeof repo.loadForSend>>[number];
+
 export interface DeliveryLoopOptions {
   db: Db;
   /** Attempts in flight at once (default KEYWARD_WEBHOOK_CONCURRENCY, 10). */
@@ -157,35 +159,33 @@ export function createDeliveryLoop(options: DeliveryLoopOptions): DeliveryLoop {
       perEndpoint,
       skipEndpointIds: saturated,
     });
+    const rows = new Map((await repo.loadForSend(db, claimed)).map((r) => [r.id, r]));
     for (const d of claimed) {
       const busy = perEndpointInFlight.get(d.endpointId) ?? 0;
-      if (!running || busy >= perEndpoint) {
+      const row = rows.get(d.id);
+      if (!running || busy >= perEndpoint || !row?.endpoint.enabled) {
         await repo.release(db, d);
         continue;
       }
       perEndpointInFlight.set(d.endpointId, busy + 1);
-      const p: Promise<void> = attempt(d)
+      const p: Promise<void> = attempt(d, row)
         .catch((e) => log(`keyward: webhook delivery ${d.id}: ${(e as Error).message}`))
         .finally(() => {
           inFlight.delete(p);
           const n = (perEndpointInFlight.get(d.endpointId) ?? 1) - 1;
           if (n <= 0) perEndpointInFlight.delete(d.endpointId);
           else perEndpointInFlight.set(d.endpointId, n);
-          // A slot freed: look again now when the last round was full or busy.
-          if (running && timer) schedule(0);
-          else if (running && round) again = true;
+          // Slots freed: claim again now (a quarter of them at least, so claims stay batched).
+          if (!running || concurrency - inFlight.size < Math.max(1, concurrency >> 2)) return;
+          if (round) again = true;
+          else schedule(0);
         });
       inFlight.add(p);
     }
     return claimed.length >= free;
   }
 
-  async function attempt(d: ClaimedDelivery): Promise<void> {
-    const row = await repo.loadForSend(db, d);
-    if (!row?.endpoint.enabled) {
-      await repo.release(db, d);
-      return;
-    }
+  async function attempt(d: ClaimedDelivery, row: SendRow): Promise<void> {
     const at = now();
     let result: SendResult;
     try {
@@ -245,7 +245,9 @@ export function createDeliveryLoop(options: DeliveryLoopOptions): DeliveryLoop {
         next,
       });
       if (result.ok) {
-        await repo.endpointSucceeded(tx, d.organizationId, d.endpointId);
+        if (row.endpoint.failingSince) {
+          await repo.endpointSucceeded(tx, d.organizationId, d.endpointId);
+        }
         return { ours, disabled: false };
       }
       const disabled = await repo.endpointFailed(
