@@ -54,6 +54,10 @@ async function main() {
   const { startRetentionTimer } = await import("@/lib/services/usage-retention");
   startRetentionTimer({ log: (m) => console.log(`keyward: ${m}`) });
 
+  // Webhooks: the delivery loop sends the outbox's due deliveries (lib/services/webhooks).
+  const { startWebhookDelivery } = await import("@/lib/services/webhooks/delivery");
+  startWebhookDelivery(database.prisma, (m) => console.error(m));
+
   const app = next({ dev: false, dir: process.cwd(), hostname, port });
   await app.prepare();
   const handle = app.getRequestHandler();
