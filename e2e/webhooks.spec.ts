@@ -6,6 +6,7 @@
 // new secret. Serial: each step builds on the previous one.
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import AxeBuilder from "@axe-core/playwright";
 import { type Browser, expect, type Page, test } from "@playwright/test";
 import { Webhook } from "standardwebhooks";
 
@@ -203,6 +204,39 @@ test("rotate the secret: the new one shown once; the old and the new both sign f
   const third = received[2] as Received;
   expect(verify(third, rotated).type).toBe("webhook.test");
   expect(verify(third, secret).type).toBe("webhook.test");
+});
+
+/** axe-core (WCAG 2.1 A and AA), light and dark: no serious or critical violation. */
+async function expectAccessible(what: string) {
+  const failures: string[] = [];
+  for (const colorScheme of ["light", "dark"] as const) {
+    await page.emulateMedia({ colorScheme });
+    const { violations } = await new AxeBuilder({ page })
+      .withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"])
+      .setLegacyMode(true)
+      .analyze();
+    for (const v of violations) {
+      if (v.impact !== "serious" && v.impact !== "critical") continue;
+      const nodes = v.nodes.slice(0, 5).map((n) => `    ${n.target.join(" ")}`);
+      failures.push(`${what} (${colorScheme}): ${v.id} ${v.help}\n${nodes.join("\n")}`);
+    }
+  }
+  await page.emulateMedia({ colorScheme: null });
+  expect(failures, failures.join("\n")).toEqual([]);
+}
+
+test("the webhooks pages and dialogs are accessible, light and dark", async () => {
+  await page.goto(endpointPath);
+  await page.getByTestId("delivery-row").first().getByText("Attempt details").click();
+  await expectAccessible("webhook endpoint with its delivery log");
+  await page.getByTestId("edit-webhook").click();
+  await expect(page.locator('dialog[open][data-testid="edit-webhook-dialog"]')).toBeVisible();
+  await expectAccessible("edit endpoint dialog");
+  await page.goto(`/${slug}/settings/webhooks`);
+  await expectAccessible("webhooks list");
+  await page.getByTestId("create-webhook").first().click();
+  await expect(page.locator('dialog[open][data-testid="create-webhook-dialog"]')).toBeVisible();
+  await expectAccessible("add endpoint dialog");
 });
 
 test("disable, enable and delete (confirmed)", async () => {
