@@ -63,6 +63,8 @@ export default defineConfig({
           REDIS_URL: "",
           AUTH_SECRET: "e2e-secret-for-keyward-tests-only-0123456789",
           KEYWARD_SEED_DEMO: "1",
+          // e2e/webhooks.spec.ts registers a receiver it runs on 127.0.0.1.
+          KEYWARD_WEBHOOK_ALLOW_PRIVATE: "1",
         },
       },
 });

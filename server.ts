@@ -58,6 +58,9 @@ async function main() {
   // KEYWARD_WEBHOOK_SCHEDULER_INTERVAL_MS; stopped at shutdown before the database closes.
   const { startWebhookScheduler } = await import("@/lib/services/webhooks/scheduler");
   startWebhookScheduler();
+  // Webhooks: the delivery loop sends the outbox's due deliveries (lib/services/webhooks).
+  const { startWebhookDelivery } = await import("@/lib/services/webhooks/delivery");
+  startWebhookDelivery(database.prisma, (m) => console.error(m));
 
   const app = next({ dev: false, dir: process.cwd(), hostname, port });
   await app.prepare();

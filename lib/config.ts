@@ -113,6 +113,23 @@ const schema = z
       .optional(),
     /** How often the webhook scheduler looks for expiring keys and quota thresholds. */
     KEYWARD_WEBHOOK_SCHEDULER_INTERVAL_MS: millis(1_000, 3_600_000, 60_000),
+    /**
+     * Webhooks may go to loopback (http or https): for tests and local receivers only. Private,
+     * link-local and metadata addresses stay refused (lib/webhooks/url-policy.ts).
+     */
+    KEYWARD_WEBHOOK_ALLOW_PRIVATE: flag(false),
+    /** One webhook attempt, connecting to the end of the response (lib/webhooks/send.ts). */
+    KEYWARD_WEBHOOK_TIMEOUT_MS: millis(1, 60_000, 10_000),
+    /** How many webhook attempts run at once in this process (delivery loop). */
+    KEYWARD_WEBHOOK_CONCURRENCY: z
+      .string()
+      .refine((v) => /^\d{1,4}$/.test(v) && Number(v) >= 1 && Number(v) <= 1000, {
+        error: (iss) => `must be a whole number from 1 to 1000${shown(iss.input)}`,
+      })
+      .transform(Number)
+      .default(10),
+    /** How often an idle delivery loop looks for due deliveries. */
+    KEYWARD_WEBHOOK_POLL_MS: millis(10, 60_000, 1_000),
     /** Who runs the CLI, for its audit rows. */
     USER: z.string().optional(),
   })

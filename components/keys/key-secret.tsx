@@ -6,14 +6,34 @@ import { Check, Copy, TriangleAlert } from "lucide-react";
 import { type ReactNode, useCallback, useState } from "react";
 import { Button } from "@/components/ui/button";
 
+/** What is shown once: an API key (stored hashed) or a webhook signing secret (stored sealed). */
+export type SecretKind = "key" | "webhook-secret";
+
+const WARNINGS: Record<SecretKind, ReactNode> = {
+  key: (
+    <>
+      Copy this key now. It is shown <strong>only once</strong>: Keyward stores a hash, not the key,
+      and cannot show it again. If you lose it, rotate the key.
+    </>
+  ),
+  "webhook-secret": (
+    <>
+      Copy this signing secret now and give it to the receiver. It is shown{" "}
+      <strong>only once</strong>; if you lose it, rotate the secret.
+    </>
+  ),
+};
+
 export function KeySecret({
   secret,
   onCopied,
   copied,
+  kind = "key",
 }: {
   secret: string;
   copied: boolean;
   onCopied: () => void;
+  kind?: SecretKind;
 }) {
   const [failed, setFailed] = useState(false);
   async function copy() {
@@ -35,10 +55,7 @@ export function KeySecret({
         className="flex gap-2 rounded-md border border-warning/40 bg-warning-subtle p-3 text-sm text-warning"
       >
         <TriangleAlert className="mt-0.5 size-4 shrink-0" aria-hidden="true" />
-        <p>
-          Copy this key now. It is shown <strong>only once</strong>: Keyward stores a hash, not the
-          key, and cannot show it again. If you lose it, rotate the key.
-        </p>
+        <p>{WARNINGS[kind]}</p>
       </div>
       <div className="flex items-stretch gap-2">
         <code
@@ -52,7 +69,7 @@ export function KeySecret({
         <Button
           variant={copied ? "secondary" : "primary"}
           onClick={copy}
-          aria-label={copied ? "Copied" : "Copy key"}
+          aria-label={copied ? "Copied" : kind === "key" ? "Copy key" : "Copy secret"}
           data-testid="copy-key"
           className="h-auto"
         >
@@ -74,9 +91,11 @@ export function KeySecret({
 }
 
 /** Asks before a dialog showing an uncopied key closes. */
-export function confirmDiscardKey(copied: boolean): boolean {
+export function confirmDiscardKey(copied: boolean, what = "key"): boolean {
   if (copied) return true;
-  return window.confirm("You have not copied the key. It will not be shown again. Close anyway?");
+  return window.confirm(
+    `You have not copied the ${what}. It will not be shown again. Close anyway?`,
+  );
 }
 
 /**
@@ -84,7 +103,7 @@ export function confirmDiscardKey(copied: boolean): boolean {
  * opens, whether the key is shown, and whether it was copied; `confirmClose` asks before closing
  * on an uncopied key.
  */
-export function useCopyOnceDialog() {
+export function useCopyOnceDialog(what = "key") {
   const [generation, setGeneration] = useState(0);
   const [copied, setCopied] = useState(false);
   const [shown, setShown] = useState(false);
@@ -95,7 +114,7 @@ export function useCopyOnceDialog() {
     setCopied(false);
     setShown(false);
   }, []);
-  const confirmClose = () => !shown || confirmDiscardKey(copied);
+  const confirmClose = () => !shown || confirmDiscardKey(copied, what);
   return { generation, copied, shown, markCopied, markShown, reset, confirmClose };
 }
 
@@ -106,17 +125,19 @@ export function KeyShownStep({
   onCopied,
   onDone,
   children,
+  kind = "key",
 }: {
   secret: string;
   copied: boolean;
   onCopied: () => void;
   onDone: () => void;
   children?: ReactNode;
+  kind?: SecretKind;
 }) {
   return (
     <div className="space-y-4">
       {children}
-      <KeySecret secret={secret} copied={copied} onCopied={onCopied} />
+      <KeySecret secret={secret} copied={copied} onCopied={onCopied} kind={kind} />
       <div className="flex justify-end">
         <Button variant={copied ? "primary" : "outline"} onClick={onDone} data-testid="key-done">
           {copied ? "Done" : "I have stored it, close"}

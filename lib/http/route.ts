@@ -51,7 +51,7 @@ export type RouteContext<B, Q, P, A extends AuthMode = AuthMode> = BaseContext<B
     : { auth?: never; service?: never });
 
 /** Groups operations in the OpenAPI document. */
-export type RouteTag = "Keys" | "Usage" | "System";
+export type RouteTag = "Keys" | "Usage" | "Webhooks" | "System";
 
 type Schema = z.ZodType;
 type Infer<S> = S extends z.ZodType ? z.output<S> : undefined;

@@ -61,6 +61,8 @@ function errorResponses(codes: ErrorCode[]): Record<number, ResponseConfig> {
 const TAGS: Record<RouteTag, string> = {
   Keys: "Verify keys, and manage an organization's keys with a key of its own.",
   Usage: "Usage reports, and usage events your service reports for its own API.",
+  Webhooks:
+    "Webhook endpoints that receive signed events (Standard Webhooks), their signing secrets and deliveries.",
   System: "Health and this document; no key needed.",
 };
 

@@ -33,6 +33,10 @@ export const AUDIT_ACTIONS = [
   "invitation.declined",
   "service_credential.created",
   "service_credential.revoked",
+  "webhook.created",
+  "webhook.updated",
+  "webhook.deleted",
+  "webhook.secret_rotated",
 ] as const;
 
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
@@ -43,7 +47,8 @@ export type AuditTargetType =
   | "organization"
   | "user"
   | "invitation"
-  | "service_credential";
+  | "service_credential"
+  | "webhook_endpoint";
 
 export interface CreateAuditInput {
   organizationId: string;

@@ -30,12 +30,24 @@ export const BUILT_IN_SCOPES = [
   { value: "keys:write", description: "Create, change, rotate and revoke keys" },
   { value: "usage:read", description: "Read usage and statistics" },
   { value: "usage:write", description: "Report usage events" },
+  { value: "webhooks:read", description: "List webhook endpoints and their deliveries" },
+  {
+    value: "webhooks:write",
+    description: "Create, change and delete webhook endpoints; rotate secrets; resend deliveries",
+  },
 ] as const;
 export const KNOWN_SCOPES = BUILT_IN_SCOPES.map((s) => s.value) as [
   (typeof BUILT_IN_SCOPES)[number]["value"],
   ...(typeof BUILT_IN_SCOPES)[number]["value"][],
 ];
 export const MAX_SCOPES = 50;
+
+/** Webhook endpoints per organization: each gets every matching event, so keep fan-out bounded. */
+export const WEBHOOK_ENDPOINTS_MAX = 20;
+/** A webhook endpoint's description: at most 200 characters. */
+export const WEBHOOK_DESCRIPTION_MAX = 200;
+/** After a secret rotation the previous secret also signs for this long (PRODUCT.md section 10). */
+export const WEBHOOK_PREVIOUS_SECRET_MS = 24 * 3_600_000;
 
 /** How long a rotated key keeps working, in seconds. */
 export const GRACE_PERIODS = { none: 0, "1h": 3_600, "24h": 86_400, "7d": 604_800 } as const;
@@ -127,3 +139,5 @@ export const EMAIL_ALERT_LABELS: Readonly<Record<EmailAlert, string>> = {
   "key.expired": "A key expired",
   "endpoint.disabled": "A webhook endpoint was disabled after failing for 3 days",
 };
+/** A webhook endpoint's URL: at most this many characters (lib/webhooks/url-policy.ts). */
+export const WEBHOOK_URL_MAX_LENGTH = 2048;

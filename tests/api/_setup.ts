@@ -14,6 +14,7 @@ import {
 } from "@/tests/helpers/server";
 
 export const ALL_SCOPES = ["keys:read", "keys:write", "usage:read", "usage:write"];
+const WEBHOOK_SCOPES = ["webhooks:read", "webhooks:write"];
 const actor: Actor = { type: "system", id: "api-tests" };
 
 export interface Fixtures {
@@ -33,6 +34,12 @@ export interface Fixtures {
     quota: { key: string; id: string };
     inactive: { key: string; id: string };
     fuzz: { key: string; id: string };
+    /** webhooks:read and webhooks:write, in A; `webhooksRead` only reads; `webhooksTest` is a
+     *  test key; `otherOrgWebhooks` is B's. */
+    webhooks: { key: string; id: string };
+    webhooksRead: { key: string; id: string };
+    webhooksTest: { key: string; id: string };
+    otherOrgWebhooks: { key: string; id: string };
   };
   /** Service credentials (`ksvc_…`, usage:report): one for every organization, one held to A's. */
   services: {
@@ -100,6 +107,10 @@ export async function seedFixtures(dataDir: string, expiringInMs = 4000): Promis
       quota: await mk(q.id, "quota", "live", ALL_SCOPES, { rateLimitPerMinute: 1000 }),
       inactive: await mk(inactive.id, "inactive", "live", ALL_SCOPES),
       fuzz: await mk(a.id, "fuzz", "live", ALL_SCOPES, { rateLimitPerMinute: 1_000_000 }),
+      webhooks: await mk(a.id, "webhooks", "live", WEBHOOK_SCOPES, { rateLimitPerMinute: 100_000 }),
+      webhooksRead: await mk(a.id, "webhooks-read", "live", ["webhooks:read"]),
+      webhooksTest: await mk(a.id, "webhooks-test", "test", WEBHOOK_SCOPES),
+      otherOrgWebhooks: await mk(b.id, "b-webhooks", "live", WEBHOOK_SCOPES),
     };
     const { revokeKey } = await import("@/lib/services/keys");
     await revokeKey(db, a.id, keys.revoked.id, { reason: "fixture" }, actor);

@@ -44,8 +44,10 @@ interface AuthedRoute {
   path: (id: string) => string;
   scope: string | null;
   body?: unknown;
-  /** Uses a key id in the path (cross-organization check applies). */
+  /** Uses an id in the path (cross-organization check applies). */
   byId?: boolean;
+  /** The organization A key for the cross-organization check (default: admin). */
+  crossKey?: "admin" | "webhooks";
 }
 const AUTHED: AuthedRoute[] = [
   { method: "GET", path: () => "/api/v1/me", scope: null },
@@ -80,7 +82,31 @@ const AUTHED: AuthedRoute[] = [
     scope: "usage:write",
     body: { events: [{ endpoint: "/x", method: "GET", statusCode: 200, responseTimeMs: 3 }] },
   },
+  ...webhookRoutes(),
 ];
+
+/** /api/v1/webhooks/**: their ids are endpoint ids (a key's id names no endpoint: 404 too). */
+function webhookRoutes(): AuthedRoute[] {
+  const read = { scope: "webhooks:read", byId: true, crossKey: "webhooks" } as const;
+  const write = { scope: "webhooks:write", byId: true, crossKey: "webhooks" } as const;
+  const hook = (id: string) => `/api/v1/webhooks/${id}`;
+  return [
+    { method: "GET", path: () => "/api/v1/webhooks", scope: "webhooks:read" },
+    {
+      method: "POST",
+      path: () => "/api/v1/webhooks",
+      scope: "webhooks:write",
+      body: { url: "http://127.0.0.1:9/suite", eventTypes: ["key.created"] },
+    },
+    { method: "GET", path: hook, ...read },
+    { method: "PATCH", path: hook, body: { description: "x" }, ...write },
+    { method: "DELETE", path: hook, ...write },
+    { method: "POST", path: (id) => `${hook(id)}/rotate-secret`, ...write },
+    { method: "GET", path: (id) => `${hook(id)}/deliveries`, ...read },
+    { method: "POST", path: (id) => `${hook(id)}/deliveries/${id}/resend`, ...write },
+    { method: "POST", path: (id) => `${hook(id)}/test`, ...write },
+  ];
+}
 
 describe("shared suite: every authenticated route", () => {
   for (const r of AUTHED) {
@@ -137,18 +163,13 @@ describe("shared suite: every authenticated route", () => {
       }
       if (r.byId) {
         it("another organization's key: 404 with exactly the body of a missing one", async () => {
+          const key = api.fx.keys[r.crossKey ?? "admin"].key;
           const other = await api.call(r.method, r.path(api.fx.keys.otherOrgTarget.id), {
-            key: api.fx.keys.admin.key,
+            key,
             body: r.body,
           });
-          const missing = await api.call(r.method, r.path(MISSING), {
-            key: api.fx.keys.admin.key,
-            body: r.body,
-          });
-          const malformed = await api.call(r.method, r.path("not-a-uuid"), {
-            key: api.fx.keys.admin.key,
-            body: r.body,
-          });
+          const missing = await api.call(r.method, r.path(MISSING), { key, body: r.body });
+          const malformed = await api.call(r.method, r.path("not-a-uuid"), { key, body: r.body });
           for (const res of [other, missing, malformed]) problem(res, 404, "NOT_FOUND");
           const strip = (b: any) => ({ ...b, requestId: undefined });
           expect(strip(other.body)).toEqual(strip(missing.body));

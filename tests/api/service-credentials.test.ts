@@ -81,7 +81,8 @@ describe("a service credential reports usage and does nothing else", () => {
     const keyRoutes = (API_ROUTES as readonly AnyRoute[]).filter(
       (r) => r.auth === "key" && !r.serviceScopes,
     );
-    // /me, list, create, get, update, revoke, rotate, the usage report: every route but one.
+    // /me, list, create, get, update, revoke, rotate, the usage report, the webhooks routes:
+    // every route but one.
     expect(keyRoutes.map((r) => `${r.method} ${r.path}`).sort()).toEqual(
       [
         "DELETE /api/v1/keys/{id}",
@@ -92,6 +93,15 @@ describe("a service credential reports usage and does nothing else", () => {
         "PATCH /api/v1/keys/{id}",
         "POST /api/v1/keys",
         "POST /api/v1/keys/{id}/rotate",
+        "GET /api/v1/webhooks",
+        "POST /api/v1/webhooks",
+        "GET /api/v1/webhooks/{id}",
+        "PATCH /api/v1/webhooks/{id}",
+        "DELETE /api/v1/webhooks/{id}",
+        "POST /api/v1/webhooks/{id}/rotate-secret",
+        "GET /api/v1/webhooks/{id}/deliveries",
+        "POST /api/v1/webhooks/{id}/deliveries/{deliveryId}/resend",
+        "POST /api/v1/webhooks/{id}/test",
       ].sort(),
     );
     const bodies: Record<string, unknown> = {
@@ -99,6 +109,8 @@ describe("a service credential reports usage and does nothing else", () => {
       "PATCH /api/v1/keys/{id}": { name: "renamed-by-service" },
       "DELETE /api/v1/keys/{id}": { reason: "by a service" },
       "POST /api/v1/keys/{id}/rotate": {},
+      "POST /api/v1/webhooks": { url: "http://127.0.0.1:9/x", eventTypes: ["key.created"] },
+      "PATCH /api/v1/webhooks/{id}": { description: "by a service" },
     };
     const before = await api.call("GET", "/api/v1/keys?limit=100", { key: admin.key });
     expect(before.status).toBe(200);
@@ -110,7 +122,7 @@ describe("a service credential reports usage and does nothing else", () => {
     ];
     for (const route of keyRoutes) {
       const name = `${route.method} ${route.path}`;
-      const url = route.path.replace("{id}", liveTarget.id);
+      const url = route.path.replace(/\{\w+\}/g, liveTarget.id);
       for (const [secret, status, code] of credentials) {
         for (const header of ["authorization", "x-api-key"] as const) {
           const headers: Record<string, string> = {

@@ -12,6 +12,8 @@ import * as keys from "@/lib/services/keys";
 import * as orgs from "@/lib/services/org-service";
 import * as users from "@/lib/services/user-service";
 import * as alerts from "@/lib/services/webhooks/alerts";
+import * as webhooks from "@/lib/services/webhooks/endpoints";
+import { WEBHOOK_ENDPOINTS_MAX } from "@/lib/validation/rules";
 
 export { AUDIT_ACTIONS } from "@/lib/services/dashboard-audit";
 export type {
@@ -21,6 +23,7 @@ export type {
   TopConsumer,
 } from "@/lib/services/dashboard-usage";
 export type { KeyView } from "@/lib/services/keys";
+export type { WebhookDeliveryView, WebhookView } from "@/lib/services/webhooks/endpoints";
 
 /** `fn` with the process's database as its first argument. */
 function withDb<A extends unknown[], R>(fn: (db: Db, ...args: A) => Promise<R>) {
@@ -80,3 +83,38 @@ export const getUsageOverview = withDb(usage.getUsageOverview);
 export const getKeyUsage = withDb(usage.getKeyUsage);
 export const getMonthToDateRequests = withDb(usage.getMonthToDateRequests);
 export const listAuditPage = withDb(listAuditEntries);
+
+// Webhooks
+export const WEBHOOK_DELIVERIES_PAGE_SIZE = 25;
+
+/** Every endpoint of the organization (there are at most WEBHOOK_ENDPOINTS_MAX). */
+export const listWebhooks = async (organizationId: string) =>
+  (await webhooks.listWebhooks(await getDb(), organizationId, { limit: WEBHOOK_ENDPOINTS_MAX }))
+    .items;
+
+/** The organization's endpoint, or null (another organization's endpoint is null too). */
+export async function findWebhook(organizationId: string, id: string) {
+  try {
+    return await webhooks.getWebhook(await getDb(), organizationId, id);
+  } catch (e) {
+    if ((e as { code?: string }).code === "NOT_FOUND") return null;
+    throw e;
+  }
+}
+
+export const listWebhookDeliveries = async (
+  organizationId: string,
+  endpointId: string,
+  cursor: string | undefined,
+) =>
+  webhooks.listWebhookDeliveries(await getDb(), organizationId, endpointId, {
+    cursor,
+    limit: WEBHOOK_DELIVERIES_PAGE_SIZE,
+  });
+
+export const createWebhook = withDb(webhooks.createWebhook);
+export const updateWebhook = withDb(webhooks.updateWebhook);
+export const deleteWebhook = withDb(webhooks.deleteWebhook);
+export const rotateWebhookSecret = withDb(webhooks.rotateWebhookSecret);
+export const resendWebhookDelivery = withDb(webhooks.resendWebhookDelivery);
+export const sendWebhookTestEvent = withDb(webhooks.sendWebhookTestEvent);

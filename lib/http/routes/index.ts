@@ -11,17 +11,37 @@ import {
 import { healthRoute, unknownRoute } from "./system";
 import { usageEventsRoute, usageReportRoute } from "./usage";
 import { verifyRoute } from "./verify";
+import {
+  createWebhookRoute,
+  deleteWebhookRoute,
+  getWebhookRoute,
+  listWebhookDeliveriesRoute,
+  listWebhooksRoute,
+  resendWebhookDeliveryRoute,
+  rotateWebhookSecretRoute,
+  sendWebhookTestRoute,
+  updateWebhookRoute,
+} from "./webhooks";
 
 export {
   createKeyRoute,
+  createWebhookRoute,
+  deleteWebhookRoute,
   getKeyRoute,
+  getWebhookRoute,
   healthRoute,
   listKeysRoute,
+  listWebhookDeliveriesRoute,
+  listWebhooksRoute,
   meRoute,
+  resendWebhookDeliveryRoute,
   revokeKeyRoute,
   rotateKeyRoute,
+  rotateWebhookSecretRoute,
+  sendWebhookTestRoute,
   unknownRoute,
   updateKeyRoute,
+  updateWebhookRoute,
   usageEventsRoute,
   usageReportRoute,
   verifyRoute,
@@ -38,5 +58,14 @@ export const API_ROUTES = [
   rotateKeyRoute,
   usageReportRoute,
   usageEventsRoute,
+  listWebhooksRoute,
+  createWebhookRoute,
+  getWebhookRoute,
+  updateWebhookRoute,
+  deleteWebhookRoute,
+  rotateWebhookSecretRoute,
+  listWebhookDeliveriesRoute,
+  resendWebhookDeliveryRoute,
+  sendWebhookTestRoute,
   healthRoute,
 ] as const;

@@ -1,4 +1,5 @@
 import type { Metadata } from "next";
+import Link from "next/link";
 import { PageHeader } from "@/components/dashboard/page-header";
 import { formatDate, formatNumber, formatPercent } from "@/components/keys/format";
 import { EmailAlertsForm } from "@/components/settings/email-alerts-form";
@@ -9,6 +10,7 @@ import {
   RenameForm,
 } from "@/components/settings/settings-forms";
 import { Badge } from "@/components/ui/badge";
+import { buttonClasses } from "@/components/ui/button";
 import { Card, CardContent, CardDescription, CardHeader, CardTitle } from "@/components/ui/card";
 import { Table, TBody, TD, TH, THead, TR } from "@/components/ui/table";
 import { canManage } from "@/lib/auth/roles";
@@ -128,6 +130,23 @@ export default async function SettingsPage({ params }: { params: Promise<{ org: 
           </Card>
         </section>
       ) : null}
+      <Card className="mt-6" data-testid="webhooks-card">
+        <CardHeader>
+          <CardTitle>Webhooks</CardTitle>
+          <CardDescription>
+            Signed events about keys, quotas and limits, sent to your own endpoints.
+          </CardDescription>
+        </CardHeader>
+        <CardContent>
+          <Link
+            href={`/${organization.slug}/settings/webhooks`}
+            className={buttonClasses("outline")}
+            data-testid="webhooks-link"
+          >
+            Webhook endpoints
+          </Link>
+        </CardContent>
+      </Card>
 
       <section className="mt-8">
         <h2 className="mb-1 text-lg font-semibold">Members</h2>
