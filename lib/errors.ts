@@ -22,6 +22,8 @@ export const ERROR_CODES = {
   VALIDATION_FAILED: { status: 422, title: "Validation failed" },
   RATE_LIMITED: { status: 429, title: "Rate limit exceeded" },
   QUOTA_EXCEEDED: { status: 429, title: "Monthly quota exceeded" },
+  CREDITS_EXHAUSTED: { status: 429, title: "Credits exhausted" },
+  SPEND_LIMIT_EXCEEDED: { status: 429, title: "Monthly spend limit reached" },
   INTERNAL: { status: 500, title: "Internal error" },
   UNAVAILABLE: { status: 503, title: "Service unavailable" },
   DEPENDENCY_UNAVAILABLE: { status: 503, title: "A dependency is unavailable" },

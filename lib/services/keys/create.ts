@@ -9,6 +9,7 @@ import { type Actor, actorLabel } from "../actor";
 import { writeAudit } from "../audit";
 import { getKeyCache } from "../key-cache";
 import { applyCeiling } from "../privilege-ceiling";
+import { type BudgetInput, budgetAudit, budgetColumns } from "./credits";
 import {
   assertKeySlot,
   ceilingOf,
@@ -31,6 +32,9 @@ export interface CreateKeyInput {
   expiresAt?: Date | string | null;
   rateLimitPerMinute?: number | null;
   metadata?: Record<string, unknown> | null;
+  /** Credits (starting balance, refill) and the monthly spend cap. */
+  credits?: BudgetInput["credits"];
+  spendLimitUsd?: BudgetInput["spendLimitUsd"];
 }
 
 export interface CreatedKey {
@@ -51,6 +55,7 @@ export async function createKey(db: Db, input: CreateKeyInput, actor: Actor): Pr
     input.rateLimitPerMinute,
     "rateLimitPerMinute",
   );
+  const budget = budgetColumns({ credits: input.credits, spendLimitUsd: input.spendLimitUsd });
   if (!isUuid(input.organizationId)) throw notFound("organization");
 
   const generated = generateKey(environment);
@@ -89,6 +94,7 @@ export async function createKey(db: Db, input: CreateKeyInput, actor: Actor): Pr
       rateLimitPerMinute,
       createdBy: actorLabel(actor),
       metadata: input.metadata ?? null,
+      budget,
     });
     await writeAudit(tx, actor, {
       organizationId: org.id,
@@ -102,6 +108,7 @@ export async function createKey(db: Db, input: CreateKeyInput, actor: Actor): Pr
         rateLimitPerMinute,
         prefix: generated.prefix,
         hint: generated.hint,
+        ...budgetAudit(budget),
       },
     });
     return created;

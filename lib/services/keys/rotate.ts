@@ -10,6 +10,7 @@ import { writeAudit } from "../audit";
 import { getKeyCache } from "../key-cache";
 import { applyCeiling } from "../privilege-ceiling";
 import type { CreatedKey } from "./create";
+import { liveCreditsOf } from "./credits";
 import {
   assertKeySlot,
   ceilingOf,
@@ -61,6 +62,9 @@ export async function rotateKey(
   }
   if (!isUuid(organizationId) || !isUuid(keyId)) throw notFound("key");
   const now = new Date();
+  // The successor starts from the source's live credit balance, read before the transaction (the
+  // store may be this same database, and PGlite has one connection).
+  const liveBalance = await liveCreditsOf(db, organizationId, keyId);
   const result = await db.$transaction(async (tx) => {
     // The organization first (the key limit), then the source: two rotations of one key must not
     // both mint a successor.
@@ -125,6 +129,13 @@ export async function rotateKey(
       rateLimitPerMinute: old.rateLimitPerMinute,
       createdBy: actorLabel(actor),
       metadata: { ...(old.metadata ?? {}), rotatedFromId: old.id },
+      budget: {
+        creditsRemaining:
+          old.creditsRemaining === null ? null : (liveBalance ?? old.creditsRemaining),
+        creditsRefillAmount: old.creditsRefillAmount,
+        creditsRefillInterval: old.creditsRefillInterval,
+        spendLimitUsd: old.spendLimitUsd?.toString() ?? null,
+      },
     });
     let previous: ApiKeyRecord | null;
     if (seconds === 0) {
