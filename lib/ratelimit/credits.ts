@@ -10,7 +10,10 @@
 // effectiveBalance() below, repeated in the SQL of PostgresCreditStore and in CREDITS_FN.
 //
 // A balance is never refilled by a timer: a key nobody uses is refilled by its next spend, and a
-// read (GET of a key) shows what that spend would start from.
+// read (GET of a key) shows what that spend would start from. The starting balance belongs to the
+// period the store first sees it in: createKey sets it at once, and the first spend (even a
+// refused one) stores it with its period, so a key created with 0 credits and a daily refill
+// has the refill the next day.
 
 import type { Redis } from "ioredis";
 import type { Tx } from "@/lib/db";
@@ -80,8 +83,13 @@ export class MemoryCreditStore implements CreditStore {
   spendSync(keyId: string, plan: CreditPlan, cost: number): CreditResult {
     validateCost(cost);
     const period = creditPeriod(plan, this.now());
-    const balance = effectiveBalance(this.balances.get(keyId), plan, period);
-    if (balance < cost) return { allowed: false, remaining: balance };
+    const stored = this.balances.get(keyId);
+    const balance = effectiveBalance(stored, plan, period);
+    if (balance < cost) {
+      // First touch pins the starting balance to this period (so the next one refills it).
+      if (!stored) this.balances.set(keyId, { remaining: balance, period });
+      return { allowed: false, remaining: balance };
+    }
     this.balances.set(keyId, { remaining: balance - cost, period });
     return { allowed: true, remaining: balance - cost };
   }
@@ -214,7 +222,10 @@ export const CREDITS_FN = `
 local function credits(key, initial_s, amount_s, period, cost_s, commit)
   local h = redis.call("HMGET", key, "r", "p")
   local balance
-  if not h[1] then balance = tonumber(initial_s)
+  if not h[1] then
+    -- First touch pins the starting balance to this period (so the next one refills it).
+    balance = tonumber(initial_s)
+    redis.call("HSET", key, "r", balance, "p", period)
   elseif h[2] ~= period and period ~= "-" then balance = tonumber(amount_s)
   else balance = tonumber(h[1]) end
   local cost = tonumber(cost_s)

@@ -9,7 +9,7 @@ import { type Actor, actorLabel } from "../actor";
 import { writeAudit } from "../audit";
 import { getKeyCache } from "../key-cache";
 import { applyCeiling } from "../privilege-ceiling";
-import { type BudgetInput, budgetAudit, budgetColumns } from "./credits";
+import { type BudgetInput, budgetAudit, budgetColumns, pinStartingBalance } from "./credits";
 import {
   assertKeySlot,
   ceilingOf,
@@ -114,5 +114,6 @@ export async function createKey(db: Db, input: CreateKeyInput, actor: Actor): Pr
     return created;
   });
   getKeyCache().invalidate(generated.hash);
+  await pinStartingBalance(record);
   return { key: generated.key, apiKey: toKeyView(record, now) };
 }

@@ -140,6 +140,19 @@ export async function liveCreditsOf(
   return live?.get(keyId) ?? null;
 }
 
+/**
+ * After a create (or rotate) committed: the store holds the starting balance with the period it
+ * was given in, so a refill comes at the next period's start. A store that cannot be reached now
+ * is left alone: the first spend stores the balance instead (in its own period).
+ */
+export async function pinStartingBalance(row: BudgetRow): Promise<void> {
+  const plan = creditPlanOf(row);
+  if (plan)
+    await getRateLimiter()
+      .credits.set(row.id, plan, plan.initial)
+      .catch(() => {});
+}
+
 /** After an update committed: the live balance follows what the PATCH said. */
 export async function applyCreditsChange(row: BudgetRow, input: BudgetInput): Promise<void> {
   if (input.credits === undefined) return;

@@ -10,7 +10,7 @@ import { writeAudit } from "../audit";
 import { getKeyCache } from "../key-cache";
 import { applyCeiling } from "../privilege-ceiling";
 import type { CreatedKey } from "./create";
-import { liveCreditsOf } from "./credits";
+import { liveCreditsOf, pinStartingBalance } from "./credits";
 import {
   assertKeySlot,
   ceilingOf,
@@ -168,6 +168,7 @@ export async function rotateKey(
     return { created, previous, plaintext: generated.key, oldHash: old.keyHash };
   });
   getKeyCache().invalidate(result.oldHash);
+  await pinStartingBalance(result.created);
   return {
     key: result.plaintext,
     apiKey: toKeyView(result.created, now),
