@@ -31,6 +31,8 @@ export interface UpdateOrganizationInput {
   maxActiveKeys?: number;
   usageRetentionDays?: number;
   isActive?: boolean;
+  /** Decimal string (USD per calendar month); null: no cap. */
+  spendLimitUsd?: string | null;
 }
 
 const SLUG_MAX = 48;
@@ -132,6 +134,7 @@ export const organizationRepository = {
           monthlyQuota: input.monthlyQuota ?? planLimits?.monthlyQuota,
           maxActiveKeys: input.maxActiveKeys ?? planLimits?.maxActiveKeys,
           usageRetentionDays: input.usageRetentionDays ?? planLimits?.usageRetentionDays,
+          spendLimitUsd: input.spendLimitUsd,
         },
       }),
     );
