@@ -17,9 +17,9 @@ import {
   slugify,
 } from "@/lib/repositories/organization-repository";
 import { isUniqueViolation, money } from "@/lib/repositories/shared";
+import { isOrganizationSlug, ORGANIZATION_SLUG_RE } from "@/lib/validation/accounts";
 import { toFieldIssues } from "@/lib/validation/issues";
 import { SpendLimitUsdSchema } from "@/lib/validation/keys";
-import { isOrganizationSlug, ORGANIZATION_SLUG_RE } from "@/lib/validation/accounts";
 import type { Actor } from "./actor";
 import { type AuditAction, type AuditEntry, writeAudit } from "./audit";
 

@@ -195,6 +195,63 @@ export const RateLimitFieldSchema = z
     `${RATE_LIMIT_MESSAGE.slice(0, -1)}, or empty for the plan's limit.`,
   );
 
+const WHOLE_OR_EMPTY = "Use a whole number, or leave it empty.";
+const wholeOrEmpty = z
+  .string()
+  .trim()
+  .refine((v) => v === "" || /^\d{1,10}$/.test(v), WHOLE_OR_EMPTY)
+  .transform((v) => (v === "" ? null : Number(v)));
+
+/**
+ * The credit and spend cap inputs of the key dialogs (components/keys/credit-fields.tsx): empty
+ * credits means none, an empty refill amount no refill, an empty cap none. Gives the service's
+ * `credits` and `spendLimitUsd`; errors name the form's fields.
+ */
+export const BudgetFieldsSchema = z
+  .object({
+    credits: wholeOrEmpty,
+    creditsRefillAmount: wholeOrEmpty,
+    creditsRefillInterval: z.enum(CREDIT_REFILL_INTERVALS, { error: "Use day or month." }),
+    spendLimitUsd: z
+      .string()
+      .trim()
+      .refine((v) => v === "" || isSpendLimitUsd(v), SPEND_LIMIT_MESSAGE)
+      .transform((v) => (v === "" ? null : v)),
+  })
+  .superRefine((v, ctx) => {
+    if (v.credits !== null && v.credits > CREDITS_MAX) {
+      ctx.addIssue({ code: "custom", path: ["credits"], message: CREDITS_MESSAGE });
+    }
+    if (v.creditsRefillAmount !== null) {
+      if (v.credits === null) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["creditsRefillAmount"],
+          message: "Set the credits too (what the key starts with).",
+        });
+      } else if (v.creditsRefillAmount < 1 || v.creditsRefillAmount > CREDITS_MAX) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["creditsRefillAmount"],
+          message: `From 1 to ${CREDITS_MAX.toLocaleString("en-US")}, or empty for no refill.`,
+        });
+      }
+    }
+  })
+  .transform((v) => ({
+    credits:
+      v.credits === null
+        ? null
+        : {
+            remaining: v.credits,
+            refill:
+              v.creditsRefillAmount === null
+                ? null
+                : { amount: v.creditsRefillAmount, interval: v.creditsRefillInterval },
+          },
+    spendLimitUsd: v.spendLimitUsd,
+  }));
+
 /** An opaque page cursor (base64url), as `nextCursor` gives it. */
 export const CursorSchema = z
   .string()

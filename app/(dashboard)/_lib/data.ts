@@ -68,6 +68,7 @@ export async function findKey(organizationId: string, keyId: string) {
 }
 
 export const createKey = withDb(keys.createKey);
+export const monthToDateSpend = withDb(keys.monthToDateSpend);
 export const updateKey = withDb(keys.updateKey);
 export const revokeKey = withDb(keys.revokeKey);
 export const rotateKey = withDb(keys.rotateKey);

@@ -6,8 +6,10 @@ import type { Tx } from "@/lib/db";
 import { validationFailed } from "@/lib/errors";
 import { getRateLimiter } from "@/lib/ratelimit";
 import type { CreditPlan } from "@/lib/ratelimit/credits";
+import { fromMicros, toMicros } from "@/lib/ratelimit/spend";
 import { apiKeyRepository, type KeyBudgetColumns } from "@/lib/repositories/api-key-repository";
 import { money } from "@/lib/repositories/shared";
+import { usageRepository } from "@/lib/repositories/usage-repository";
 import { toFieldIssues } from "@/lib/validation/issues";
 import { CreditsInputSchema, type KeyOutput, SpendLimitUsdSchema } from "@/lib/validation/keys";
 import type { CreditRefillInterval } from "@/lib/validation/rules";
@@ -160,4 +162,24 @@ export async function applyCreditsChange(row: BudgetRow, input: BudgetInput): Pr
   const plan = creditPlanOf(row);
   if (plan) await credits.set(row.id, plan, plan.initial);
   else await credits.forget(row.id);
+}
+
+/** Metered cost this calendar month (UTC), of one key and of its organization: six-decimal USD. */
+export async function monthToDateSpend(
+  db: Tx,
+  organizationId: string,
+  keyId: string,
+  now: Date = new Date(),
+): Promise<{ key: string; organization: string }> {
+  const from = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1));
+  const to = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 1));
+  const rows = await usageRepository.costByKey(db, organizationId, from, to);
+  let key = 0;
+  let organization = 0;
+  for (const r of rows) {
+    const micros = toMicros(r.costUsd);
+    organization += micros;
+    if (r.apiKeyId === keyId) key += micros;
+  }
+  return { key: fromMicros(key), organization: fromMicros(organization) };
 }
