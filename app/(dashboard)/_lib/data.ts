@@ -34,6 +34,7 @@ export const getUser = withDb(users.getUser);
 export const signUp = withDb(users.signUp);
 export const createOrganization = withDb(orgs.createOrganization);
 export const renameOrganization = withDb(orgs.renameOrganization);
+export const setOrganizationSpendLimit = withDb(orgs.setOrganizationSpendLimit);
 export const changeMemberRole = withDb(orgs.changeMemberRole);
 export const removeMember = withDb(orgs.removeMember);
 

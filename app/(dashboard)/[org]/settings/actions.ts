@@ -14,6 +14,7 @@ import {
   removeMember,
   renameOrganization,
   resendInvitation,
+  setOrganizationSpendLimit,
   revokeInvitation,
 } from "../../_lib/data";
 
@@ -70,6 +71,25 @@ export async function renameOrganizationAction(
       return { ok: true, message: "Organization renamed.", values };
     },
     { revalidate: "layout", showValues: true },
+  );
+}
+
+/** The organization's monthly spend cap (owners; the service checks the role and the value). */
+export async function setSpendLimitAction(
+  _prev: SettingsState,
+  form: FormData,
+): Promise<SettingsState> {
+  const values = { spendLimitUsd: String(form.get("spendLimitUsd") ?? "").trim() };
+  return adminAction(
+    form,
+    z.object({ spendLimitUsd: z.string() }),
+    values,
+    async ({ spendLimitUsd }, { ctx, actor }) => {
+      const cap = spendLimitUsd === "" ? null : spendLimitUsd;
+      await setOrganizationSpendLimit(ctx.organization.id, cap, actor, ctx.role);
+      return { ok: true, message: cap ? "Spend limit saved." : "Spend limit removed.", values };
+    },
+    { revalidate: "settings", showValues: true },
   );
 }
 

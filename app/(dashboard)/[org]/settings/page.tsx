@@ -6,6 +6,7 @@ import {
   InviteForm,
   MemberControls,
   RenameForm,
+  SpendLimitForm,
 } from "@/components/settings/settings-forms";
 import { Badge } from "@/components/ui/badge";
 import { Card, CardContent, CardDescription, CardHeader, CardTitle } from "@/components/ui/card";
@@ -99,6 +100,17 @@ export default async function SettingsPage({ params }: { params: Promise<{ org: 
                   style={{ width: `${Math.min(100, quotaUsed * 100)}%` }}
                 />
               </div>
+            </div>
+            <div className="mt-6" data-testid="org-spend-limit">
+              <SpendLimitForm
+                slug={organization.slug}
+                spendLimitUsd={
+                  organization.spendLimitUsd === null
+                    ? ""
+                    : String(Number(organization.spendLimitUsd.toString()))
+                }
+                disabled={role !== "OWNER"}
+              />
             </div>
           </CardContent>
         </Card>
