@@ -53,6 +53,12 @@ async function main() {
   // Raw usage events past each organization's retention are deleted hourly, in batches.
   const { startRetentionTimer } = await import("@/lib/services/usage-retention");
   startRetentionTimer({ log: (m) => console.log(`keyward: ${m}`) });
+  // budget.threshold webhook events (credits used, spend against caps), checked every minute.
+  const { startBudgetAlertTimer } = await import("@/lib/services/budget-alerts");
+  startBudgetAlertTimer({
+    db: async () => database.prisma,
+    log: (m) => console.log(`keyward: ${m}`),
+  });
 
   const app = next({ dev: false, dir: process.cwd(), hostname, port });
   await app.prepare();

@@ -6,9 +6,9 @@ import {
   removeMemberAction,
   renameOrganizationAction,
   resendInvitationAction,
-  setSpendLimitAction,
   revokeInvitationAction,
   type SettingsState,
+  setSpendLimitAction,
 } from "@/app/(dashboard)/[org]/settings/actions";
 import { Button } from "@/components/ui/button";
 import { Field, TextField } from "@/components/ui/field";

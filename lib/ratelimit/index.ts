@@ -30,7 +30,7 @@ import { RedisRateLimitStore } from "./redis-store";
 import { SpendCounter } from "./spend";
 import type { Clock, RateLimitStore, RateLimitStoreKind } from "./types";
 
-export type { CreditPlan, CreditStore } from "./credits";
+export type { CreditStore } from "./credits";
 export type { QuotaCounter } from "./quota";
 export type { KeyRequest, KeyRequestResult } from "./redis-key-request";
 export type { Clock, RateLimitStore, RateLimitStoreKind } from "./types";

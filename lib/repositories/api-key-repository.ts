@@ -224,6 +224,31 @@ export const apiKeyRepository = {
     return toApiKeyRecord(key);
   },
 
+  /**
+   * Active keys with credits or a spend cap, across organizations, for the budget threshold check
+   * (a system job, lib/services/budget-alerts.ts): at most `limit`, in id order after `afterId`.
+   */
+  async listBudgeted(db: Tx, options: { limit: number; afterId?: string }) {
+    return db.apiKey.findMany({
+      where: {
+        status: "ACTIVE",
+        OR: [{ creditsRemaining: { not: null } }, { spendLimitUsd: { not: null } }],
+        ...(options.afterId ? { id: { gt: options.afterId } } : {}),
+      },
+      select: {
+        id: true,
+        organizationId: true,
+        name: true,
+        creditsRemaining: true,
+        creditsRefillAmount: true,
+        creditsRefillInterval: true,
+        spendLimitUsd: true,
+      },
+      orderBy: { id: "asc" },
+      take: options.limit,
+    });
+  },
+
   /** Null when the organization has no such key. */
   async update(
     db: Tx,

@@ -65,6 +65,16 @@ async function uniqueSlug(db: Tx, base: string): Promise<string> {
 }
 
 export const organizationRepository = {
+  /** Active organizations with a monthly spend cap, for the budget threshold check. */
+  async listWithSpendLimit(db: Tx, limit = 10_000) {
+    return db.organization.findMany({
+      where: { isActive: true, spendLimitUsd: { not: null } },
+      select: { id: true, spendLimitUsd: true },
+      orderBy: { id: "asc" },
+      take: limit,
+    });
+  },
+
   async getById(db: Tx, id: string): Promise<Organization | null> {
     if (!scopeId(id, "organizationId")) return null;
     return db.organization.findUnique({ where: { id } });

@@ -14,8 +14,8 @@ import {
   removeMember,
   renameOrganization,
   resendInvitation,
-  setOrganizationSpendLimit,
   revokeInvitation,
+  setOrganizationSpendLimit,
 } from "../../_lib/data";
 
 export type SettingsState = ActionState;
