@@ -53,6 +53,12 @@ async function main() {
   // Raw usage events past each organization's retention are deleted hourly, in batches.
   const { startRetentionTimer } = await import("@/lib/services/usage-retention");
   startRetentionTimer({ log: (m) => console.log(`keyward: ${m}`) });
+  // budget.threshold webhook events (credits used, spend against caps), checked every minute.
+  const { startBudgetAlertTimer } = await import("@/lib/services/budget-alerts");
+  startBudgetAlertTimer({
+    db: async () => database.prisma,
+    log: (m) => console.log(`keyward: ${m}`),
+  });
 
   // Time-based webhook events (key expiry, quota thresholds) and their alert mails, every
   // KEYWARD_WEBHOOK_SCHEDULER_INTERVAL_MS; stopped at shutdown before the database closes.

@@ -25,6 +25,8 @@ export const ERROR_CODES = {
   WEBHOOK_URL_NOT_ALLOWED: { status: 422, title: "Webhook URL not allowed" },
   RATE_LIMITED: { status: 429, title: "Rate limit exceeded" },
   QUOTA_EXCEEDED: { status: 429, title: "Monthly quota exceeded" },
+  CREDITS_EXHAUSTED: { status: 429, title: "Credits exhausted" },
+  SPEND_LIMIT_EXCEEDED: { status: 429, title: "Monthly spend limit reached" },
   INTERNAL: { status: 500, title: "Internal error" },
   UNAVAILABLE: { status: 503, title: "Service unavailable" },
   DEPENDENCY_UNAVAILABLE: { status: 503, title: "A dependency is unavailable" },

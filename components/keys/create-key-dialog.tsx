@@ -16,6 +16,7 @@ import {
   firstExpiryDay,
   KEY_NAME_MAX,
 } from "@/lib/validation/rules";
+import { CreditFields } from "./credit-fields";
 import { confirmDiscardKey, KeyShownStep, useCopyOnceDialog } from "./key-secret";
 
 const BUILT_IN: ReadonlySet<string> = new Set(BUILT_IN_SCOPES.map((s) => s.value));
@@ -216,6 +217,7 @@ function CreateKeyForm({
         defaultValue={text("rateLimitPerMinute")}
         error={errors.rateLimitPerMinute}
       />
+      <CreditFields idPrefix="key" text={text} errors={errors} />
       <FormMessage>{refusal}</FormMessage>
       <DialogFormFooter
         onCancel={onCancel}

@@ -11,6 +11,7 @@ import { FormMessage, TextField } from "@/components/ui/field";
 import { useActionForm } from "@/components/ui/use-action-form";
 import { firstExpiryDay, isEndOfUtcDay, KEY_NAME_MAX, utcDay } from "@/lib/validation/rules";
 import { RateLimitField, ScopeCheckboxes } from "./create-key-dialog";
+import { budgetDefaultsOf, CreditFields } from "./credit-fields";
 import { formatDateTime } from "./format";
 import { KeyFormIds } from "./key-form-ids";
 
@@ -22,6 +23,8 @@ export interface EditableKey {
   rateLimitPerMinute: number | null;
   /** A rotated key's expiry is the end of its grace period and cannot change. */
   rotatedToId: string | null;
+  credits: { remaining: number; refill: { amount: number; interval: string } | null } | null;
+  spendLimitUsd: string | null;
 }
 
 export function EditKeyButton({
@@ -131,6 +134,12 @@ function EditKeyForm({
               ? `Now ${formatDateTime(exactExpiry)}. A new date means the end of that day, UTC; empty means never.`
               : "End of that day, UTC. Leave empty for no expiry."
         }
+      />
+      <CreditFields
+        idPrefix="edit-key"
+        shown={budgetDefaultsOf(apiKey)}
+        text={text}
+        errors={errors}
       />
       <FormMessage>{refusal}</FormMessage>
       <DialogFormFooter

@@ -35,6 +35,7 @@ export function KeysTable({
           <TH>Expires</TH>
           <TH>Last used</TH>
           <TH className="text-right">Requests</TH>
+          <TH className="text-right">Credits</TH>
           {canManage ? (
             <TH>
               <span className="sr-only">Actions</span>
@@ -88,6 +89,13 @@ export function KeysTable({
             </TD>
             <TD className="text-muted-foreground">{formatRelative(k.lastUsedAt)}</TD>
             <TD className="text-right tabular-nums">{formatNumber(k.requestCount)}</TD>
+            <TD className="text-right tabular-nums" data-testid="key-credits-cell">
+              {k.credits ? (
+                formatNumber(k.credits.remaining)
+              ) : (
+                <span className="text-muted-foreground">—</span>
+              )}
+            </TD>
             {canManage ? (
               <TD>
                 {k.status === "active" ? (

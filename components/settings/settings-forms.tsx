@@ -8,6 +8,7 @@ import {
   resendInvitationAction,
   revokeInvitationAction,
   type SettingsState,
+  setSpendLimitAction,
 } from "@/app/(dashboard)/[org]/settings/actions";
 import { Button } from "@/components/ui/button";
 import { Field, TextField } from "@/components/ui/field";
@@ -52,6 +53,42 @@ export function RenameForm({
           disabled={disabled}
           required
           error={errors.name}
+        />
+      </div>
+      {disabled ? null : (
+        <Button type="submit" disabled={pending} variant="secondary">
+          {pending ? "Saving…" : "Save"}
+        </Button>
+      )}
+    </form>
+  );
+}
+
+/** The organization's monthly spend cap: owners change it; everyone sees it. */
+export function SpendLimitForm({
+  slug,
+  spendLimitUsd,
+  disabled,
+}: {
+  slug: string;
+  spendLimitUsd: string;
+  disabled: boolean;
+}) {
+  const { action, pending, errors, text } = useActionForm(setSpendLimitAction, { toasts: true });
+  return (
+    <form action={action} className="flex flex-col gap-3 sm:flex-row sm:items-end" noValidate>
+      <input type="hidden" name="org" value={slug} />
+      <div className="flex-1">
+        <TextField
+          id="org-spend-limit"
+          name="spendLimitUsd"
+          label="Spend limit (USD per month, all keys)"
+          inputMode="decimal"
+          placeholder="No limit"
+          defaultValue={text("spendLimitUsd", spendLimitUsd)}
+          disabled={disabled}
+          error={errors.spendLimitUsd}
+          hint="Against the metered cost of every key's calls, per calendar month (UTC); past it every key's verify answers SPEND_LIMIT_EXCEEDED. Empty: no limit. Owners only."
         />
       </div>
       {disabled ? null : (

@@ -21,7 +21,13 @@ import {
   RevokeReasonSchema,
   ScopesSchema,
 } from "@/lib/validation/keys";
-import { ENVIRONMENTS, KEY_STATUSES, PLANS, ROLES } from "@/lib/validation/rules";
+import {
+  CREDIT_REFILL_INTERVALS,
+  ENVIRONMENTS,
+  KEY_STATUSES,
+  PLANS,
+  ROLES,
+} from "@/lib/validation/rules";
 import {
   ServiceCredentialNameSchema,
   ServiceScopesSchema,
@@ -56,6 +62,43 @@ const required = (what: string) => ({
 // missing case for the command line.
 const flag = <S extends z.ZodType<unknown, string>>(name: string, schema: S) =>
   z.string(required(name)).pipe(schema);
+
+// Credits and the spend cap, as keys:create and keys:update take them. `none` clears (update).
+const BUDGET_FLAGS = ["credits", "refill", "refill-every", "spend-limit"];
+const BUDGET_USAGE =
+  "[--credits N|none] [--refill N --refill-every day|month] [--spend-limit USD|none]";
+const budgetFlags = {
+  credits: z.string().optional(),
+  refill: z.string().optional(),
+  "refill-every": z.enum(CREDIT_REFILL_INTERVALS, { error: "must be day or month" }).optional(),
+  "spend-limit": z.string().optional(),
+};
+type BudgetFlags = { [K in keyof typeof budgetFlags]?: string };
+
+/**
+ * The flags as the key service takes them (undefined: not given). Numbers are checked by the
+ * service with the API's rules, so the CLI answers the same messages (credits.remaining ...).
+ */
+function budgetOf(f: BudgetFlags): { credits?: unknown; spendLimitUsd?: string | null } {
+  const out: { credits?: unknown; spendLimitUsd?: string | null } = {};
+  const num = (v: string) => (/^-?\d+$/.test(v) ? Number(v) : v);
+  if (f.credits !== undefined) {
+    out.credits =
+      f.credits === "none"
+        ? null
+        : {
+            remaining: num(f.credits),
+            refill:
+              f.refill === undefined || f.refill === "none"
+                ? null
+                : { amount: num(f.refill), interval: f["refill-every"] ?? "month" },
+          };
+  }
+  if (f["spend-limit"] !== undefined) {
+    out.spendLimitUsd = f["spend-limit"] === "none" ? null : f["spend-limit"];
+  }
+  return out;
+}
 
 function define<S extends z.ZodType>(spec: CommandSpec<S>): CommandSpec<S> {
   return spec;
@@ -108,9 +151,10 @@ export const COMMANDS = {
   }),
 
   "keys:create": define({
-    usage: `--org SLUG --name NAME --env ${ENVIRONMENTS.join("|")} [--scopes a,b] [--expires ISO-DATE|30d] [--rate-limit N]`,
-    options: str(["org", "name", "env", "scopes", "expires", "rate-limit"]),
+    usage: `--org SLUG --name NAME --env ${ENVIRONMENTS.join("|")} [--scopes a,b] [--expires ISO-DATE|30d] [--rate-limit N] ${BUDGET_USAGE}`,
+    options: str(["org", "name", "env", "scopes", "expires", "rate-limit", ...BUDGET_FLAGS]),
     schema: z.object({
+      ...budgetFlags,
       org: flag("--org", OrganizationSlugRefSchema),
       name: flag("--name", KeyNameSchema),
       env: flag("--env", EnvironmentSchema),
@@ -161,6 +205,7 @@ export const COMMANDS = {
           scopes: input.scopes,
           expiresAt: input.expires,
           rateLimitPerMinute: input["rate-limit"] ?? null,
+          ...(budgetOf(input) as { credits?: null; spendLimitUsd?: string | null }),
         },
         cliActor(),
       );
@@ -209,6 +254,32 @@ export const COMMANDS = {
             .join("\n")
         : "no keys";
       return { text, json: { keys, nextCursor: page.nextCursor ?? null } };
+    },
+  }),
+
+  "keys:update": define({
+    usage: `--org SLUG --id KEY_ID ${BUDGET_USAGE}  credits (sets the live balance) and spend cap`,
+    options: str(["org", "id", ...BUDGET_FLAGS]),
+    schema: z.object({
+      ...budgetFlags,
+      org: flag("--org", OrganizationSlugRefSchema),
+      id: z.uuid({
+        error: (iss) => (iss.input === undefined ? "--id is required" : "is not a key id"),
+      }),
+    }),
+    async run(input, { db }) {
+      const { getOrganizationBySlug } = await import("@/lib/services/org-service");
+      const { updateKey } = await import("@/lib/services/keys");
+      const org = await getOrganizationBySlug(db, input.org);
+      const budget = budgetOf(input) as { credits?: null; spendLimitUsd?: string | null };
+      const key = await updateKey(db, org.id, input.id, budget, cliActor());
+      const credits = key.credits
+        ? `${key.credits.remaining} credits${key.credits.refill ? `, refill ${key.credits.refill.amount} each ${key.credits.refill.interval}` : ""}`
+        : "no credits";
+      return {
+        text: `updated ${key.id}: ${credits}; spend limit ${key.spendLimitUsd ?? "none"}`,
+        json: key,
+      };
     },
   }),
 

@@ -97,6 +97,14 @@ const FAILURE: Record<Exclude<VerifyCode, "VALID">, { code: ErrorCode; detail: s
     code: "QUOTA_EXCEEDED",
     detail: "The organization's monthly request quota is used up.",
   },
+  CREDITS_EXHAUSTED: {
+    code: "CREDITS_EXHAUSTED",
+    detail: "This API key has no credits left; they refill at its next refill, if it has one.",
+  },
+  SPEND_LIMIT_EXCEEDED: {
+    code: "SPEND_LIMIT_EXCEEDED",
+    detail: "The monthly spend limit of this key or its organization is reached.",
+  },
 };
 
 /** Turns a failed verify outcome into the error the client sees (with retry headers set). */

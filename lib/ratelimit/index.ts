@@ -6,6 +6,12 @@ import type { Redis } from "ioredis";
 import { config } from "@/lib/config";
 import { getDb, type Tx } from "@/lib/db";
 import { onShutdown } from "@/lib/lifecycle";
+import {
+  type CreditStore,
+  MemoryCreditStore,
+  PostgresCreditStore,
+  RedisCreditStore,
+} from "./credits";
 import { MemoryRateLimitStore } from "./memory-store";
 import { PostgresRateLimitStore } from "./postgres-store";
 import {
@@ -21,8 +27,10 @@ import {
   RedisKeyRequestLimiter,
 } from "./redis-key-request";
 import { RedisRateLimitStore } from "./redis-store";
+import { SpendCounter } from "./spend";
 import type { Clock, RateLimitStore, RateLimitStoreKind } from "./types";
 
+export type { CreditStore } from "./credits";
 export type { QuotaCounter } from "./quota";
 export type { KeyRequest, KeyRequestResult } from "./redis-key-request";
 export type { Clock, RateLimitStore, RateLimitStoreKind } from "./types";
@@ -37,7 +45,15 @@ export type RateLimitConfig =
       db?: Tx | (() => Promise<Tx>);
     }
   | { kind: "postgres"; db?: Tx | (() => Promise<Tx>); now?: Clock }
-  | { kind: "redis"; url?: string; redis?: Redis; prefix?: string; now?: Clock };
+  | {
+      kind: "redis";
+      url?: string;
+      redis?: Redis;
+      prefix?: string;
+      now?: Clock;
+      /** Where the spend caps' recount reads the rollups (default getDb). */
+      db?: Tx | (() => Promise<Tx>);
+    };
 
 /** Reads RATE_LIMIT_STORE / REDIS_URL; throws on an unknown store name. */
 export function rateLimitConfigFromEnv(
@@ -85,6 +101,10 @@ export interface RateLimiter {
   kind: RateLimitStoreKind;
   store: RateLimitStore;
   quota: QuotaCounter;
+  /** Keys' live credit balances, in the same store as the quota (memory, PostgreSQL, Redis). */
+  credits: CreditStore;
+  /** Month-to-date metered cost per organization and key, for the spend caps. */
+  spend: SpendCounter;
   /** In-process limiter used when `store` fails and a policy fails open (policies.ts). */
   local: MemoryRateLimitStore;
   /**
@@ -108,11 +128,19 @@ export function createRateLimiter(config: RateLimitConfig): RateLimiter {
       prefix: config.prefix ? `${config.prefix}quota:` : undefined,
       now: config.now,
     });
-    const combined = new RedisKeyRequestLimiter(store, quota, config.now);
+    const credits = new RedisCreditStore({
+      redis: store.redis,
+      prefix: config.prefix ? `${config.prefix}credits:` : undefined,
+      now: config.now,
+    });
+    const combined = new RedisKeyRequestLimiter(store, quota, credits, config.now);
+    const spend = new SpendCounter({ db: config.db ?? getDb, now: config.now });
     return {
       kind: "redis",
       store,
       quota,
+      credits,
+      spend,
       local,
       keyRequest: (req) => combined.hit(req),
       async redisHealth() {
@@ -124,6 +152,7 @@ export function createRateLimiter(config: RateLimitConfig): RateLimiter {
         }
       },
       async close() {
+        await spend.close();
         await quota.close();
         await store.close(); // closes the connection when the store opened it
         await local.close();
@@ -131,16 +160,27 @@ export function createRateLimiter(config: RateLimitConfig): RateLimiter {
     };
   }
   const store = createRateLimitStore(config);
-  const quota =
-    config.kind === "postgres" || config.quota === "database"
-      ? new PostgresQuotaCounter({ db: config.db ?? getDb, now: config.now })
-      : new MemoryQuotaCounter({ now: config.now });
+  // Credits live where the quota does: in the database unless the quota is in memory (tests),
+  // so a restart of the embedded default hands no key a fresh balance.
+  const inDatabase = config.kind === "postgres" || config.quota === "database";
+  const db = config.db ?? getDb;
+  const quota = inDatabase
+    ? new PostgresQuotaCounter({ db, now: config.now })
+    : new MemoryQuotaCounter({ now: config.now });
+  const credits = inDatabase
+    ? new PostgresCreditStore({ db, now: config.now })
+    : new MemoryCreditStore({ now: config.now });
+  const spend = new SpendCounter({ db, now: config.now });
   return {
     kind: config.kind,
     store,
     quota,
+    credits,
+    spend,
     local,
     async close() {
+      await spend.close();
+      await credits.close();
       await quota.close();
       await store.close();
       await local.close();
@@ -168,6 +208,11 @@ export function getRateLimiter(): RateLimiter {
     onShutdown("ratelimit", () => closeRateLimiter(), 60);
   }
   return h.limiter;
+}
+
+/** The process's limiter when one was created; never creates one. */
+export function currentRateLimiter(): RateLimiter | undefined {
+  return holder().limiter;
 }
 
 /** Installs a limiter as the process's (tests, or a server that builds its own). */

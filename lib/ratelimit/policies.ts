@@ -13,6 +13,7 @@
 // and the usage table still records every request for reconciliation.
 
 import { KeywardError } from "@/lib/errors";
+import type { CreditPlan, CreditResult } from "./credits";
 import { getRateLimiter, type RateLimiter } from "./index";
 import { MemoryRateLimitStore } from "./memory-store";
 import { monthOf, type QuotaResult } from "./quota";
@@ -232,12 +233,29 @@ export interface KeyRequestLimits {
   /** The key's own limit, else its plan's (the caller resolves which). */
   requestsPerMinute: number;
   monthlyQuota: number;
+  /** The key's credits, when it has them, and what this request costs (an integer >= 0). */
+  credits?: { plan: CreditPlan; cost: number };
+}
+
+/** The credits' answer; `degraded` when their store failed (spent nothing, allowed). */
+export interface CreditOutcome extends CreditResult {
+  degraded?: boolean;
 }
 
 export type KeyRequestOutcome =
-  | { code: "OK"; rateLimit: PolicyResult; quota: QuotaOutcome }
-  | { code: "RATE_LIMITED"; rateLimit: PolicyResult; quota?: undefined }
-  | { code: "QUOTA_EXCEEDED"; rateLimit: PolicyResult; quota: QuotaOutcome };
+  | { code: "OK"; rateLimit: PolicyResult; quota: QuotaOutcome; credits?: CreditOutcome }
+  | { code: "RATE_LIMITED"; rateLimit: PolicyResult; quota?: undefined; credits?: undefined }
+  | { code: "QUOTA_EXCEEDED"; rateLimit: PolicyResult; quota: QuotaOutcome; credits?: undefined }
+  | {
+      code: "CREDITS_EXHAUSTED";
+      rateLimit: PolicyResult;
+      quota: QuotaOutcome;
+      credits: CreditOutcome;
+    };
+
+// Credits fail open like the quota: a store outage must not take the team's API down; the
+// answer carries no balance then (verify answers `credits: null`).
+const degradedCredits = (): CreditOutcome => ({ allowed: true, remaining: 0, degraded: true });
 
 /** The quota's answer while its store is failing: allowed (it fails open), marked degraded. */
 function degradedQuota(limit: number): QuotaOutcome {
@@ -252,10 +270,11 @@ function degradedQuota(limit: number): QuotaOutcome {
 }
 
 /**
- * The last two steps of verifying a key: the per-key rate limit, then the monthly
- * quota. Quota is spent only when the rate limit admitted the request, and is the
- * last check, so nothing after it can refuse a request that already used quota.
- * When the limiter can do both in one step (Redis: one script, one round trip), it does.
+ * The last steps of verifying a key: the per-key rate limit, then the monthly quota and the
+ * key's credits. Quota and credits are spent only when the rate limit admitted the request, and
+ * only together: a request the credits refuse gives its quota back (in process; on Redis the
+ * script checks both before spending either), so a refused request spends neither. When the
+ * limiter can do all in one step (Redis: one script, one round trip), it does.
  */
 export async function limitKeyRequest(
   req: KeyRequestLimits,
@@ -279,9 +298,19 @@ export async function limitKeyRequest(
     logFailure(options.log ?? console.error, `quota (${limiter.kind})`, e);
     quota = degradedQuota(req.monthlyQuota);
   }
-  return quota.allowed
-    ? { code: "OK", rateLimit, quota }
-    : { code: "QUOTA_EXCEEDED", rateLimit, quota };
+  if (!quota.allowed) return { code: "QUOTA_EXCEEDED", rateLimit, quota };
+  if (!req.credits) return { code: "OK", rateLimit, quota };
+  let credits: CreditOutcome;
+  try {
+    credits = await limiter.credits.spend(req.apiKeyId, req.credits.plan, req.credits.cost);
+  } catch (e) {
+    if (e instanceof RangeError) throw e;
+    logFailure(options.log ?? console.error, `credits (${limiter.kind})`, e);
+    credits = degradedCredits();
+  }
+  if (credits.allowed) return { code: "OK", rateLimit, quota, credits };
+  if (!quota.degraded) limiter.quota.refund?.(req.organizationId, 1);
+  return { code: "CREDITS_EXHAUSTED", rateLimit, quota, credits };
 }
 
 /**
@@ -299,6 +328,7 @@ async function limitKeyRequestAtOnce(
   const key = policyKey(p, req.apiKeyId);
   let rateLimit: PolicyResult;
   let quota: QuotaOutcome | undefined;
+  let credits: CreditOutcome | undefined;
   try {
     const r = await keyRequest.call(limiter, {
       key,
@@ -306,10 +336,12 @@ async function limitKeyRequestAtOnce(
       windowMs: p.windowMs,
       organizationId: req.organizationId,
       monthlyQuota: req.monthlyQuota,
+      credits: req.credits && { keyId: req.apiKeyId, ...req.credits },
     });
     rateLimit = r.rateLimit as PolicyResult;
     rateLimit.policy = p.name;
     quota = r.quota;
+    credits = r.credits;
   } catch (e) {
     if (e instanceof RangeError) throw e;
     logFailure(log ?? console.error, `store (${limiter.kind}) for ${p.name} and quota`, e);
@@ -317,10 +349,11 @@ async function limitKeyRequestAtOnce(
     rateLimit.policy = p.name;
     rateLimit.degraded = "local";
     quota = rateLimit.allowed ? degradedQuota(req.monthlyQuota) : undefined;
+    credits = req.credits && rateLimit.allowed ? degradedCredits() : undefined;
   }
   if (!rateLimit.allowed) return { code: "RATE_LIMITED", rateLimit };
   quota ??= degradedQuota(req.monthlyQuota); // not expected: an admitted request has an answer
-  return quota.allowed
-    ? { code: "OK", rateLimit, quota }
-    : { code: "QUOTA_EXCEEDED", rateLimit, quota };
+  if (!quota.allowed) return { code: "QUOTA_EXCEEDED", rateLimit, quota };
+  if (!credits || credits.allowed) return { code: "OK", rateLimit, quota, credits };
+  return { code: "CREDITS_EXHAUSTED", rateLimit, quota, credits };
 }

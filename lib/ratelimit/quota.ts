@@ -36,6 +36,11 @@ export interface QuotaCounter {
   consume(organizationId: string, limit: number, cost?: number): Promise<QuotaResult>;
   /** The state without spending. */
   peek(organizationId: string, limit: number): Promise<QuotaResult>;
+  /**
+   * Gives back `cost` spent this month by a request a later step refused (its credits). The
+   * in-process counters only: on Redis the combined script checks both before spending either.
+   */
+  refund?(organizationId: string, cost: number): void;
   close(): Promise<void>;
 }
 
@@ -111,6 +116,11 @@ export class MemoryQuotaCounter implements QuotaCounter {
     const entry = this.counts.get(organizationId);
     const used = entry?.month === month.key ? entry.used : 0;
     return quotaResult(used < limit, limit, used, month.end);
+  }
+
+  refund(organizationId: string, cost: number): void {
+    const entry = this.counts.get(organizationId);
+    if (entry?.month === monthOf(this.now()).key) entry.used = Math.max(0, entry.used - cost);
   }
 
   async close(): Promise<void> {
@@ -253,6 +263,11 @@ export class PostgresQuotaCounter implements QuotaCounter {
     const entry = await this.load(organizationId, now, month);
     const used = entry.base + entry.delta;
     return quotaResult(used < limit, limit, used, month.end);
+  }
+
+  refund(organizationId: string, cost: number): void {
+    const entry = this.entries.get(organizationId);
+    if (entry?.month === monthOf(this.now()).key) entry.delta -= cost;
   }
 
   async close(): Promise<void> {

@@ -1,7 +1,13 @@
 // Data access for API keys. Every read a caller can reach is scoped by organization id; only
 // `findById` and `getByHash` are not (internal use and the verification path).
 import { Prisma, type Tx } from "@/lib/db";
-import type { ApiKey, Environment, KeyStatus, Organization } from "@/lib/db/generated/client";
+import type {
+  ApiKey,
+  CreditRefillInterval,
+  Environment,
+  KeyStatus,
+  Organization,
+} from "@/lib/db/generated/client";
 import { isValidHash } from "@/lib/keys/hash";
 import {
   afterCursor,
@@ -38,6 +44,16 @@ export interface CreateApiKeyInput {
   rateLimitPerMinute?: number | null;
   createdBy?: string | null;
   metadata?: Record<string, unknown> | null;
+  budget?: KeyBudgetColumns;
+}
+
+/** Credits (starting balance and refill) and the spend cap, as their columns hold them. */
+export interface KeyBudgetColumns {
+  creditsRemaining?: number | null;
+  creditsRefillAmount?: number | null;
+  creditsRefillInterval?: CreditRefillInterval | null;
+  /** Decimal string. */
+  spendLimitUsd?: string | null;
 }
 
 export interface UpdateApiKeyInput {
@@ -48,6 +64,7 @@ export interface UpdateApiKeyInput {
   metadata?: Record<string, unknown> | null;
   status?: KeyStatus;
   rotatedToId?: string | null;
+  budget?: KeyBudgetColumns;
 }
 
 export interface ListApiKeysOptions extends PageOptions {
@@ -201,9 +218,35 @@ export const apiKeyRepository = {
         rateLimitPerMinute: input.rateLimitPerMinute ?? null,
         createdBy: input.createdBy ?? null,
         metadata: json(input.metadata ?? null),
+        ...input.budget,
       },
     });
     return toApiKeyRecord(key);
+  },
+
+  /**
+   * Active keys with credits or a spend cap, across organizations, for the budget threshold check
+   * (a system job, lib/services/budget-alerts.ts): at most `limit`, in id order after `afterId`.
+   */
+  async listBudgeted(db: Tx, options: { limit: number; afterId?: string }) {
+    return db.apiKey.findMany({
+      where: {
+        status: "ACTIVE",
+        OR: [{ creditsRemaining: { not: null } }, { spendLimitUsd: { not: null } }],
+        ...(options.afterId ? { id: { gt: options.afterId } } : {}),
+      },
+      select: {
+        id: true,
+        organizationId: true,
+        name: true,
+        creditsRemaining: true,
+        creditsRefillAmount: true,
+        creditsRefillInterval: true,
+        spendLimitUsd: true,
+      },
+      orderBy: { id: "asc" },
+      take: options.limit,
+    });
   },
 
   /** Null when the organization has no such key. */
@@ -225,6 +268,7 @@ export const apiKeyRepository = {
           metadata: json(input.metadata),
           status: input.status,
           rotatedToId: input.rotatedToId,
+          ...input.budget,
         },
       }),
     );

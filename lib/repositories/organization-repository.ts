@@ -31,6 +31,8 @@ export interface UpdateOrganizationInput {
   maxActiveKeys?: number;
   usageRetentionDays?: number;
   isActive?: boolean;
+  /** Decimal string (USD per calendar month); null: no cap. */
+  spendLimitUsd?: string | null;
 }
 
 const SLUG_MAX = 48;
@@ -63,6 +65,16 @@ async function uniqueSlug(db: Tx, base: string): Promise<string> {
 }
 
 export const organizationRepository = {
+  /** Active organizations with a monthly spend cap, for the budget threshold check. */
+  async listWithSpendLimit(db: Tx, limit = 10_000) {
+    return db.organization.findMany({
+      where: { isActive: true, spendLimitUsd: { not: null } },
+      select: { id: true, spendLimitUsd: true },
+      orderBy: { id: "asc" },
+      take: limit,
+    });
+  },
+
   async getById(db: Tx, id: string): Promise<Organization | null> {
     if (!scopeId(id, "organizationId")) return null;
     return db.organization.findUnique({ where: { id } });
@@ -132,6 +144,7 @@ export const organizationRepository = {
           monthlyQuota: input.monthlyQuota ?? planLimits?.monthlyQuota,
           maxActiveKeys: input.maxActiveKeys ?? planLimits?.maxActiveKeys,
           usageRetentionDays: input.usageRetentionDays ?? planLimits?.usageRetentionDays,
+          spendLimitUsd: input.spendLimitUsd,
         },
       }),
     );

@@ -604,6 +604,25 @@ export const usageRepository = {
   },
 
   /**
+   * Metered cost per key in [from, to) (whole hours, see rangeParts), from the KEY-level rollups:
+   * what the spend caps are reconciled from (lib/ratelimit/spend.ts). Six-decimal strings.
+   */
+  async costByKey(
+    db: Tx,
+    organizationId: string,
+    from: Date,
+    to: Date,
+  ): Promise<{ apiKeyId: string; costUsd: string }[]> {
+    if (!scopeId(organizationId, "organizationId")) return [];
+    const rows = await db.$queryRaw<Record<string, unknown>[]>`
+      SELECT r."apiKeyId"::text AS key, COALESCE(SUM(r."costUsd"), 0)::text AS cost
+      FROM "UsageRollup" r
+      WHERE ${rollupWhere("r", organizationId, "KEY", rangeParts(from, to))}
+      GROUP BY r."apiKeyId"`;
+    return rows.map((r) => ({ apiKeyId: String(r.key), costUsd: String(r.cost) }));
+  },
+
+  /**
    * Requests in [from, to) (resolved to whole hours, see rangeParts) from rollups, leaving out
    * the given status codes, or with `billableOnly` only the requests that spent monthly quota
    * (UsageRollup.billable: what the monthly quota's recount uses, since a verify the key check

@@ -9,6 +9,7 @@
 // bits), and createKey drops the hash anyway.
 import { config } from "@/lib/config";
 import { onShutdown } from "@/lib/lifecycle";
+import type { CreditPlan } from "@/lib/ratelimit/credits";
 import type { Plan } from "@/lib/validation/rules";
 
 export interface CachedOrganization {
@@ -20,6 +21,8 @@ export interface CachedOrganization {
   rateLimitPerMinute: number;
   monthlyQuota: number;
   maxActiveKeys: number;
+  /** Month-to-date spend cap in micro-dollars; null: none. */
+  spendLimitMicros: number | null;
 }
 
 /** What verify needs about a key, frozen at lookup time. */
@@ -36,6 +39,10 @@ export interface CachedKey {
   /** Unix ms, or null for never. */
   expiresAt: number | null;
   rateLimitPerMinute: number | null;
+  /** The key's credits (starting balance and refill), or null when it has none. */
+  credits: CreditPlan | null;
+  /** Month-to-date spend cap in micro-dollars; null: none. */
+  spendLimitMicros: number | null;
   organization: CachedOrganization;
 }
 

@@ -5,7 +5,7 @@
 import { hasRole, type Role } from "@/lib/auth/roles";
 import type { Db, Tx } from "@/lib/db";
 import type { Plan } from "@/lib/db/generated/client";
-import { conflict, forbidden, KeywardError, notFound } from "@/lib/errors";
+import { conflict, forbidden, KeywardError, notFound, validationFailed } from "@/lib/errors";
 import {
   type MemberOfOrganization,
   membershipRepository,
@@ -16,8 +16,10 @@ import {
   organizationRepository,
   slugify,
 } from "@/lib/repositories/organization-repository";
-import { isUniqueViolation } from "@/lib/repositories/shared";
+import { isUniqueViolation, money } from "@/lib/repositories/shared";
 import { isOrganizationSlug, ORGANIZATION_SLUG_RE } from "@/lib/validation/accounts";
+import { toFieldIssues } from "@/lib/validation/issues";
+import { SpendLimitUsdSchema } from "@/lib/validation/keys";
 import type { Actor } from "./actor";
 import { type AuditAction, type AuditEntry, writeAudit } from "./audit";
 
@@ -204,6 +206,39 @@ export async function renameOrganization(
         id: organizationId,
       },
       { name: { from: before.name, to: name } },
+    );
+    return after;
+  });
+}
+
+/**
+ * Sets the organization's monthly spend cap (USD, decimal string; null: none). Owners only: it
+ * can stop every key of the organization. Verify sees it within a second (the key cache's life).
+ */
+export async function setOrganizationSpendLimit(
+  db: Db,
+  organizationId: string,
+  spendLimitUsd: string | null,
+  actor: Actor,
+  actorRole: Role,
+): Promise<Organization> {
+  if (!hasRole(actorRole, "OWNER")) throw forbidden("Only owners can set the spend limit.");
+  const parsed = SpendLimitUsdSchema.safeParse(spendLimitUsd);
+  if (!parsed.success) throw validationFailed(toFieldIssues(parsed.error, "spendLimitUsd"));
+  const to = parsed.data === null ? null : money(parsed.data);
+  return db.$transaction(async (tx) => {
+    const before = await organizationRepository.getById(tx, organizationId);
+    if (!before) throw notFound("organization");
+    const after = await organizationRepository.update(tx, organizationId, { spendLimitUsd: to });
+    if (!after) throw notFound("organization");
+    const from = before.spendLimitUsd === null ? null : money(before.spendLimitUsd);
+    await audit(
+      tx,
+      organizationId,
+      actor,
+      "org.updated",
+      { type: "organization", id: organizationId },
+      { spendLimitUsd: { from, to } },
     );
     return after;
   });

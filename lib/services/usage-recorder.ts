@@ -43,6 +43,7 @@
 import { type Db, getDb } from "@/lib/db";
 import { databaseTarget } from "@/lib/db/config";
 import { onShutdown } from "@/lib/lifecycle";
+import { currentRateLimiter } from "@/lib/ratelimit";
 import { usageRollupRepository } from "@/lib/repositories/usage-rollup-repository";
 import { toUsageRow, type UsageEvent, type UsageRow } from "@/lib/usage/event";
 
@@ -65,6 +66,8 @@ export interface UsageRecorderOptions {
    */
   writers?: number;
   log?: (message: string) => void;
+  /** Told every event it keeps, at record time (the spend caps' month-to-date counter). */
+  onRecord?: (row: UsageRow) => void;
 }
 
 /** Why events were dropped (stats().droppedByReason, /api/v1/health `metering`). */
@@ -225,6 +228,7 @@ export class UsageRecorder {
   private readonly writers: number;
   private readonly maxBuffer: number;
   private readonly log: (message: string) => void;
+  private readonly onRecord?: (row: UsageRow) => void;
   private readonly counters = {
     recorded: 0,
     written: 0,
@@ -252,6 +256,7 @@ export class UsageRecorder {
     this.writers = Math.max(1, Math.trunc(options.writers ?? 1));
     this.maxBuffer = Math.max(options.maxBuffer ?? 50_000, this.batchSize);
     this.log = options.log ?? ((m) => console.error(m));
+    this.onRecord = options.onRecord;
     const every = options.flushIntervalMs ?? 1_000;
     if (every > 0) {
       this.timer = setInterval(() => this.tick(), every);
@@ -276,6 +281,7 @@ export class UsageRecorder {
     }
     this.buffer.push(row);
     this.counters.recorded++;
+    this.onRecord?.(row);
     if (this.buffer.length >= this.batchSize && !this.flushing && Date.now() >= this.retryAt) {
       // Full batches only: what is left over waits for the timer (or for the next full batch),
       // so steady load is written in batches of batchSize, never in many small ones.
@@ -562,7 +568,13 @@ function processDefaults(): UsageRecorderOptions {
 export function getUsageRecorder(): UsageRecorder {
   const h = holder();
   if (!h.recorder) {
-    const recorder = new UsageRecorder(processDefaults());
+    const recorder = new UsageRecorder({
+      ...processDefaults(),
+      // The spend caps count cost as it is recorded (lib/ratelimit/spend.ts), on this process's
+      // limiter when there is one (nothing verifies without it).
+      onRecord: (row) =>
+        currentRateLimiter()?.spend.add(row.organizationId, row.apiKeyId, row.costUsd),
+    });
     h.recorder = recorder;
     onShutdown(
       "usage-recorder",

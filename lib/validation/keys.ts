@@ -2,10 +2,13 @@
 // filter (what leaves the server) and the OpenAPI document all come from these.
 import { DateTimeInputSchema, DateTimeSchema, UuidSchema } from "./common";
 import {
+  CREDIT_REFILL_INTERVALS,
+  CREDITS_MAX,
   ENVIRONMENTS,
   endOfUtcDay,
   GRACE_PERIOD_NAMES,
   isDateInput,
+  isSpendLimitUsd,
   KEY_NAME_MAX,
   KEY_STATUSES,
   KNOWN_SCOPES,
@@ -14,6 +17,8 @@ import {
   RATE_LIMIT_PER_MINUTE_MAX,
   RATE_LIMIT_PER_MINUTE_MIN,
   REVOKE_REASON_MAX,
+  SPEND_LIMIT_USD_MAX,
+  VERIFY_COST_MAX,
 } from "./rules";
 import { safeText } from "./text";
 import { z } from "./zod";
@@ -71,6 +76,41 @@ export const RateLimitPerMinuteSchema = RateLimitValueSchema.nullable().openapi(
   description: "Requests per minute for this key; null means the plan's limit.",
 });
 
+const CREDITS_MESSAGE = `A whole number from 0 to ${CREDITS_MAX.toLocaleString("en-US")}.`;
+
+export const CreditRefillSchema = z
+  .object({
+    amount: z.int(CREDITS_MESSAGE).min(1, CREDITS_MESSAGE).max(CREDITS_MAX, CREDITS_MESSAGE),
+    interval: z.enum(CREDIT_REFILL_INTERVALS, { error: "Use day or month." }),
+  })
+  .openapi("CreditRefill", {
+    description: "The balance is set to `amount` at the start of each UTC day or month.",
+  });
+
+/** A key's credits as they are set: the balance now, and the refill. */
+export const CreditsInputSchema = z
+  .object({
+    remaining: z.int(CREDITS_MESSAGE).min(0, CREDITS_MESSAGE).max(CREDITS_MAX, CREDITS_MESSAGE),
+    refill: CreditRefillSchema.nullable().optional(),
+  })
+  .nullable()
+  .openapi("CreditsInput", {
+    description:
+      "Credits each verify spends (`cost`, default 1); refused with CREDITS_EXHAUSTED when too few are left. Setting `remaining` sets the live balance. null: no credits.",
+  });
+
+const SPEND_LIMIT_MESSAGE = `A USD amount above 0 and at most ${SPEND_LIMIT_USD_MAX.toLocaleString("en-US")}, up to 6 decimals, e.g. "25.50".`;
+
+export const SpendLimitUsdSchema = z
+  .string(SPEND_LIMIT_MESSAGE)
+  .refine(isSpendLimitUsd, SPEND_LIMIT_MESSAGE)
+  .nullable()
+  .openapi({
+    description:
+      "Cap on the metered costUsd per calendar month (UTC), a decimal string; null: none. Past it verify answers SPEND_LIMIT_EXCEEDED.",
+    example: "25.00",
+  });
+
 /** The editable fields of a key, once. */
 const KeyFieldsSchema = z.object({
   name: KeyNameSchema,
@@ -80,6 +120,8 @@ const KeyFieldsSchema = z.object({
     description: "When the key stops working; null: never.",
   }),
   rateLimitPerMinute: RateLimitPerMinuteSchema,
+  credits: CreditsInputSchema,
+  spendLimitUsd: SpendLimitUsdSchema,
 });
 
 export const CreateKeyBodySchema = KeyFieldsSchema.extend({
@@ -89,12 +131,15 @@ export const CreateKeyBodySchema = KeyFieldsSchema.extend({
   scopes: ScopesSchema.optional(),
   expiresAt: KeyFieldsSchema.shape.expiresAt.optional(),
   rateLimitPerMinute: RateLimitPerMinuteSchema.optional(),
+  credits: CreditsInputSchema.optional(),
+  spendLimitUsd: SpendLimitUsdSchema.optional(),
 }).openapi("CreateKeyRequest");
 
 export const UpdateKeyBodySchema = KeyFieldsSchema.omit({ environment: true })
   .partial()
   .refine((v) => Object.values(v).some((x) => x !== undefined), {
-    message: "Send at least one of name, scopes, expiresAt, rateLimitPerMinute.",
+    message:
+      "Send at least one of name, scopes, expiresAt, rateLimitPerMinute, credits, spendLimitUsd.",
   })
   .openapi("UpdateKeyRequest");
 
@@ -150,6 +195,63 @@ export const RateLimitFieldSchema = z
     `${RATE_LIMIT_MESSAGE.slice(0, -1)}, or empty for the plan's limit.`,
   );
 
+const WHOLE_OR_EMPTY = "Use a whole number, or leave it empty.";
+const wholeOrEmpty = z
+  .string()
+  .trim()
+  .refine((v) => v === "" || /^\d{1,10}$/.test(v), WHOLE_OR_EMPTY)
+  .transform((v) => (v === "" ? null : Number(v)));
+
+/**
+ * The credit and spend cap inputs of the key dialogs (components/keys/credit-fields.tsx): empty
+ * credits means none, an empty refill amount no refill, an empty cap none. Gives the service's
+ * `credits` and `spendLimitUsd`; errors name the form's fields.
+ */
+export const BudgetFieldsSchema = z
+  .object({
+    credits: wholeOrEmpty,
+    creditsRefillAmount: wholeOrEmpty,
+    creditsRefillInterval: z.enum(CREDIT_REFILL_INTERVALS, { error: "Use day or month." }),
+    spendLimitUsd: z
+      .string()
+      .trim()
+      .refine((v) => v === "" || isSpendLimitUsd(v), SPEND_LIMIT_MESSAGE)
+      .transform((v) => (v === "" ? null : v)),
+  })
+  .superRefine((v, ctx) => {
+    if (v.credits !== null && v.credits > CREDITS_MAX) {
+      ctx.addIssue({ code: "custom", path: ["credits"], message: CREDITS_MESSAGE });
+    }
+    if (v.creditsRefillAmount !== null) {
+      if (v.credits === null) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["creditsRefillAmount"],
+          message: "Set the credits too (what the key starts with).",
+        });
+      } else if (v.creditsRefillAmount < 1 || v.creditsRefillAmount > CREDITS_MAX) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["creditsRefillAmount"],
+          message: `From 1 to ${CREDITS_MAX.toLocaleString("en-US")}, or empty for no refill.`,
+        });
+      }
+    }
+  })
+  .transform((v) => ({
+    credits:
+      v.credits === null
+        ? null
+        : {
+            remaining: v.credits,
+            refill:
+              v.creditsRefillAmount === null
+                ? null
+                : { amount: v.creditsRefillAmount, interval: v.creditsRefillInterval },
+          },
+    spendLimitUsd: v.spendLimitUsd,
+  }));
+
 /** An opaque page cursor (base64url), as `nextCursor` gives it. */
 export const CursorSchema = z
   .string()
@@ -187,6 +289,14 @@ export const KeySchema = z
     revokedAt: DateTimeSchema.nullable(),
     revokedReason: z.string().nullable(),
     rotatedToId: UuidSchema.nullable(),
+    credits: z
+      .object({
+        remaining: z.int().openapi({ description: "The live balance." }),
+        refill: CreditRefillSchema.nullable(),
+      })
+      .nullable()
+      .openapi("Credits"),
+    spendLimitUsd: z.string().nullable().openapi({ example: "25.000000" }),
   })
   .openapi("Key");
 export type KeyOutput = z.infer<typeof KeySchema>;
@@ -219,6 +329,15 @@ export const VerifyBodySchema = z
       .openapi({
         description: "Scopes the key must all hold.",
       }),
+    cost: z
+      .int("A whole number.")
+      .min(0, "At least 0.")
+      .max(VERIFY_COST_MAX, `At most ${VERIFY_COST_MAX.toLocaleString("en-US")}.`)
+      .optional()
+      .openapi({
+        description:
+          "Credits this request spends from a key that has credits (default 1; 0 checks only).",
+      }),
   })
   .openapi("VerifyRequest");
 
@@ -232,6 +351,8 @@ export const VERIFY_CODES = [
   "RATE_LIMITED",
   "QUOTA_EXCEEDED",
   "ORG_INACTIVE",
+  "CREDITS_EXHAUSTED",
+  "SPEND_LIMIT_EXCEEDED",
 ] as const;
 export type VerifyCode = (typeof VERIFY_CODES)[number];
 
@@ -253,6 +374,10 @@ export const VerifyResultSchema = z
     scopes: z.array(z.string()),
     expiresAt: DateTimeSchema.nullable(),
     ratelimit: RateLimitStateSchema.nullable(),
+    credits: z
+      .object({ remaining: z.int().openapi({ description: "The balance after this request." }) })
+      .nullable()
+      .openapi({ description: "For a key with credits; null otherwise." }),
   })
   .openapi("VerifyResult");
 export type VerifyResultOutput = z.infer<typeof VerifyResultSchema>;

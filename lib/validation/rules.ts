@@ -14,6 +14,23 @@ export const REVOKE_REASON_MAX = 500;
 export const RATE_LIMIT_PER_MINUTE_MIN = 1;
 export const RATE_LIMIT_PER_MINUTE_MAX = 1_000_000;
 
+/** Credits: a balance or a refill amount fits a 32-bit `Int` column with room to spare. */
+export const CREDITS_MAX = 1_000_000_000;
+export const CREDIT_REFILL_INTERVALS = ["day", "month"] as const;
+export type CreditRefillInterval = (typeof CREDIT_REFILL_INTERVALS)[number];
+/** What one verify may spend (`cost`); 0 checks without spending. */
+export const VERIFY_COST_MAX = 1_000_000;
+/** A spend cap (USD per calendar month): up to six decimals, at most a million. */
+export const SPEND_LIMIT_USD_MAX = 1_000_000;
+export const SPEND_LIMIT_USD_RE = /^\d{1,7}(\.\d{1,6})?$/;
+
+/** True for a spend cap the database and the rules take: 0 < value <= SPEND_LIMIT_USD_MAX. */
+export function isSpendLimitUsd(value: string): boolean {
+  if (!SPEND_LIMIT_USD_RE.test(value)) return false;
+  const n = Number(value);
+  return n > 0 && n <= SPEND_LIMIT_USD_MAX;
+}
+
 export const ENVIRONMENTS = ["live", "test"] as const;
 
 /** An API key's status as the API and the CLI name it (lowercase). */

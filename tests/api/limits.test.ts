@@ -44,6 +44,7 @@ describe.each([
       expect(r.body.valid).toBe(code === "VALID");
       expect(Object.keys(r.body).sort()).toEqual([
         "code",
+        "credits",
         "environment",
         "expiresAt",
         "keyId",

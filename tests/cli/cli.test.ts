@@ -171,6 +171,43 @@ describe.each(targets.map((t, i) => [i === 0 ? "embedded" : "postgres", t] as co
       }
     });
 
+    it("keys:create and keys:update take credits and a spend limit; bad values change nothing", async () => {
+      const r = await cli(
+        "keys:create",
+        ...["--org", "demo-co", "--name", "metered", "--env", "live"],
+        ...["--credits", "3", "--refill", "10", "--refill-every", "day", "--spend-limit", "25.5"],
+        "--json",
+      );
+      expect(r.code, r.stderr).toBe(0);
+      const out = JSON.parse(r.stdout);
+      expect(out.credits).toEqual({ remaining: 3, refill: { amount: 10, interval: "day" } });
+      expect(out.spendLimitUsd).toBe("25.500000");
+      const before = await counts();
+      for (const bad of [
+        ["--credits", "-1"],
+        ["--credits", "lots"],
+        ["--credits", "5", "--refill", "0"],
+        ["--credits", "5", "--refill-every", "week"],
+        ["--spend-limit", "0"],
+        ["--spend-limit", "12.1234567"],
+      ]) {
+        const e = await cli("keys:update", "--org", "demo-co", "--id", out.id, ...bad);
+        expect(e.code, bad.join(" ")).not.toBe(0);
+        expect(e.stderr.trim().split("\n")).toHaveLength(1);
+      }
+      expect(await counts()).toEqual(before);
+      const u = await cli(
+        "keys:update",
+        ...["--org", "demo-co", "--id", out.id, "--credits", "7", "--spend-limit", "none"],
+        "--json",
+      );
+      expect(u.code, u.stderr).toBe(0);
+      expect(JSON.parse(u.stdout)).toMatchObject({
+        credits: { remaining: 7, refill: null },
+        spendLimitUsd: null,
+      });
+    }, 300_000);
+
     it("keys:list and keys:revoke", async () => {
       const created = JSON.parse(
         (

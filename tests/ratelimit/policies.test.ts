@@ -10,6 +10,7 @@ import {
   rateLimitConfigFromEnv,
   setRateLimiter,
 } from "@/lib/ratelimit";
+import { MemoryCreditStore } from "@/lib/ratelimit/credits";
 import { MemoryRateLimitStore } from "@/lib/ratelimit/memory-store";
 import {
   assertRateLimit,
@@ -19,6 +20,7 @@ import {
   retryAfterSeconds,
 } from "@/lib/ratelimit/policies";
 import { MemoryQuotaCounter, type QuotaCounter } from "@/lib/ratelimit/quota";
+import { SpendCounter } from "@/lib/ratelimit/spend";
 import type { RateLimitStore } from "@/lib/ratelimit/types";
 import { alignedStart, TestClock } from "./store-suite";
 
@@ -42,6 +44,8 @@ function limiterWith(store: RateLimitStore, quota?: QuotaCounter): RateLimiter {
     kind: "redis",
     store,
     quota: quota ?? new MemoryQuotaCounter(),
+    credits: new MemoryCreditStore(),
+    spend: new SpendCounter({ db: () => Promise.reject(new Error("no database here")) }),
     local,
     close: async () => {},
   };

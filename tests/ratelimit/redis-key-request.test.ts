@@ -4,6 +4,7 @@ import { randomBytes, randomUUID } from "node:crypto";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createRateLimiter, type RateLimiter } from "@/lib/ratelimit";
+import { RedisCreditStore } from "@/lib/ratelimit/credits";
 import { limitKeyRequest, POLICIES, policyKey } from "@/lib/ratelimit/policies";
 import { type QuotaCounter, RedisQuotaCounter } from "@/lib/ratelimit/quota";
 import { RedisKeyRequestLimiter } from "@/lib/ratelimit/redis-key-request";
@@ -28,7 +29,13 @@ async function dropPrefix(redis: Redis): Promise<void> {
 function parts(redis: Redis, clock: TestClock) {
   const store = new RedisRateLimitStore({ redis, prefix: `${prefix}rl:`, now: clock.now });
   const quota = new RedisQuotaCounter({ redis, prefix: `${prefix}quota:`, now: clock.now });
-  return { store, quota, combined: new RedisKeyRequestLimiter(store, quota, clock.now) };
+  const credits = new RedisCreditStore({ redis, prefix: `${prefix}credits:`, now: clock.now });
+  return {
+    store,
+    quota,
+    credits,
+    combined: new RedisKeyRequestLimiter(store, quota, credits, clock.now),
+  };
 }
 
 /** Records the commands a connection sends. */

@@ -13,6 +13,8 @@ const key = (id: string): CachedKey => ({
   scopes: [],
   expiresAt: null,
   rateLimitPerMinute: null,
+  credits: null,
+  spendLimitMicros: null,
   organization: {
     id: "org",
     name: "o",
@@ -22,6 +24,7 @@ const key = (id: string): CachedKey => ({
     rateLimitPerMinute: 60,
     monthlyQuota: 10_000,
     maxActiveKeys: 5,
+    spendLimitMicros: null,
   },
 });
 

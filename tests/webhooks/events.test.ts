@@ -201,6 +201,8 @@ describe.each(testDbKinds)("webhook events from key changes (%s)", (kind) => {
       scopes: [],
       expiresAt: null,
       rateLimitPerMinute: 2,
+      credits: null,
+      spendLimitMicros: null,
       organization: {} as never,
     };
     const later = Date.now() + RATELIMIT_NOTICE_WINDOW_MS;

@@ -38,6 +38,7 @@ export const getUser = withDb(users.getUser);
 export const signUp = withDb(users.signUp);
 export const createOrganization = withDb(orgs.createOrganization);
 export const renameOrganization = withDb(orgs.renameOrganization);
+export const setOrganizationSpendLimit = withDb(orgs.setOrganizationSpendLimit);
 export const changeMemberRole = withDb(orgs.changeMemberRole);
 export const removeMember = withDb(orgs.removeMember);
 
@@ -74,6 +75,7 @@ export async function findKey(organizationId: string, keyId: string) {
 }
 
 export const createKey = withDb(keys.createKey);
+export const monthToDateSpend = withDb(keys.monthToDateSpend);
 export const updateKey = withDb(keys.updateKey);
 export const revokeKey = withDb(keys.revokeKey);
 export const rotateKey = withDb(keys.rotateKey);

@@ -94,6 +94,8 @@ export const createKeyRoute = defineRoute({
         scopes: ctx.body.scopes,
         expiresAt: ctx.body.expiresAt,
         rateLimitPerMinute: ctx.body.rateLimitPerMinute,
+        credits: ctx.body.credits,
+        spendLimitUsd: ctx.body.spendLimitUsd,
       },
       actorOf(ctx.auth, ctx.request.ip),
     );
@@ -119,7 +121,7 @@ export const getKeyRoute = defineRoute({
 export const updateKeyRoute = defineRoute({
   summary: "Update a key",
   description:
-    "Changes name, scopes, expiry or per-key rate limit (`null`: the plan's), each within the calling key's own rights (403 PRIVILEGE_CEILING naming the field). A key may rename itself but never change its own scopes, expiry or limit.",
+    "Changes name, scopes, expiry, per-key rate limit (`null`: the plan's), credits (`remaining` sets the live balance; `null`: none) or the monthly spend cap, each within the calling key's own rights (403 PRIVILEGE_CEILING naming the field). A key may rename itself but never change its own scopes, expiry, limit, credits or spend cap.",
   resource: "key",
   path: "/api/v1/keys/{id}",
   method: "PATCH",

@@ -10,7 +10,7 @@ import { defineRoute } from "../route";
 export const verifyRoute = defineRoute({
   summary: "Verify a key",
   description:
-    "Checks a key (and optionally scopes) and counts it against its rate limit and quota. Answers 200 with `valid` and a stable `code` for every well-formed request; repeated failures from one address are answered 429.",
+    "Checks a key (and optionally scopes) and counts it against its spend caps, rate limit, quota and credits (`cost`, default 1). Answers 200 with `valid` and a stable `code` for every well-formed request; repeated failures from one address are answered 429.",
   path: "/api/v1/keys/verify",
   method: "POST",
   operationId: "verifyKey",
@@ -27,6 +27,7 @@ export const verifyRoute = defineRoute({
       scopes: ctx.body.scopes,
       endpoint: "/api/v1/keys/verify",
       ip: ctx.request.ip,
+      cost: ctx.body.cost,
     });
     if (outcome.addressLimit && !outcome.addressLimit.allowed) {
       throw outcomeError(outcome, ctx.headers, now);

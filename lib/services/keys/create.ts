@@ -10,6 +10,7 @@ import { writeAudit } from "../audit";
 import { getKeyCache } from "../key-cache";
 import { applyCeiling } from "../privilege-ceiling";
 import { emitWebhookEvent } from "../webhooks/emit";
+import { type BudgetInput, budgetAudit, budgetColumns, pinStartingBalance } from "./credits";
 import {
   assertKeySlot,
   ceilingOf,
@@ -32,6 +33,9 @@ export interface CreateKeyInput {
   expiresAt?: Date | string | null;
   rateLimitPerMinute?: number | null;
   metadata?: Record<string, unknown> | null;
+  /** Credits (starting balance, refill) and the monthly spend cap. */
+  credits?: BudgetInput["credits"];
+  spendLimitUsd?: BudgetInput["spendLimitUsd"];
 }
 
 export interface CreatedKey {
@@ -52,6 +56,7 @@ export async function createKey(db: Db, input: CreateKeyInput, actor: Actor): Pr
     input.rateLimitPerMinute,
     "rateLimitPerMinute",
   );
+  const budget = budgetColumns({ credits: input.credits, spendLimitUsd: input.spendLimitUsd });
   if (!isUuid(input.organizationId)) throw notFound("organization");
 
   const generated = generateKey(environment);
@@ -90,6 +95,7 @@ export async function createKey(db: Db, input: CreateKeyInput, actor: Actor): Pr
       rateLimitPerMinute,
       createdBy: actorLabel(actor),
       metadata: input.metadata ?? null,
+      budget,
     });
     await writeAudit(tx, actor, {
       organizationId: org.id,
@@ -103,11 +109,13 @@ export async function createKey(db: Db, input: CreateKeyInput, actor: Actor): Pr
         rateLimitPerMinute,
         prefix: generated.prefix,
         hint: generated.hint,
+        ...budgetAudit(budget),
       },
     });
     await emitWebhookEvent(tx, org.id, "key.created", { key: toKeyView(created, now) });
     return created;
   });
   getKeyCache().invalidate(generated.hash);
+  await pinStartingBalance(record);
   return { key: generated.key, apiKey: toKeyView(record, now) };
 }

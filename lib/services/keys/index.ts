@@ -2,6 +2,7 @@
 // and updates API keys. Route handlers, server actions and the CLI call it and nothing below it.
 // Every change runs in one transaction with its audit row. Verification: ../verify.
 export { createKey } from "./create";
+export { monthToDateSpend } from "./credits";
 export { describeCaller } from "./describe-caller";
 export { getKey } from "./get";
 export { type ListKeysOptions, listKeys } from "./list";

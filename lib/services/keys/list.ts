@@ -3,6 +3,7 @@ import type { Db } from "@/lib/db";
 import { toDbEnvironment } from "@/lib/keys";
 import { apiKeyRepository } from "@/lib/repositories/api-key-repository";
 import type { Page } from "@/lib/repositories/shared";
+import { withLiveCredits } from "./credits";
 import {
   type EnvironmentInput,
   environmentOf,
@@ -44,5 +45,6 @@ export async function listKeys(
     limit: options.limit,
     cursor: options.cursor,
   });
-  return { items: page.items.map((k) => toKeyView(k, now)), nextCursor: page.nextCursor };
+  const items = await withLiveCredits(page.items.map((k) => toKeyView(k, now)));
+  return { items, nextCursor: page.nextCursor };
 }

@@ -11,6 +11,7 @@ import { getKeyCache } from "../key-cache";
 import { applyCeiling } from "../privilege-ceiling";
 import { emitWebhookEvent } from "../webhooks/emit";
 import type { CreatedKey } from "./create";
+import { liveCreditsOf, pinStartingBalance } from "./credits";
 import {
   assertKeySlot,
   ceilingOf,
@@ -62,6 +63,9 @@ export async function rotateKey(
   }
   if (!isUuid(organizationId) || !isUuid(keyId)) throw notFound("key");
   const now = new Date();
+  // The successor starts from the source's live credit balance, read before the transaction (the
+  // store may be this same database, and PGlite has one connection).
+  const liveBalance = await liveCreditsOf(db, organizationId, keyId);
   const result = await db.$transaction(async (tx) => {
     // The organization first (the key limit), then the source: two rotations of one key must not
     // both mint a successor.
@@ -126,6 +130,13 @@ export async function rotateKey(
       rateLimitPerMinute: old.rateLimitPerMinute,
       createdBy: actorLabel(actor),
       metadata: { ...(old.metadata ?? {}), rotatedFromId: old.id },
+      budget: {
+        creditsRemaining:
+          old.creditsRemaining === null ? null : (liveBalance ?? old.creditsRemaining),
+        creditsRefillAmount: old.creditsRefillAmount,
+        creditsRefillInterval: old.creditsRefillInterval,
+        spendLimitUsd: old.spendLimitUsd?.toString() ?? null,
+      },
     });
     let previous: ApiKeyRecord | null;
     if (seconds === 0) {
@@ -164,6 +175,7 @@ export async function rotateKey(
     return { created, previous, plaintext: generated.key, oldHash: old.keyHash };
   });
   getKeyCache().invalidate(result.oldHash);
+  await pinStartingBalance(result.created);
   return {
     key: result.plaintext,
     apiKey: toKeyView(result.created, now),

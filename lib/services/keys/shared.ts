@@ -12,6 +12,7 @@ import type { KeyOutput } from "@/lib/validation/keys";
 import type { z } from "@/lib/validation/zod";
 import type { Actor } from "../actor";
 import { type Ceiling, type KeyRights, keyCeiling, planCeiling } from "../privilege-ceiling";
+import { budgetView } from "./credits";
 
 /** Above the key repository a key's environment is `live` or `test`, lowercase, only. */
 export type EnvironmentInput = "live" | "test";
@@ -47,6 +48,7 @@ export function toKeyView(key: ApiKeyRecord, now: Date = new Date()): KeyView {
     revokedAt: iso(key.revokedAt),
     revokedReason: key.revokedReason,
     rotatedToId: key.rotatedToId,
+    ...budgetView(key),
   };
 }
 

@@ -1,14 +1,22 @@
 // Changes a key's name, scopes, expiry or rate limit, within what the actor may grant.
 import type { Db } from "@/lib/db";
-import { KeywardError, notFound } from "@/lib/errors";
+import { KeywardError, notFound, privilegeCeiling } from "@/lib/errors";
 import { apiKeyRepository } from "@/lib/repositories/api-key-repository";
 import { organizationRepository } from "@/lib/repositories/organization-repository";
+import { money } from "@/lib/repositories/shared";
 import { KeyNameSchema, RateLimitPerMinuteSchema, ScopesSchema } from "@/lib/validation/keys";
 import type { Actor } from "../actor";
 import { writeAudit } from "../audit";
 import { getKeyCache } from "../key-cache";
 import { applyCeiling, changedOnly, checkSelfUpdate } from "../privilege-ceiling";
 import { emitWebhookEvent } from "../webhooks/emit";
+import {
+  applyCreditsChange,
+  type BudgetInput,
+  budgetAudit,
+  budgetColumns,
+  withLiveCredits,
+} from "./credits";
 import {
   assertKeySlot,
   ceilingOf,
@@ -31,6 +39,10 @@ export interface UpdateKeyInput {
   expiresAt?: Date | string | null;
   /** null: the plan's limit. */
   rateLimitPerMinute?: number | null;
+  /** Credits; `remaining` sets the live balance. null: none. */
+  credits?: BudgetInput["credits"];
+  /** null: no cap. */
+  spendLimitUsd?: BudgetInput["spendLimitUsd"];
 }
 
 export async function updateKey(
@@ -42,7 +54,8 @@ export async function updateKey(
   visibility: Visibility = {},
 ): Promise<KeyView> {
   const now = new Date();
-  let patch: UpdateKeyInput & { expiresAt?: Date | null } = {};
+  let patch: Omit<UpdateKeyInput, "credits" | "spendLimitUsd"> & { expiresAt?: Date | null } = {};
+  const budget = budgetColumns({ credits: input.credits, spendLimitUsd: input.spendLimitUsd });
   if (input.name !== undefined) patch.name = check(KeyNameSchema, input.name, "name");
   if (input.scopes !== undefined) patch.scopes = check(ScopesSchema, input.scopes, "scopes");
   if (input.expiresAt !== undefined) {
@@ -77,7 +90,18 @@ export async function updateKey(
     if (!org) throw notFound("key");
     const { ceiling, caller } = await ceilingOf(tx, actor, org, now);
     // A key never changes its own scopes, expiry or limit (its name it may).
-    if (caller?.id === key.id) patch = checkSelfUpdate(rightsOf(caller), patch);
+    if (caller?.id === key.id) {
+      patch = checkSelfUpdate(rightsOf(caller), patch);
+      // Nor its own credits or spend cap: a key could otherwise refill itself.
+      const field = Object.keys(budget).find((f) => f !== "creditsRefillAmount");
+      if (field) {
+        const name = field === "spendLimitUsd" ? "spendLimitUsd" : "credits";
+        throw privilegeCeiling(
+          name,
+          `A key cannot change its own ${name === "credits" ? "credits" : "spend limit"}; use another key with keys:write, or the dashboard.`,
+        );
+      }
+    }
     if (ceiling) {
       const { scopes, expiresAt, rateLimitPerMinute } = changedOnly(rightsOf(key), patch);
       applyCeiling(ceiling, { scopes, expiresAt, rateLimitPerMinute }, "update");
@@ -98,12 +122,29 @@ export async function updateKey(
         changes[field] = { from: before[field], to };
       }
     }
+    const budgetBefore = budgetAudit({
+      creditsRemaining: key.creditsRemaining,
+      creditsRefillAmount: key.creditsRefillAmount,
+      creditsRefillInterval: key.creditsRefillInterval,
+      spendLimitUsd: key.spendLimitUsd === null ? null : money(key.spendLimitUsd),
+    });
+    const budgetAfter = budgetAudit({
+      ...budget,
+      ...(budget.spendLimitUsd ? { spendLimitUsd: money(budget.spendLimitUsd) } : {}),
+    });
+    for (const [field, to] of Object.entries(budgetAfter)) {
+      // credits is always recorded when given: its remaining sets the live balance.
+      if (field === "credits" || JSON.stringify(budgetBefore[field]) !== JSON.stringify(to)) {
+        changes[field] = { from: budgetBefore[field], to };
+      }
+    }
     if (Object.keys(changes).length === 0) return { record: key, hash: key.keyHash };
     const updated = await apiKeyRepository.update(tx, organizationId, keyId, {
       name: patch.name,
       scopes: patch.scopes,
       expiresAt: patch.expiresAt,
       rateLimitPerMinute: patch.rateLimitPerMinute,
+      budget,
       // An expired row whose expiry moved to the future is active again.
       ...(key.status === "EXPIRED" && patch.expiresAt !== undefined ? { status: "ACTIVE" } : {}),
     });
@@ -121,5 +162,7 @@ export async function updateKey(
     return { record: updated, hash: key.keyHash };
   });
   getKeyCache().invalidate(hash);
-  return toKeyView(record, now);
+  await applyCreditsChange(record, input);
+  const [view] = await withLiveCredits([toKeyView(record, now)]);
+  return view as KeyView;
 }

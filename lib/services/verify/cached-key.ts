@@ -1,6 +1,9 @@
 // The key as verification caches it: the row and its organization, in plain values.
+
+import { toMicros } from "@/lib/ratelimit/spend";
 import type { ApiKeyWithOrganization } from "@/lib/repositories/api-key-repository";
 import type { CachedKey } from "../key-cache";
+import { creditPlanOf } from "../keys/credits";
 
 export function toCachedKey(row: ApiKeyWithOrganization): CachedKey {
   const o = row.organization;
@@ -16,6 +19,8 @@ export function toCachedKey(row: ApiKeyWithOrganization): CachedKey {
     scopes: [...row.scopes],
     expiresAt: row.expiresAt ? row.expiresAt.getTime() : null,
     rateLimitPerMinute: row.rateLimitPerMinute,
+    credits: creditPlanOf(row),
+    spendLimitMicros: row.spendLimitUsd === null ? null : toMicros(row.spendLimitUsd),
     organization: {
       id: o.id,
       name: o.name,
@@ -25,6 +30,7 @@ export function toCachedKey(row: ApiKeyWithOrganization): CachedKey {
       rateLimitPerMinute: o.rateLimitPerMinute,
       monthlyQuota: o.monthlyQuota,
       maxActiveKeys: o.maxActiveKeys,
+      spendLimitMicros: o.spendLimitUsd === null ? null : toMicros(o.spendLimitUsd),
     },
   };
 }

@@ -23,5 +23,6 @@ export function toVerifyResult(
           reset: Math.max(0, Math.ceil((rl.reset - now) / 1000)),
         }
       : null,
+    credits: outcome.credits ? { remaining: outcome.credits.remaining } : null,
   };
 }

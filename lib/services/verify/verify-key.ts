@@ -7,6 +7,7 @@ import {
   isValidKeyFormat,
   verifyKey as keyMatchesHash,
 } from "@/lib/keys";
+import { getRateLimiter } from "@/lib/ratelimit";
 import { limit, limitKeyRequest, POLICIES } from "@/lib/ratelimit/policies";
 import type { RateLimitResult } from "@/lib/ratelimit/types";
 import { apiKeyRepository } from "@/lib/repositories/api-key-repository";
@@ -23,6 +24,8 @@ export interface VerifyInput {
   endpoint?: string;
   /** The client's address: failed attempts are rate limited per address. */
   ip?: string;
+  /** Credits this request spends from a key with credits (default 1; 0 checks only). */
+  cost?: number;
 }
 
 export interface VerifyOutcome {
@@ -36,6 +39,8 @@ export interface VerifyOutcome {
   addressLimit?: RateLimitResult;
   /** Unix ms when the monthly quota resets (QUOTA_EXCEEDED). */
   quotaResetAt?: number;
+  /** The key's credit balance after this request, for a key with credits (when known). */
+  credits?: { remaining: number };
 }
 
 const AUTH_FAILURES: ReadonlySet<VerifyCode> = new Set([
@@ -46,8 +51,9 @@ const AUTH_FAILURES: ReadonlySet<VerifyCode> = new Set([
 ]);
 
 /**
- * format -> hash -> lookup (cached) -> status, expiry, organization -> scopes -> rate limit ->
- * quota. Cheapest checks first; the quota is spent last, only by a request that passed the rest.
+ * format -> hash -> lookup (cached) -> status, expiry, organization -> scopes -> spend caps ->
+ * rate limit -> quota and credits. Cheapest checks first; the quota and the credits are spent
+ * last, together, only by a request that passed the rest.
  */
 export async function verifyKey(db: Db, input: VerifyInput): Promise<VerifyOutcome> {
   const outcome = await evaluate(db, input);
@@ -92,15 +98,26 @@ async function evaluate(db: Db, input: VerifyInput): Promise<VerifyOutcome> {
   const required = input.scopes ?? [];
   if (required.some((s) => !key.scopes.includes(s))) return fail("INSUFFICIENT_SCOPE", key);
 
-  // The rate limit, then (only when it admitted) the quota: in one step where the limiter can
-  // (Redis: one script, one round trip). Both fail open inside limitKeyRequest: an outage answers
-  // the in-process rate limit and an allowed quota marked degraded. Anything it still throws
-  // fails open here too: a limiter fault must not take the team's API down with it.
+  // The spend caps read an in-process counter of the month's metered cost (no query per verify;
+  // a recount from the rollups at most every 10 s, lib/ratelimit/spend.ts). Before the rate
+  // limit, so a refused request spends nothing. A counter fault fails open, like the quota.
+  if (key.spendLimitMicros !== null || key.organization.spendLimitMicros !== null) {
+    const spent = await getRateLimiter()
+      .spend.read(key.organization.id, key.id)
+      .catch(() => null);
+    if (spent && overCap(key, spent)) return fail("SPEND_LIMIT_EXCEEDED", key);
+  }
+
+  // The rate limit, then (only when it admitted) the quota and the credits: in one step where
+  // the limiter can (Redis: one script, one round trip). All fail open inside limitKeyRequest: an
+  // outage answers the in-process rate limit and an allowed quota marked degraded. Anything it
+  // still throws fails open here too: a limiter fault must not take the team's API down with it.
   const limits = await limitKeyRequest({
     apiKeyId: key.id,
     organizationId: key.organization.id,
     requestsPerMinute: effectiveRateLimit(key),
     monthlyQuota: key.organization.monthlyQuota,
+    credits: key.credits ? { plan: key.credits, cost: input.cost ?? 1 } : undefined,
   }).catch(() => null);
   if (!limits) return { valid: true, code: "VALID", key, ratelimit: null };
   const ratelimit = limits.rateLimit;
@@ -118,5 +135,19 @@ async function evaluate(db: Db, input: VerifyInput): Promise<VerifyOutcome> {
       quotaResetAt: limits.quota.reset,
     };
   }
-  return { valid: true, code: "VALID", key, ratelimit };
+  const credits =
+    limits.credits && !limits.credits.degraded
+      ? { remaining: limits.credits.remaining }
+      : undefined;
+  if (limits.code === "CREDITS_EXHAUSTED") {
+    return { valid: false, code: "CREDITS_EXHAUSTED", key, ratelimit, credits };
+  }
+  return { valid: true, code: "VALID", key, ratelimit, credits };
+}
+
+/** At or over the key's cap or its organization's (micro-dollars this month). */
+function overCap(key: CachedKey, spent: { organization: number; key: number }): boolean {
+  const k = key.spendLimitMicros;
+  const o = key.organization.spendLimitMicros;
+  return (k !== null && spent.key >= k) || (o !== null && spent.organization >= o);
 }

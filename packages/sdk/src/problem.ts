@@ -14,6 +14,8 @@ export type ProblemCode =
   | "ORG_INACTIVE"
   | "RATE_LIMITED"
   | "QUOTA_EXCEEDED"
+  | "CREDITS_EXHAUSTED"
+  | "SPEND_LIMIT_EXCEEDED"
   | "BAD_REQUEST"
   | "UNAVAILABLE";
 
@@ -27,6 +29,8 @@ export const PROBLEMS: Record<ProblemCode, { status: number; title: string }> = 
   ORG_INACTIVE: { status: 403, title: "Organization inactive" },
   RATE_LIMITED: { status: 429, title: "Rate limit exceeded" },
   QUOTA_EXCEEDED: { status: 429, title: "Monthly quota exceeded" },
+  CREDITS_EXHAUSTED: { status: 429, title: "Credits exhausted" },
+  SPEND_LIMIT_EXCEEDED: { status: 429, title: "Monthly spend limit reached" },
   BAD_REQUEST: { status: 400, title: "Bad request" },
   UNAVAILABLE: { status: 503, title: "Service unavailable" },
 };
@@ -41,6 +45,8 @@ export const VERIFY_TO_PROBLEM: Record<Exclude<VerifyCode, "VALID">, ProblemCode
   RATE_LIMITED: "RATE_LIMITED",
   QUOTA_EXCEEDED: "QUOTA_EXCEEDED",
   ORG_INACTIVE: "ORG_INACTIVE",
+  CREDITS_EXHAUSTED: "CREDITS_EXHAUSTED",
+  SPEND_LIMIT_EXCEEDED: "SPEND_LIMIT_EXCEEDED",
 };
 
 const DETAILS: Record<ProblemCode, string> = {
@@ -53,6 +59,8 @@ const DETAILS: Record<ProblemCode, string> = {
   ORG_INACTIVE: "The API key's organization is inactive.",
   RATE_LIMITED: "Too many requests for this key; retry after the number of seconds in Retry-After.",
   QUOTA_EXCEEDED: "This key's organization has used its monthly quota.",
+  CREDITS_EXHAUSTED: "This API key has no credits left.",
+  SPEND_LIMIT_EXCEEDED: "The monthly spend limit of this key or its organization is reached.",
   BAD_REQUEST: "Send the key in one header, `Authorization: Bearer` or `X-API-Key`, not both.",
   UNAVAILABLE: "API keys cannot be checked right now; retry shortly.",
 };

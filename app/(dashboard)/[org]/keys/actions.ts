@@ -5,6 +5,7 @@
 import { revalidatePath } from "next/cache";
 import { z } from "zod";
 import {
+  BudgetFieldsSchema,
   EnvironmentSchema,
   ExpiryDateFieldSchema,
   GracePeriodSchema,
@@ -21,6 +22,27 @@ import { createKey, type KeyView, revokeKey, rotateKey, updateKey } from "../../
 /** A key action's outcome; `key` (the plaintext, shown once) only after a create or a rotate. */
 export type KeyActionState = ActionState<{ key?: string; apiKey: KeyView; message: string }>;
 
+const BUDGET_FIELDS = [
+  "credits",
+  "creditsRefillAmount",
+  "creditsRefillInterval",
+  "spendLimitUsd",
+] as const;
+
+/** The credit and spend cap inputs (components/keys/credit-fields.tsx) as posted, or as shown. */
+function budgetFormValues(
+  form: FormData,
+  suffix = "",
+): Record<(typeof BUDGET_FIELDS)[number], string> {
+  const get = (f: string) => String(form.get(`${f}${suffix}`) ?? "").trim();
+  return {
+    credits: get("credits"),
+    creditsRefillAmount: get("creditsRefillAmount"),
+    creditsRefillInterval: get("creditsRefillInterval") || "month",
+    spendLimitUsd: get("spendLimitUsd"),
+  };
+}
+
 const CreateKeyForm = z.object({
   name: KeyNameSchema,
   environment: EnvironmentSchema,
@@ -31,6 +53,7 @@ const CreateKeyForm = z.object({
   ),
   expiresAt: ExpiryDateFieldSchema,
   rateLimitPerMinute: RateLimitFieldSchema,
+  budget: BudgetFieldsSchema,
 });
 
 export async function createKeyAction(
@@ -46,16 +69,19 @@ export async function createKeyAction(
     expiresAt: String(form.get("expiresAt") ?? ""),
     rateLimitPerMinute: String(form.get("rateLimitPerMinute") ?? ""),
   };
-  const parsed = CreateKeyForm.safeParse(raw);
-  if (!parsed.success) return invalid(parsed.error, raw);
+  const budget = budgetFormValues(form);
+  const values = { ...raw, ...budget };
+  const parsed = CreateKeyForm.safeParse({ ...raw, budget });
+  if (!parsed.success) return invalid(flattenBudget(parsed.error), values);
   let created: Awaited<ReturnType<typeof createKey>>;
   try {
+    const { budget: b, ...rest } = parsed.data;
     created = await createKey(
-      { organizationId: access.ctx.organization.id, ...parsed.data },
+      { organizationId: access.ctx.organization.id, ...rest, ...b },
       access.actor,
     );
   } catch (e) {
-    return refused(e, raw);
+    return refused(e, values);
   }
   revalidatePath(`/${access.ctx.organization.slug}/keys`);
   return { ok: true, key: created.key, apiKey: created.apiKey, message: "Key created." };
@@ -92,6 +118,13 @@ export async function revokeKeyAction(
   }
   revalidateKey(access.ctx.organization.slug, apiKey.id);
   return { ok: true, apiKey, message: `Key "${apiKey.name}" revoked.` };
+}
+
+/** The budget's issues under the form's own field names (`credits`, not `budget.credits`). */
+function flattenBudget(error: z.ZodError): z.ZodError {
+  return new z.ZodError(
+    error.issues.map((i) => (i.path[0] === "budget" ? { ...i, path: i.path.slice(1) } : i)),
+  );
 }
 
 function revalidateKey(slug: string, keyId: string) {
@@ -138,6 +171,7 @@ const UpdateKeyForm = z.object({
   rateLimitPerMinute: RateLimitFieldSchema,
   // Absent when it cannot change (a rotated key) or was left as it was shown.
   expiresAt: ExpiryDateFieldSchema.optional(),
+  budget: BudgetFieldsSchema,
 });
 
 export async function updateKeyAction(
@@ -165,13 +199,34 @@ export async function updateKeyAction(
         ? expires
         : undefined,
   };
-  const values = { ...raw, expiresAt: typeof expires === "string" ? expires : undefined };
-  const parsed = UpdateKeyForm.safeParse(raw);
-  if (!parsed.success) return invalid(parsed.error, values);
-  const { keyId, ...input } = parsed.data;
+  const budget = budgetFormValues(form);
+  const shownBudget = budgetFormValues(form, "Shown");
+  const values = {
+    ...raw,
+    ...budget,
+    expiresAt: typeof expires === "string" ? expires : undefined,
+  };
+  const parsed = UpdateKeyForm.safeParse({ ...raw, budget });
+  if (!parsed.success) return invalid(flattenBudget(parsed.error), values);
+  const { keyId, budget: b, ...input } = parsed.data;
+  // Only what changed from what the dialog showed: a balance sent sets the live one, which
+  // verifies may have moved since the page was drawn.
+  const creditsChanged = BUDGET_FIELDS.some(
+    (f) => f !== "spendLimitUsd" && budget[f] !== shownBudget[f],
+  );
+  const capChanged = budget.spendLimitUsd !== shownBudget.spendLimitUsd;
   let apiKey: KeyView;
   try {
-    apiKey = await updateKey(access.ctx.organization.id, keyId, input, access.actor);
+    apiKey = await updateKey(
+      access.ctx.organization.id,
+      keyId,
+      {
+        ...input,
+        ...(creditsChanged ? { credits: b.credits } : {}),
+        ...(capChanged ? { spendLimitUsd: b.spendLimitUsd } : {}),
+      },
+      access.actor,
+    );
   } catch (e) {
     return refused(e, values);
   }

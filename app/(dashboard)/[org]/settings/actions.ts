@@ -17,6 +17,7 @@ import {
   resendInvitation,
   revokeInvitation,
   setEmailAlerts,
+  setOrganizationSpendLimit,
 } from "../../_lib/data";
 
 export type SettingsState = ActionState;
@@ -72,6 +73,25 @@ export async function renameOrganizationAction(
       return { ok: true, message: "Organization renamed.", values };
     },
     { revalidate: "layout", showValues: true },
+  );
+}
+
+/** The organization's monthly spend cap (owners; the service checks the role and the value). */
+export async function setSpendLimitAction(
+  _prev: SettingsState,
+  form: FormData,
+): Promise<SettingsState> {
+  const values = { spendLimitUsd: String(form.get("spendLimitUsd") ?? "").trim() };
+  return adminAction(
+    form,
+    z.object({ spendLimitUsd: z.string() }),
+    values,
+    async ({ spendLimitUsd }, { ctx, actor }) => {
+      const cap = spendLimitUsd === "" ? null : spendLimitUsd;
+      await setOrganizationSpendLimit(ctx.organization.id, cap, actor, ctx.role);
+      return { ok: true, message: cap ? "Spend limit saved." : "Spend limit removed.", values };
+    },
+    { revalidate: "settings", showValues: true },
   );
 }
 

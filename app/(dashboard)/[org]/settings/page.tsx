@@ -8,6 +8,7 @@ import {
   InviteForm,
   MemberControls,
   RenameForm,
+  SpendLimitForm,
 } from "@/components/settings/settings-forms";
 import { Badge } from "@/components/ui/badge";
 import { buttonClasses } from "@/components/ui/button";
@@ -108,6 +109,17 @@ export default async function SettingsPage({ params }: { params: Promise<{ org: 
                   style={{ width: `${Math.min(100, quotaUsed * 100)}%` }}
                 />
               </div>
+            </div>
+            <div className="mt-6" data-testid="org-spend-limit">
+              <SpendLimitForm
+                slug={organization.slug}
+                spendLimitUsd={
+                  organization.spendLimitUsd === null
+                    ? ""
+                    : String(Number(organization.spendLimitUsd.toString()))
+                }
+                disabled={role !== "OWNER"}
+              />
             </div>
           </CardContent>
         </Card>

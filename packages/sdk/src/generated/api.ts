@@ -74,7 +74,7 @@ export interface paths {
         head?: never;
         /**
          * Update a key
-         * @description Changes name, scopes, expiry or per-key rate limit (`null`: the plan's), each within the calling key's own rights (403 PRIVILEGE_CEILING naming the field). A key may rename itself but never change its own scopes, expiry or limit.
+         * @description Changes name, scopes, expiry, per-key rate limit (`null`: the plan's), credits (`remaining` sets the live balance; `null`: none) or the monthly spend cap, each within the calling key's own rights (403 PRIVILEGE_CEILING naming the field). A key may rename itself but never change its own scopes, expiry, limit, credits or spend cap.
          *
          *     Needs scope: `keys:write`.
          */
@@ -114,7 +114,7 @@ export interface paths {
         put?: never;
         /**
          * Verify a key
-         * @description Checks a key (and optionally scopes) and counts it against its rate limit and quota. Answers 200 with `valid` and a stable `code` for every well-formed request; repeated failures from one address are answered 429.
+         * @description Checks a key (and optionally scopes) and counts it against its spend caps, rate limit, quota and credits (`cost`, default 1). Answers 200 with `valid` and a stable `code` for every well-formed request; repeated failures from one address are answered 429.
          */
         post: operations["verifyKey"];
         delete?: never;
@@ -576,6 +576,7 @@ export interface components {
             secret: string;
         };
         CreateKeyRequest: {
+            credits?: components["schemas"]["CreditsInput"];
             environment?: components["schemas"]["Environment"] & unknown;
             /**
              * Format: date-time
@@ -594,6 +595,11 @@ export interface components {
              *     ]
              */
             scopes?: string[];
+            /**
+             * @description Cap on the metered costUsd per calendar month (UTC), a decimal string; null: none. Past it verify answers SPEND_LIMIT_EXCEEDED.
+             * @example 25.00
+             */
+            spendLimitUsd?: string | null;
         };
         CreateWebhookRequest: {
             /** @example Billing service */
@@ -613,6 +619,22 @@ export interface components {
              */
             url: string;
         };
+        /** @description The balance is set to `amount` at the start of each UTC day or month. */
+        CreditRefill: {
+            amount: number;
+            /** @enum {string} */
+            interval: "day" | "month";
+        } | null;
+        Credits: {
+            refill: components["schemas"]["CreditRefill"];
+            /** @description The live balance. */
+            remaining: number;
+        } | null;
+        /** @description Credits each verify spends (`cost`, default 1); refused with CREDITS_EXHAUSTED when too few are left. Setting `remaining` sets the live balance. null: no credits. */
+        CreditsInput: {
+            refill?: components["schemas"]["CreditRefill"];
+            remaining: number;
+        } | null;
         /** @enum {string} */
         Environment: "live" | "test";
         Health: {
@@ -656,6 +678,7 @@ export interface components {
              * @example 2026-11-25T12:00:00.000Z
              */
             createdAt: string;
+            credits: components["schemas"]["Credits"];
             environment: components["schemas"]["Environment"];
             /**
              * Format: date-time
@@ -694,6 +717,8 @@ export interface components {
              */
             rotatedToId: string | null;
             scopes: string[];
+            /** @example 25.000000 */
+            spendLimitUsd: string | null;
             status: components["schemas"]["KeyStatus"];
             /**
              * Format: date-time
@@ -751,7 +776,7 @@ export interface components {
         /** @description An RFC 9457 problem document; `code` is stable, `detail` is for people. */
         Problem: {
             /** @enum {string} */
-            code: "BAD_REQUEST" | "INVALID_JSON" | "UNAUTHORIZED" | "INVALID_FORMAT" | "KEY_NOT_FOUND" | "KEY_REVOKED" | "KEY_EXPIRED" | "FORBIDDEN" | "INSUFFICIENT_SCOPE" | "ORG_INACTIVE" | "PRIVILEGE_CEILING" | "NOT_FOUND" | "CONFLICT" | "KEY_LIMIT_REACHED" | "WEBHOOK_LIMIT_REACHED" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "VALIDATION_FAILED" | "WEBHOOK_URL_INVALID" | "WEBHOOK_URL_NOT_ALLOWED" | "RATE_LIMITED" | "QUOTA_EXCEEDED" | "INTERNAL" | "UNAVAILABLE" | "DEPENDENCY_UNAVAILABLE";
+            code: "BAD_REQUEST" | "INVALID_JSON" | "UNAUTHORIZED" | "INVALID_FORMAT" | "KEY_NOT_FOUND" | "KEY_REVOKED" | "KEY_EXPIRED" | "FORBIDDEN" | "INSUFFICIENT_SCOPE" | "ORG_INACTIVE" | "PRIVILEGE_CEILING" | "NOT_FOUND" | "CONFLICT" | "KEY_LIMIT_REACHED" | "WEBHOOK_LIMIT_REACHED" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "VALIDATION_FAILED" | "WEBHOOK_URL_INVALID" | "WEBHOOK_URL_NOT_ALLOWED" | "RATE_LIMITED" | "QUOTA_EXCEEDED" | "CREDITS_EXHAUSTED" | "SPEND_LIMIT_EXCEEDED" | "INTERNAL" | "UNAVAILABLE" | "DEPENDENCY_UNAVAILABLE";
             detail: string;
             issues?: {
                 message: string;
@@ -788,6 +813,7 @@ export interface components {
             gracePeriod: "none" | "1h" | "24h" | "7d";
         };
         UpdateKeyRequest: {
+            credits?: components["schemas"]["CreditsInput"];
             /**
              * Format: date-time
              * @description When the key stops working; null: never.
@@ -805,6 +831,11 @@ export interface components {
              *     ]
              */
             scopes?: string[];
+            /**
+             * @description Cap on the metered costUsd per calendar month (UTC), a decimal string; null: none. Past it verify answers SPEND_LIMIT_EXCEEDED.
+             * @example 25.00
+             */
+            spendLimitUsd?: string | null;
         };
         UpdateWebhookRequest: {
             /** @example Billing service */
@@ -915,6 +946,8 @@ export interface components {
             };
         };
         VerifyRequest: {
+            /** @description Credits this request spends from a key that has credits (default 1; 0 checks only). */
+            cost?: number;
             /** @example pk_live_3q2-7wE9yXbQm0fJdLr8sVt1uZk4nHc6aPg5oIe_x9Q_ */
             key: string;
             /** @description Scopes the key must all hold. */
@@ -922,7 +955,12 @@ export interface components {
         };
         VerifyResult: {
             /** @enum {string} */
-            code: "VALID" | "INVALID_FORMAT" | "NOT_FOUND" | "REVOKED" | "EXPIRED" | "INSUFFICIENT_SCOPE" | "RATE_LIMITED" | "QUOTA_EXCEEDED" | "ORG_INACTIVE";
+            code: "VALID" | "INVALID_FORMAT" | "NOT_FOUND" | "REVOKED" | "EXPIRED" | "INSUFFICIENT_SCOPE" | "RATE_LIMITED" | "QUOTA_EXCEEDED" | "ORG_INACTIVE" | "CREDITS_EXHAUSTED" | "SPEND_LIMIT_EXCEEDED";
+            /** @description For a key with credits; null otherwise. */
+            credits: {
+                /** @description The balance after this request. */
+                remaining: number;
+            } | null;
             environment: components["schemas"]["Environment"] & (string | null);
             /**
              * Format: date-time

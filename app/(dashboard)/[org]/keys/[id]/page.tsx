@@ -19,7 +19,10 @@ import { EndpointTable } from "@/components/usage/usage-tables";
 import { canManage } from "@/lib/auth/roles";
 import { type DateRange, parseDateRange } from "@/lib/url-state/date-range";
 import { type OrgPageProps, requireMemberPage } from "../../../_lib/access";
-import { findKey, getKeyUsage, type KeyView } from "../../../_lib/data";
+import { findKey, getKeyUsage, type KeyView, monthToDateSpend } from "../../../_lib/data";
+
+const formatUsd = (v: string) =>
+  `$${Number(v).toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 6 })}`;
 
 export const metadata: Metadata = { title: "Key · Keyward" };
 
@@ -27,6 +30,7 @@ export default async function KeyDetailPage(props: OrgPageProps<{ org: string; i
   const { organization, role, params, searchParams: sp } = await requireMemberPage(props);
   const key = await findKey(organization.id, params.id);
   if (!key) notFound();
+  const spend = key.spendLimitUsd ? await monthToDateSpend(organization.id, key.id) : null;
   const range = parseDateRange({ range: sp.range, from: sp.from, to: sp.to });
   const slug = organization.slug;
   return (
@@ -53,6 +57,8 @@ export default async function KeyDetailPage(props: OrgPageProps<{ org: string; i
                   expiresAt: key.expiresAt,
                   rateLimitPerMinute: key.rateLimitPerMinute,
                   rotatedToId: key.rotatedToId,
+                  credits: key.credits,
+                  spendLimitUsd: key.spendLimitUsd,
                 }}
               />
               {key.status === "active" ? (
@@ -62,7 +68,7 @@ export default async function KeyDetailPage(props: OrgPageProps<{ org: string; i
           ) : null
         }
       />
-      <KeyFacts apiKey={key} slug={slug} />
+      <KeyFacts apiKey={key} slug={slug} spentUsd={spend?.key ?? null} />
       <div className="mt-8 mb-4 flex flex-col gap-3 lg:flex-row lg:items-center lg:justify-between">
         <h2 className="text-lg font-semibold">Usage</h2>
         <RangePicker basePath={`/${slug}/keys/${key.id}`} range={range} />
@@ -74,7 +80,16 @@ export default async function KeyDetailPage(props: OrgPageProps<{ org: string; i
   );
 }
 
-function KeyFacts({ apiKey: k, slug }: { apiKey: KeyView; slug: string }) {
+function KeyFacts({
+  apiKey: k,
+  slug,
+  spentUsd,
+}: {
+  apiKey: KeyView;
+  slug: string;
+  /** This month's metered cost, when the key has a spend cap. */
+  spentUsd: string | null;
+}) {
   const facts: Array<[string, React.ReactNode]> = [
     ["Status", <StatusBadge key="s" status={k.status} />],
     ["Environment", <EnvironmentBadge key="e" environment={k.environment} />],
@@ -101,6 +116,29 @@ function KeyFacts({ apiKey: k, slug }: { apiKey: KeyView; slug: string }) {
       k.rateLimitPerMinute ? `${formatNumber(k.rateLimitPerMinute)} / min` : "Plan default",
     ],
   ];
+  facts.push([
+    "Credits left",
+    k.credits ? (
+      <span key="cr" data-testid="key-credits">
+        {formatNumber(k.credits.remaining)}
+        {k.credits.refill
+          ? ` (refills to ${formatNumber(k.credits.refill.amount)} each ${k.credits.refill.interval}, UTC)`
+          : ""}
+      </span>
+    ) : (
+      "No credits"
+    ),
+  ]);
+  facts.push([
+    "Spend this month",
+    k.spendLimitUsd ? (
+      <span key="sp" data-testid="key-spend">
+        {formatUsd(spentUsd ?? "0")} of {formatUsd(k.spendLimitUsd)}
+      </span>
+    ) : (
+      "No spend limit"
+    ),
+  ]);
   if (k.revokedAt)
     facts.push([
       "Revoked",
