@@ -80,10 +80,11 @@ describe.each(testDbKinds)("webhook delivery loop on %s", (kind) => {
     return r;
   };
 
+  // Migrating a fresh PGlite can take minutes on a loaded 2-core machine.
   beforeAll(async () => {
     t = await createTestDatabase(kind);
     db = t.prisma;
-  });
+  }, 300_000);
   afterAll(async () => {
     await Promise.all(loops.map((l) => l.stop(1_000)));
     await Promise.all(receivers.map((r) => r.close()));
