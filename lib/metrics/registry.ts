@@ -44,8 +44,7 @@ function create() {
       labelNames: ["dependency"] as const,
       registers: [registry],
     }),
-    // Webhook deliveries by outcome: registered now so dashboards and alerts can be written
-    // against a stable name; the webhook sender (a later issue) calls countWebhookDelivery.
+    // Webhook deliveries by outcome, counted by the delivery loop (lib/services/webhooks).
     webhookDeliveries: new Counter({
       name: "keyward_webhook_deliveries_total",
       help: "Webhook deliveries by outcome (delivered, failed, gave_up).",
@@ -88,8 +87,8 @@ export function observeRequest(
 }
 
 /**
- * For the webhook sender (a later issue).
- * @public kept unused until then: knip skips exports tagged `@public`.
+ * Counted by the webhook delivery loop: `failed` per failed attempt that will be retried,
+ * `gave_up` when the retries are over.
  */
 export function countWebhookDelivery(outcome: "delivered" | "failed" | "gave_up"): void {
   metrics().webhookDeliveries.inc({ outcome });

@@ -1,4 +1,5 @@
-import type { Prisma, Tx } from "@/lib/db";
+import { randomUUID } from "node:crypto";
+import { Prisma, type Tx } from "@/lib/db";
 import { ts } from "./shared";
 
 export const webhookRepository = {
@@ -71,10 +72,10 @@ export interface ClaimedDelivery {
 // (the loop serves them all); every other query names the delivery's organization too.
 export const webhookDeliveryRepository = {
   /**
-   * Claims up to `limit` due PENDING deliveries of enabled endpoints, at most `perEndpoint` per
-   * endpoint and none of `skipEndpointIds`, oldest due first: one statement, so one short
-   * transaction. Rows another instance holds are skipped (FOR UPDATE SKIP LOCKED), and a row
-   * claimed meanwhile fails the re-checked lease condition, so no delivery is claimed twice.
+   * Claims up to `limit` due PENDING deliveries of enabled endpoints, oldest due first, at most
+   * `perEndpoint` per endpoint counting what `busy` says is in flight already: one statement, so
+   * one short transaction. Rows another instance holds are skipped (FOR UPDATE SKIP LOCKED), and
+   * a row claimed meanwhile fails the re-checked lease condition: no delivery is claimed twice.
    */
   async claimDue(
     tx: Tx,
@@ -83,30 +84,38 @@ export const webhookDeliveryRepository = {
       leaseUntil: Date;
       limit: number;
       perEndpoint: number;
-      skipEndpointIds: string[];
+      /** Attempts this process has in flight, per endpoint. */
+      busy: Map<string, number>;
     },
   ): Promise<ClaimedDelivery[]> {
-    const skip =
-      p.skipEndpointIds.length > 0 ? p.skipEndpointIds : ["00000000-0000-0000-0000-000000000000"];
+    const NONE = "00000000-0000-0000-0000-000000000000";
+    const ids = p.busy.size > 0 ? [...p.busy.keys()] : [NONE];
+    const counts = p.busy.size > 0 ? [...p.busy.values()] : [0];
+    const full = [...p.busy].filter(([, n]) => n >= p.perEndpoint).map(([id]) => id);
     return tx.$queryRaw<ClaimedDelivery[]>`
-      WITH candidates AS (
-        SELECT c.id FROM (
-          SELECT d.id, d."nextAttemptAt",
-                 row_number() OVER (PARTITION BY d."endpointId" ORDER BY d."nextAttemptAt", d.id) AS rn
-          FROM "WebhookDelivery" d
-          JOIN "WebhookEndpoint" e ON e.id = d."endpointId" AND e."organizationId" = d."organizationId"
-          WHERE d.status = 'PENDING'
-            AND d."nextAttemptAt" <= ${ts(p.now)}
-            AND (d."lockedUntil" IS NULL OR d."lockedUntil" <= ${ts(p.now)})
-            AND e.enabled
-            AND d."endpointId" <> ALL(${skip}::uuid[])
-          -- The oldest due rows only (along the status/nextAttemptAt index), not every backlog:
-          -- an endpoint that fills its share is skipped next round, so the rest still come up.
-          ORDER BY d."nextAttemptAt"
-          LIMIT ${p.limit * 50}
-        ) c
-        WHERE c.rn <= ${p.perEndpoint}
-        ORDER BY c."nextAttemptAt"
+      WITH due AS (
+        -- The oldest due rows only (along the status/nextAttemptAt index), never a whole
+        -- backlog; endpoints at their share are left out, so the others still come up.
+        SELECT d.id, d."endpointId", d."nextAttemptAt"
+        FROM "WebhookDelivery" d
+        JOIN "WebhookEndpoint" e ON e.id = d."endpointId" AND e."organizationId" = d."organizationId"
+        WHERE d.status = 'PENDING'
+          AND d."nextAttemptAt" <= ${ts(p.now)}
+          AND (d."lockedUntil" IS NULL OR d."lockedUntil" <= ${ts(p.now)})
+          AND e.enabled
+          AND d."endpointId" <> ALL(${full.length > 0 ? full : [NONE]}::uuid[])
+        ORDER BY d."nextAttemptAt"
+        LIMIT ${p.limit * 20}
+      ), ranked AS (
+        SELECT due.id, due."nextAttemptAt", COALESCE(b.n, 0) AS busy,
+               row_number() OVER (PARTITION BY due."endpointId" ORDER BY due."nextAttemptAt", due.id) AS rn
+        FROM due
+        LEFT JOIN unnest(${ids}::uuid[], ${counts}::int[]) AS b(endpoint_id, n)
+          ON b.endpoint_id = due."endpointId"
+      ), candidates AS (
+        SELECT id FROM ranked
+        WHERE rn + busy <= ${p.perEndpoint}
+        ORDER BY "nextAttemptAt"
         LIMIT ${p.limit}
       ), locked AS (
         SELECT d.id FROM "WebhookDelivery" d
@@ -169,36 +178,31 @@ export const webhookDeliveryRepository = {
       next: { status: "DELIVERED" | "PENDING" | "FAILED"; nextAttemptAt?: Date };
     },
   ): Promise<boolean> {
-    await tx.webhookAttempt.create({
-      data: {
-        deliveryId: d.id,
-        attemptedAt: a.at,
-        statusCode: a.statusCode,
-        durationMs: a.durationMs,
-        error: a.error,
-        responseBody: a.responseBody,
-      },
-    });
-    const r = await tx.webhookDelivery.updateMany({
-      where: {
-        id: d.id,
-        organizationId: d.organizationId,
-        status: "PENDING",
-        lockedUntil: d.lockedUntil,
-      },
-      data: {
-        status: a.next.status,
-        attempts: { increment: 1 },
-        lockedUntil: null,
-        lastAttemptAt: a.at,
-        lastStatusCode: a.statusCode,
-        lastResponseMs: a.durationMs,
-        lastError: a.error,
-        ...(a.next.nextAttemptAt ? { nextAttemptAt: a.next.nextAttemptAt } : {}),
-        ...(a.next.status === "DELIVERED" ? { deliveredAt: a.at } : {}),
-      },
-    });
-    return r.count === 1;
+    // One statement (atomic by itself): the hot path's only write per delivered message.
+    const next = a.next.nextAttemptAt ? ts(a.next.nextAttemptAt) : Prisma.sql`NULL`;
+    const rows = await tx.$queryRaw<{ n: number }[]>`
+      WITH moved AS (
+        UPDATE "WebhookDelivery" SET
+          status = ${a.next.status}::"WebhookDeliveryStatus",
+          attempts = attempts + 1,
+          "lockedUntil" = NULL,
+          "lastAttemptAt" = ${ts(a.at)},
+          "lastStatusCode" = ${a.statusCode},
+          "lastResponseMs" = ${a.durationMs},
+          "lastError" = ${a.error},
+          "nextAttemptAt" = COALESCE(${next}, "nextAttemptAt"),
+          "deliveredAt" = CASE WHEN ${a.next.status} = 'DELIVERED' THEN ${ts(a.at)} ELSE "deliveredAt" END
+        WHERE id = ${d.id}::uuid AND "organizationId" = ${d.organizationId}::uuid
+          AND status = 'PENDING' AND "lockedUntil" = ${ts(d.lockedUntil)}
+        RETURNING id
+      ), logged AS (
+        INSERT INTO "WebhookAttempt"
+          (id, "deliveryId", "attemptedAt", "statusCode", "durationMs", error, "responseBody")
+        VALUES (${randomUUID()}::uuid, ${d.id}::uuid, ${ts(a.at)}, ${a.statusCode},
+                ${a.durationMs}, ${a.error}, ${a.responseBody})
+      )
+      SELECT count(*)::int AS n FROM moved`;
+    return rows[0]?.n === 1;
   },
 
   async endpointSucceeded(tx: Tx, organizationId: string, endpointId: string): Promise<void> {

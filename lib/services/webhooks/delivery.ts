@@ -68,7 +68,8 @@ export interface DeliveryLoopOptions {
   perEndpoint?: number;
   /** How often an idle loop looks for due deliveries (default KEYWARD_WEBHOOK_POLL_MS, 1 s). */
   pollMs?: number;
-  /** How long a claim holds a delivery (default: 3 timeouts, at least 30 s). */
+  /** How long a claim holds a delivery (default: 6 timeouts, at least 2 minutes): after a
+   *  crash, its deliveries are retried once this has passed. */
   leaseMs?: number;
   /** One attempt (default KEYWARD_WEBHOOK_TIMEOUT_MS, 10 s). */
   timeoutMs?: number;
@@ -101,7 +102,7 @@ export function createDeliveryLoop(options: DeliveryLoopOptions): DeliveryLoop {
   const perEndpoint = options.perEndpoint ?? Math.max(1, Math.ceil(concurrency / 2));
   const pollMs = options.pollMs ?? c.KEYWARD_WEBHOOK_POLL_MS;
   const timeoutMs = options.timeoutMs ?? c.KEYWARD_WEBHOOK_TIMEOUT_MS;
-  const leaseMs = options.leaseMs ?? Math.max(30_000, timeoutMs * 3);
+  const leaseMs = options.leaseMs ?? Math.max(120_000, timeoutMs * 6);
   const retry = { ...DEFAULT_RETRY_SCHEDULE, ...options.retry };
   const disableAfterMs = options.disableAfterMs ?? 3 * DAY_MS;
   const log = options.log ?? ((line: string) => console.error(line));
@@ -148,16 +149,13 @@ export function createDeliveryLoop(options: DeliveryLoopOptions): DeliveryLoop {
   async function claimRound(): Promise<boolean> {
     const free = concurrency - inFlight.size;
     if (free <= 0) return false;
-    const saturated = [...perEndpointInFlight]
-      .filter(([, n]) => n >= perEndpoint)
-      .map(([id]) => id);
     const at = now();
     const claimed = await repo.claimDue(db, {
       now: at,
       leaseUntil: new Date(at.getTime() + leaseMs),
       limit: free,
       perEndpoint,
-      skipEndpointIds: saturated,
+      busy: perEndpointInFlight,
     });
     const rows = new Map((await repo.loadForSend(db, claimed)).map((r) => [r.id, r]));
     for (const d of claimed) {
@@ -235,30 +233,32 @@ export function createDeliveryLoop(options: DeliveryLoopOptions): DeliveryLoop {
           ? { status: "FAILED" }
           : { status: "PENDING", nextAttemptAt: retryAt };
     }
-    const recorded = await db.$transaction(async (tx) => {
-      const ours = await repo.recordAttempt(tx, d, {
-        at,
-        statusCode: result.statusCode,
-        durationMs: result.durationMs,
-        error: result.error?.slice(0, 1_000) ?? null,
-        responseBody: result.responseBody,
-        next,
-      });
-      if (result.ok) {
-        if (row.endpoint.failingSince) {
-          await repo.endpointSucceeded(tx, d.organizationId, d.endpointId);
-        }
-        return { ours, disabled: false };
+    const record = {
+      at,
+      statusCode: result.statusCode,
+      durationMs: result.durationMs,
+      error: result.error?.slice(0, 1_000) ?? null,
+      responseBody: result.responseBody,
+      next,
+    };
+    let recorded: { ours: boolean; disabled: boolean };
+    if (result.ok) {
+      recorded = { ours: await repo.recordAttempt(db, d, record), disabled: false };
+      if (row.endpoint.failingSince) {
+        await repo.endpointSucceeded(db, d.organizationId, d.endpointId);
       }
-      const disabled = await repo.endpointFailed(
-        tx,
-        d.organizationId,
-        d.endpointId,
-        at,
-        new Date(at.getTime() - disableAfterMs),
-      );
-      return { ours, disabled };
-    });
+    } else {
+      recorded = await db.$transaction(async (tx) => ({
+        ours: await repo.recordAttempt(tx, d, record),
+        disabled: await repo.endpointFailed(
+          tx,
+          d.organizationId,
+          d.endpointId,
+          at,
+          new Date(at.getTime() - disableAfterMs),
+        ),
+      }));
+    }
     if (recorded.ours) {
       if (result.ok) countWebhookDelivery("delivered");
       else countWebhookDelivery(next.status === "FAILED" ? "gave_up" : "failed");
