@@ -145,7 +145,6 @@ export const EMAIL_ALERTS = [
   "quota.100",
   "key.expiring",
   "key.expired",
-  "endpoint.disabled",
 ] as const;
 export type EmailAlert = (typeof EMAIL_ALERTS)[number];
 export const EMAIL_ALERT_LABELS: Readonly<Record<EmailAlert, string>> = {
@@ -154,7 +153,6 @@ export const EMAIL_ALERT_LABELS: Readonly<Record<EmailAlert, string>> = {
   "quota.100": "Monthly quota used up (100 %)",
   "key.expiring": "A key expires in 7 days or in 1 day",
   "key.expired": "A key expired",
-  "endpoint.disabled": "A webhook endpoint was disabled after failing for 3 days",
 };
 /** A webhook endpoint's URL: at most this many characters (lib/webhooks/url-policy.ts). */
 export const WEBHOOK_URL_MAX_LENGTH = 2048;

@@ -269,7 +269,7 @@ export function createDeliveryLoop(options: DeliveryLoopOptions): DeliveryLoop {
   async function mailDisabled(d: ClaimedDelivery): Promise<void> {
     const notice = await repo.disabledNotice(db, d.organizationId, d.endpointId);
     if (!notice) return;
-    const link = publicUrl(`/${notice.organizationSlug}/settings`);
+    const link = publicUrl(`/${notice.organizationSlug}/settings/webhooks/${d.endpointId}`);
     const name = notice.description ? `"${notice.description}" (${notice.url})` : notice.url;
     for (const to of notice.emails) {
       await deliverMail(
