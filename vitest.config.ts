@@ -7,7 +7,9 @@ export default defineConfig({
     include: ["lib/**/*.test.ts", "tests/**/*.test.ts"],
     environment: "node",
     testTimeout: 60_000,
-    hookTimeout: 120_000,
+    hookTimeout: 240_000,
+    // The migrated PGlite template, made once before any file (tests/helpers/pglite-template.ts).
+    globalSetup: ["tests/helpers/global-setup.ts"],
     pool: "forks",
     // Two files at once: most of the suite waits on servers and child processes it started
     // (next start, the CLI, redis-server, PostgreSQL), so two overlap well on 2 cores; vitest's

@@ -35,6 +35,11 @@ export interface OpenOptions {
   migrate?: boolean;
   /** For embedded: take the owner lock (default true; tests on memory:// skip it). */
   lock?: boolean;
+  /**
+   * For memory://: start from this data folder (a PGlite `dumpDataDir()` tarball) instead of an
+   * empty one. Tests load an already migrated one (tests/helpers/pglite-template.ts).
+   */
+  loadDataDir?: Blob;
 }
 
 export async function openDatabase(
@@ -79,7 +84,10 @@ export async function openDatabase(
     lock = await acquireOwnerLock(target.dataDir);
   }
   try {
-    const pglite = new PGlite(memory ? target.dataDir : path.join(target.dataDir, "pglite"));
+    const pglite = new PGlite(
+      memory ? target.dataDir : path.join(target.dataDir, "pglite"),
+      memory && options.loadDataDir ? { loadDataDir: options.loadDataDir } : {},
+    );
     await pglite.waitReady;
     if (migrate) await applyMigrations(pgliteMigrationFactory(pglite));
     const prisma = new PrismaClient({ adapter: new PrismaPGlite(pglite) });

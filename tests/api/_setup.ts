@@ -6,6 +6,7 @@ import { organizationRepository } from "@/lib/repositories/organization-reposito
 import type { Actor } from "@/lib/services/actor";
 import { createKey } from "@/lib/services/keys";
 import { createServiceCredential } from "@/lib/services/service-credentials";
+import { copyMigratedDatabase } from "@/tests/helpers/pglite-template";
 import {
   type StartOptions,
   startServer,
@@ -51,6 +52,8 @@ export interface Fixtures {
 }
 
 export async function seedFixtures(dataDir: string, expiringInMs = 4000): Promise<Fixtures> {
+  // The run's migrated template (tests/helpers/pglite-template.ts): no initdb, no migrations.
+  await copyMigratedDatabase(dataDir);
   const open = await openDatabase({ kind: "pglite", dataDir });
   const db = open.prisma;
   try {

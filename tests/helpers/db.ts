@@ -1,8 +1,10 @@
 // One helper gives each test file a fresh database: an in-memory PGlite always,
-// and a new database on the PostgreSQL server when DATABASE_URL is set.
+// and a new database on the PostgreSQL server when DATABASE_URL is set. The PGlite one starts
+// from the run's migrated template (pglite-template.ts) rather than creating and migrating one.
 import { randomBytes } from "node:crypto";
 import pg from "pg";
 import { type OpenDatabase, openDatabase } from "@/lib/db";
+import { migratedTarball } from "./pglite-template";
 
 export type TestDbKind = "pglite" | "postgres";
 
@@ -43,7 +45,10 @@ export async function createPostgresDatabase(): Promise<{ url: string; drop(): P
 
 export async function createTestDatabase(kind: TestDbKind): Promise<TestDatabase> {
   if (kind === "pglite") {
-    const db = await openDatabase({ kind: "pglite", dataDir: "memory://" });
+    const db = await openDatabase(
+      { kind: "pglite", dataDir: "memory://" },
+      { loadDataDir: await migratedTarball() },
+    );
     return { ...db, kind };
   }
   const { url, drop } = await createPostgresDatabase();

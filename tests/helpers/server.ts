@@ -131,7 +131,8 @@ export async function startServer(opts: StartOptions = {}): Promise<TestServer> 
     await exited;
     return server;
   }
-  const deadline = Date.now() + (opts.readyTimeoutMs ?? 90_000);
+  // Generous: on a shared, loaded machine a server's first start took past 90 s with no output.
+  const deadline = Date.now() + (opts.readyTimeoutMs ?? 180_000);
   while (!out.includes("keyward: ready on")) {
     if (proc.exitCode !== null || proc.signalCode !== null) {
       throw new Error(`server exited before ready (code ${proc.exitCode}):\n${out}`);

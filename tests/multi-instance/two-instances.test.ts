@@ -82,7 +82,16 @@ describe.skipIf(!enabled)("two instances sharing PostgreSQL and Redis", () => {
   beforeAll(async () => {
     database = await createPostgresDatabase();
     redis = isolatedRedisUrl(process.env.REDIS_URL!);
-    const env = { DATABASE_URL: database.url, REDIS_URL: redis.url, RATE_LIMIT_STORE: undefined };
+    // A Redis command that outlasts REDIS_COMMAND_TIMEOUT_MS (100 ms by default) fails open to the
+    // in-process limiter by design (tests/api/dependencies-redis.test.ts tests that): on a loaded
+    // machine some of 200 concurrent commands did, and more than 100 got in. Here the shared
+    // limit is under test, not the outage path, so the instances wait for Redis as long as it takes.
+    const env = {
+      DATABASE_URL: database.url,
+      REDIS_URL: redis.url,
+      RATE_LIMIT_STORE: undefined,
+      REDIS_COMMAND_TIMEOUT_MS: "30000",
+    };
     // One after the other: the first applies the migrations to the fresh database.
     a = await startServer({ env });
     b = await startServer({ env });
@@ -122,16 +131,26 @@ describe.skipIf(!enabled)("two instances sharing PostgreSQL and Redis", () => {
   }, 60_000);
 
   it("a limit of 100/min admits exactly 100 of 200 requests split over both instances", async () => {
-    const { key } = await createKey("limited", ["--rate-limit", "100"]);
-    // The window is a fixed minute (sliding-window.ts): keep the burst inside one.
-    const intoMinute = Date.now() % 60_000;
-    if (intoMinute > 55_000) await sleep(60_000 - intoMinute + 200);
-
-    const answers = await Promise.all(
-      Array.from({ length: 200 }, (_, i) =>
-        verify(i % 2 === 0 ? a : b, key).then((r) => ({ ...r, on: i % 2 === 0 ? "a" : "b" })),
-      ),
-    );
+    // The window is a fixed minute (sliding-window.ts): the burst must start and end inside one,
+    // whatever the machine's load makes of its duration. A burst that crossed a minute is not
+    // the case under test: it runs again with a new key, in the next minute.
+    type Answer = Awaited<ReturnType<typeof verify>> & { on: string };
+    let answers: Answer[] = [];
+    let key = "";
+    for (let attempt = 1; ; attempt++) {
+      ({ key } = await createKey(`limited ${attempt}`, ["--rate-limit", "100"]));
+      const intoMinute = Date.now() % 60_000;
+      if (intoMinute > 40_000) await sleep(60_000 - intoMinute + 200);
+      const minute = Math.floor(Date.now() / 60_000);
+      answers = await Promise.all(
+        Array.from({ length: 200 }, (_, i) =>
+          verify(i % 2 === 0 ? a : b, key).then((r) => ({ ...r, on: i % 2 === 0 ? "a" : "b" })),
+        ),
+      );
+      if (Math.floor(Date.now() / 60_000) === minute) break;
+      console.log(`rate limit across instances: burst ${attempt} crossed a minute, again`);
+      expect(attempt).toBeLessThan(3);
+    }
     expect(answers.every((r) => r.status === 200)).toBe(true);
     const admitted = answers.filter((r) => r.valid);
     const limited = answers.filter((r) => r.code === "RATE_LIMITED");
@@ -148,7 +167,7 @@ describe.skipIf(!enabled)("two instances sharing PostgreSQL and Redis", () => {
     // And it stays shut on both.
     expect((await verify(a, key)).code).toBe("RATE_LIMITED");
     expect((await verify(b, key)).code).toBe("RATE_LIMITED");
-  }, 120_000);
+  }, 400_000);
 
   it("a revoke through one instance is refused by the other within 1 second", async () => {
     const target = await createKey("to revoke", ["--rate-limit", "100000"]);

@@ -8,6 +8,7 @@ import { openDatabase } from "@/lib/db";
 import { organizationRepository } from "@/lib/repositories/organization-repository";
 import type { Actor } from "@/lib/services/actor";
 import { createKey, revokeKey } from "@/lib/services/keys";
+import { copyMigratedDatabase } from "@/tests/helpers/pglite-template";
 import { freePort, root, runCli } from "@/tests/helpers/server";
 
 const actor: Actor = { type: "system", id: "sdk-tests" };
@@ -41,6 +42,8 @@ export function ensureSdkBuilt(): void {
 }
 
 export async function seedSdkFixtures(dataDir: string): Promise<SdkFixtures> {
+  // The run's migrated template (tests/helpers/pglite-template.ts): no initdb, no migrations.
+  await copyMigratedDatabase(dataDir);
   const open = await openDatabase({ kind: "pglite", dataDir });
   const db = open.prisma;
   let fx: Omit<SdkFixtures, "serviceCredential">;
