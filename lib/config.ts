@@ -111,6 +111,15 @@ const schema = z
       .min(16, { error: "must be at least 16 characters" })
       .max(512, { error: "must be at most 512 characters" })
       .optional(),
+    /**
+     * GitHub secret scanning's public keys (POST /api/v1/secret-scanning/github): the JSON of
+     * https://api.github.com/meta/public_keys/secret_scanning, or the path of a file holding it.
+     * Unset, that route answers 503 (docs/leaks.md).
+     */
+    KEYWARD_GITHUB_SECRET_SCANNING_KEYS: z
+      .string()
+      .max(100_000, { error: "must be at most 100000 characters" })
+      .optional(),
     /** Who runs the CLI, for its audit rows. */
     USER: z.string().optional(),
   })

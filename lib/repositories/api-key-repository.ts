@@ -38,6 +38,15 @@ export interface CreateApiKeyInput {
   rateLimitPerMinute?: number | null;
   createdBy?: string | null;
   metadata?: Record<string, unknown> | null;
+  /** True when the key's token carries the checksum (every key lib/keys generates now). */
+  checksummed?: boolean;
+}
+
+/** What a leak report records on a key, once (the first report stands). */
+export interface LeakReportInput {
+  at: Date;
+  source: string | null;
+  url: string | null;
 }
 
 export interface UpdateApiKeyInput {
@@ -201,6 +210,7 @@ export const apiKeyRepository = {
         rateLimitPerMinute: input.rateLimitPerMinute ?? null,
         createdBy: input.createdBy ?? null,
         metadata: json(input.metadata ?? null),
+        checksummed: input.checksummed ?? false,
       },
     });
     return toApiKeyRecord(key);
@@ -252,6 +262,34 @@ export const apiKeyRepository = {
       },
     });
     return apiKeyRepository.getById(db, organizationId, id);
+  },
+
+  /**
+   * Records the first leak report on the organization's key; false when the key was already
+   * reported (or is not the organization's), so a replayed report changes nothing.
+   */
+  async markLeaked(
+    tx: Tx,
+    organizationId: string,
+    id: string,
+    input: LeakReportInput,
+  ): Promise<boolean> {
+    if (!scopeId(organizationId, "organizationId") || !scopeId(id, "keyId")) return false;
+    const r = await tx.apiKey.updateMany({
+      where: { id, organizationId, leakedAt: null },
+      data: { leakedAt: input.at, leakSource: input.source, leakUrl: input.url },
+    });
+    return r.count > 0;
+  },
+
+  /**
+   * Keys issued before tokens carried a checksum that verify can still accept: active and not
+   * expired. Unscoped on purpose: it decides whether verify looks up keys whose checksum fails.
+   */
+  async countLegacyUsable(db: Tx, now: Date = new Date()): Promise<number> {
+    return db.apiKey.count({
+      where: { checksummed: false, ...effectiveStatusWhere("ACTIVE", now) },
+    });
   },
 
   /** Active keys expiring within `days` from now (not already expired), newest first. */

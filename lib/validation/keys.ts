@@ -1,6 +1,7 @@
 // API key shapes, written once: request parsing, the derived update (`.partial()`), the output
 // filter (what leaves the server) and the OpenAPI document all come from these.
 import { DateTimeInputSchema, DateTimeSchema, UuidSchema } from "./common";
+import { KeyLeakSchema } from "./leaks";
 import {
   ENVIRONMENTS,
   endOfUtcDay,
@@ -187,6 +188,9 @@ export const KeySchema = z
     revokedAt: DateTimeSchema.nullable(),
     revokedReason: z.string().nullable(),
     rotatedToId: UuidSchema.nullable(),
+    leak: KeyLeakSchema.nullable().openapi({
+      description: "Set when the key was reported leaked (POST /api/v1/keys/leaked, GitHub).",
+    }),
   })
   .openapi("Key");
 export type KeyOutput = z.infer<typeof KeySchema>;

@@ -8,6 +8,7 @@ import {
   rotateKeyRoute,
   updateKeyRoute,
 } from "./keys";
+import { githubSecretScanningRoute, reportLeakRoute } from "./leaks";
 import { healthRoute, unknownRoute } from "./system";
 import { usageEventsRoute, usageReportRoute } from "./usage";
 import { verifyRoute } from "./verify";
@@ -15,9 +16,11 @@ import { verifyRoute } from "./verify";
 export {
   createKeyRoute,
   getKeyRoute,
+  githubSecretScanningRoute,
   healthRoute,
   listKeysRoute,
   meRoute,
+  reportLeakRoute,
   revokeKeyRoute,
   rotateKeyRoute,
   unknownRoute,
@@ -36,6 +39,8 @@ export const API_ROUTES = [
   updateKeyRoute,
   revokeKeyRoute,
   rotateKeyRoute,
+  reportLeakRoute,
+  githubSecretScanningRoute,
   usageReportRoute,
   usageEventsRoute,
   healthRoute,

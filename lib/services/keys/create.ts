@@ -89,6 +89,8 @@ export async function createKey(db: Db, input: CreateKeyInput, actor: Actor): Pr
       rateLimitPerMinute,
       createdBy: actorLabel(actor),
       metadata: input.metadata ?? null,
+      // generateKey's tokens carry the checksum (lib/keys/checksum.ts).
+      checksummed: true,
     });
     await writeAudit(tx, actor, {
       organizationId: org.id,

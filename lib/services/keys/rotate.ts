@@ -125,6 +125,8 @@ export async function rotateKey(
       rateLimitPerMinute: old.rateLimitPerMinute,
       createdBy: actorLabel(actor),
       metadata: { ...(old.metadata ?? {}), rotatedFromId: old.id },
+      // generateKey's tokens carry the checksum (lib/keys/checksum.ts).
+      checksummed: true,
     });
     let previous: ApiKeyRecord | null;
     if (seconds === 0) {

@@ -47,6 +47,9 @@ export function toKeyView(key: ApiKeyRecord, now: Date = new Date()): KeyView {
     revokedAt: iso(key.revokedAt),
     revokedReason: key.revokedReason,
     rotatedToId: key.rotatedToId,
+    leak: key.leakedAt
+      ? { reportedAt: key.leakedAt.toISOString(), source: key.leakSource, url: key.leakUrl }
+      : null,
   };
 }
 

@@ -4,6 +4,7 @@ import type { Db } from "@/lib/db";
 import {
   effectiveStatus,
   hashKey,
+  hasValidChecksum,
   isValidKeyFormat,
   verifyKey as keyMatchesHash,
 } from "@/lib/keys";
@@ -13,6 +14,7 @@ import { apiKeyRepository } from "@/lib/repositories/api-key-repository";
 import type { VerifyCode } from "@/lib/validation/keys";
 import { type CachedKey, getKeyCache } from "../key-cache";
 import { effectiveRateLimit, toCachedKey } from "./cached-key";
+import { legacyKeysMayExist } from "./legacy-keys";
 
 export interface VerifyInput {
   key: string;
@@ -45,7 +47,7 @@ const AUTH_FAILURES: ReadonlySet<VerifyCode> = new Set([
 ]);
 
 /**
- * format -> hash -> lookup (cached) -> status, expiry, organization -> scopes -> rate limit ->
+ * format and checksum -> hash -> lookup (cached) -> status, expiry, organization -> scopes -> rate limit ->
  * quota. Cheapest checks first; the quota is spent last, only by a request that passed the rest.
  */
 export async function verifyKey(db: Db, input: VerifyInput): Promise<VerifyOutcome> {
@@ -67,7 +69,13 @@ async function evaluate(db: Db, input: VerifyInput): Promise<VerifyOutcome> {
     key,
     ratelimit: null,
   });
-  if (!isValidKeyFormat(input.key)) return fail("INVALID_FORMAT");
+  // A failed checksum is a typo or an invented key: refused before the hash, the cache and the
+  // database, unless keys issued before the checksum may still exist (lib/services/verify/legacy-keys.ts).
+  if (!hasValidChecksum(input.key)) {
+    if (!isValidKeyFormat(input.key) || !(await legacyKeysMayExist(db))) {
+      return fail("INVALID_FORMAT");
+    }
+  }
   const hash = hashKey(input.key);
   const cache = getKeyCache();
   let key: CachedKey | null;

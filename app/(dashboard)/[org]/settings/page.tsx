@@ -1,6 +1,7 @@
 import type { Metadata } from "next";
 import { PageHeader } from "@/components/dashboard/page-header";
 import { formatDate, formatNumber, formatPercent } from "@/components/keys/format";
+import { LeakPolicyForm } from "@/components/settings/leak-policy-form";
 import {
   InvitationControls,
   InviteForm,
@@ -100,6 +101,22 @@ export default async function SettingsPage({ params }: { params: Promise<{ org: 
                 />
               </div>
             </div>
+          </CardContent>
+        </Card>
+        <Card data-testid="leak-policy-card">
+          <CardHeader>
+            <CardTitle>Leak policy</CardTitle>
+            <CardDescription>
+              What happens when one of this organization&apos;s keys is reported leaked (by anyone,
+              or by GitHub secret scanning). Admins are mailed either way. Owners change it.
+            </CardDescription>
+          </CardHeader>
+          <CardContent>
+            <LeakPolicyForm
+              slug={organization.slug}
+              leakAction={organization.leakAction}
+              canEdit={role === "OWNER"}
+            />
           </CardContent>
         </Card>
       </div>
