@@ -15,7 +15,7 @@ import { membershipRepository } from "@/lib/repositories/membership-repository";
 import { organizationRepository } from "@/lib/repositories/organization-repository";
 import { userRepository } from "@/lib/repositories/user-repository";
 import { type Actor, systemActor } from "@/lib/services/actor";
-import { type CacheLookup, type CachedKey, KeyCache, setKeyCache } from "@/lib/services/key-cache";
+import { type CachedKey, type CacheLookup, KeyCache, setKeyCache } from "@/lib/services/key-cache";
 import { createKey, getKey, revokeKey } from "@/lib/services/keys";
 import { applyLeakReport, settleLeakReports } from "@/lib/services/leaks/apply-leak";
 import { setLeakPolicy } from "@/lib/services/leaks/leak-policy";
@@ -93,7 +93,9 @@ describe.each(testDbKinds)("leak defence (%s)", (kind) => {
     });
     const emails: Record<string, string> = {};
     for (const role of ["OWNER", "ADMIN", "VIEWER"] as const) {
-      const u = await userRepository.create(db, { email: `${role.toLowerCase()}-${stamp}@example.test` });
+      const u = await userRepository.create(db, {
+        email: `${role.toLowerCase()}-${stamp}@example.test`,
+      });
       await membershipRepository.add(db, { organizationId: o.id, userId: u.id, role });
       emails[role] = u.email;
     }
@@ -103,7 +105,11 @@ describe.each(testDbKinds)("leak defence (%s)", (kind) => {
 
   it("refuses a bad-checksum key without a query or a cache lookup when no legacy key exists", async () => {
     const o = await org();
-    const good = await createKey(db, { organizationId: o.id, name: "good", environment: "live" }, actor);
+    const good = await createKey(
+      db,
+      { organizationId: o.id, name: "good", environment: "live" },
+      actor,
+    );
     expect(await recountLegacyKeys(db)).toBe(false);
     const cache = new CountingCache();
     setKeyCache(cache);
@@ -168,7 +174,9 @@ describe.each(testDbKinds)("leak defence (%s)", (kind) => {
     expect(await applyLeakReport(db, { ...report, source: "again" }, reporter)).toBe("reported");
     expect((await getKey(db, o.id, k.apiKey.id)).leak?.source).toBe("pastebin");
 
-    const audit = await db.auditLog.findMany({ where: { organizationId: o.id, action: "key.leaked" } });
+    const audit = await db.auditLog.findMany({
+      where: { organizationId: o.id, action: "key.leaked" },
+    });
     expect(audit).toHaveLength(1);
     expect(audit[0]!.targetId).toBe(k.apiKey.id);
     expect(JSON.stringify(audit[0]!.metadata)).not.toContain(k.key);
@@ -176,7 +184,9 @@ describe.each(testDbKinds)("leak defence (%s)", (kind) => {
       where: { organizationId: o.id, action: "key.revoked", targetId: k.apiKey.id },
     });
     expect(revokedAudit).toBe(1);
-    const events = await db.webhookEvent.findMany({ where: { organizationId: o.id, type: "key.leaked" } });
+    const events = await db.webhookEvent.findMany({
+      where: { organizationId: o.id, type: "key.leaked" },
+    });
     expect(events).toHaveLength(1);
     expect(events[0]!.payload).toMatchObject({
       key: { id: k.apiKey.id, prefix: "pk_live_", hint: k.key.slice(-4) },
@@ -195,20 +205,28 @@ describe.each(testDbKinds)("leak defence (%s)", (kind) => {
 
     // The other organization saw nothing.
     expect((await getKey(db, other.id, bystander.apiKey.id)).status).toBe("active");
-    expect(await db.auditLog.count({ where: { organizationId: other.id, action: "key.leaked" } })).toBe(0);
+    expect(
+      await db.auditLog.count({ where: { organizationId: other.id, action: "key.leaked" } }),
+    ).toBe(0);
     expect(await db.webhookEvent.count({ where: { organizationId: other.id } })).toBe(0);
   });
 
   it("only flags a reported key under NOTIFY: it keeps working", async () => {
     const o = await org("NOTIFY");
-    const k = await createKey(db, { organizationId: o.id, name: "web", environment: "test" }, actor);
+    const k = await createKey(
+      db,
+      { organizationId: o.id, name: "web", environment: "test" },
+      actor,
+    );
     expect(await applyLeakReport(db, { key: k.key }, reporter)).toBe("flagged");
     const view = await getKey(db, o.id, k.apiKey.id);
     expect(view.status).toBe("active");
     expect(view.leak).toMatchObject({ source: null, url: null });
     setKeyCache(new KeyCache());
     expect((await verifyKey(db, { key: k.key })).code).toBe("VALID");
-    const events = await db.webhookEvent.findMany({ where: { organizationId: o.id, type: "key.leaked" } });
+    const events = await db.webhookEvent.findMany({
+      where: { organizationId: o.id, type: "key.leaked" },
+    });
     expect(events[0]!.payload).toMatchObject({ action: "flagged" });
     expect(await applyLeakReport(db, { key: k.key }, reporter)).toBe("reported");
   });
@@ -227,7 +245,9 @@ describe.each(testDbKinds)("leak defence (%s)", (kind) => {
     expect((await organizationRepository.getById(db, o.id))?.leakAction).toBe("REVOKE");
     await setLeakPolicy(db, o.id, "NOTIFY", systemActor, "OWNER");
     expect((await organizationRepository.getById(db, o.id))?.leakAction).toBe("NOTIFY");
-    const audit = await db.auditLog.findMany({ where: { organizationId: o.id, action: "org.updated" } });
+    const audit = await db.auditLog.findMany({
+      where: { organizationId: o.id, action: "org.updated" },
+    });
     expect(audit.at(-1)?.metadata).toMatchObject({ leakAction: { from: "REVOKE", to: "NOTIFY" } });
   });
 });
