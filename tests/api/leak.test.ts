@@ -92,7 +92,8 @@ beforeAll(async () => {
     dataDir,
     env: { KEYWARD_TRUST_PROXY: "1", KEYWARD_GITHUB_SECRET_SCANNING_KEYS: GITHUB_KEYS },
   });
-}, 600_000);
+  // A stale build is rebuilt first: minutes on a loaded machine.
+}, 1_800_000);
 afterAll(async () => {
   await server?.stop();
 });

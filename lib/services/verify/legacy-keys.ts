@@ -41,8 +41,12 @@ function recount(db: Db, s: LegacyState): Promise<boolean> {
   return s.counting;
 }
 
-/** Whether a key whose checksum fails must still be looked up (it may be a legacy key). */
-export async function legacyKeysMayExist(db: Db): Promise<boolean> {
+/**
+ * Whether a key whose checksum fails must still be looked up (it may be a legacy key). Answers
+ * synchronously once counted, so verify's refusal path waits for nothing; a promise only for the
+ * process's first count.
+ */
+export function legacyKeysMayExist(db: Db): boolean | Promise<boolean> {
   const s = state();
   if (s.exist === null) return recount(db, s);
   if (Date.now() - s.countedAt >= RECOUNT_MS) void recount(db, s);

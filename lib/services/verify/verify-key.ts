@@ -71,10 +71,12 @@ async function evaluate(db: Db, input: VerifyInput): Promise<VerifyOutcome> {
   });
   // A failed checksum is a typo or an invented key: refused before the hash, the cache and the
   // database, unless keys issued before the checksum may still exist (lib/services/verify/legacy-keys.ts).
+  // One pass checks the format and the checksum; with no legacy key left (the usual case, known
+  // synchronously) a typo and an invented key are refused alike, at the same cost.
   if (!hasValidChecksum(input.key)) {
-    if (!isValidKeyFormat(input.key) || !(await legacyKeysMayExist(db))) {
-      return fail("INVALID_FORMAT");
-    }
+    const legacy = legacyKeysMayExist(db);
+    if (legacy === false || !isValidKeyFormat(input.key)) return fail("INVALID_FORMAT");
+    if (legacy !== true && !(await legacy)) return fail("INVALID_FORMAT");
   }
   const hash = hashKey(input.key);
   const cache = getKeyCache();
