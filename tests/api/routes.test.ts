@@ -734,11 +734,13 @@ describe("public routes", () => {
       [
         "/api/v1/health",
         "/api/v1/keys",
+        "/api/v1/keys/leaked",
         "/api/v1/keys/verify",
         "/api/v1/keys/{id}",
         "/api/v1/keys/{id}/rotate",
         "/api/v1/me",
         "/api/v1/openapi.json",
+        "/api/v1/secret-scanning/github",
         "/api/v1/usage",
         "/api/v1/usage/events",
       ].sort(),
