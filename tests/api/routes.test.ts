@@ -7,6 +7,7 @@ import { readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openDatabase } from "@/lib/db";
+import { generateKey } from "@/lib/keys";
 import { type Api, startApi } from "./_setup";
 
 let api: Api;
@@ -98,7 +99,7 @@ describe("shared suite: every authenticated route", () => {
           "INVALID_FORMAT",
         );
         problem(
-          await api.call(r.method, p(), { key: `pk_live_${"Z".repeat(43)}`, body: r.body }),
+          await api.call(r.method, p(), { key: generateKey("live").key, body: r.body }),
           401,
           "KEY_NOT_FOUND",
         );
