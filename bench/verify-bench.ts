@@ -11,7 +11,10 @@
 // JSON; then the two verify rows again on PostgreSQL + Redis (two instances sharing one database
 // and one Redis); then the lean lane for --memory-duration seconds with the server's RSS sampled
 // every second. A fifth reference row, the plain route reading its body, shows what reading a
-// POST body costs in a route handler (verify must read it). DATABASE_URL here is the server to create a fresh database on (dropped at the
+// POST body costs in a route handler (verify must read it). Two refusal rows on the lean lane
+// compare a key refused by its checksum with a bare format error (issue 17: the checksum must
+// answer at least as fast); both spend the address's failure budget alike, so past it both answer
+// 429 through the same path. DATABASE_URL here is the server to create a fresh database on (dropped at the
 // end); without DATABASE_URL or REDIS_URL the PostgreSQL rows are skipped.
 // --rounds N repeats the rows in that order N times and reports medians (a shared machine is
 // noisy); before each round it waits up to --max-wait seconds for the 1-minute load average to
@@ -23,6 +26,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
+import { generateKey } from "@/lib/keys";
 import { createPostgresDatabase } from "@/tests/helpers/db";
 import { root } from "@/tests/helpers/server";
 import {
@@ -113,6 +117,24 @@ const plainLoad = (baseUrl: string, p: string) => ({
   durationS,
   warmupS,
 });
+
+// Refusals: the same length, one refused by the pattern, one by its checksum alone.
+const BAD_FORMAT_KEY = `pk_live_${"A".repeat(42)}!`;
+const BAD_CHECKSUM_KEY = (() => {
+  const k = generateKey("live").key;
+  return k.slice(0, -1) + (k.endsWith("A") ? "E" : "A");
+})();
+
+async function refusalRun(name: string, s: KeywardServer, key: string): Promise<Run> {
+  const loadavg = os.loadavg()[0]!;
+  log(`${name}: ${warmupS} s warm-up + ${durationS} s (load ${loadavg.toFixed(2)}) ...`);
+  const result = await runLoad({
+    ...plainLoad(s.server.url, "/api/v1/keys/verify"),
+    body: JSON.stringify({ key }),
+  });
+  log(`${name}: ${result.rps.toFixed(0)} req/s, p99 ${result.p99} ms`);
+  return { result, loadavg, extraCalls: 0 };
+}
 
 async function mustVerify(baseUrl: string, key: BenchKey): Promise<void> {
   const a = await verifyOnce(baseUrl, key.key);
@@ -240,6 +262,14 @@ function ratios(byId: Map<string, Row>): Ratio[] {
     "min",
   );
   add("verify (lean lane) / plain route handler, requests/s", "lean", "plain", "rps", 0.9, "min");
+  add(
+    "bad checksum / bare format error (lean lane), requests/s",
+    "refuse-checksum",
+    "refuse-format",
+    "rps",
+    1,
+    "min",
+  );
   add("verify (lean lane) / plain route handler, p99", "lean", "plain", "p99", 2, "max");
   add("verify (route handler) / plain route handler, p99", "route", "plain", "p99", 2, "max");
   add(
@@ -360,6 +390,16 @@ async function main() {
         await refRun(r("plain route handler reading the body"), plain, "/plain-read"),
       );
       record("bare", "bare node:http, fixed JSON", await refRun(r("bare node:http"), bare, "/"));
+      record(
+        "refuse-format",
+        "verify refusal, bare format error (lean lane, embedded)",
+        await refusalRun(r("refusal: format"), lean, BAD_FORMAT_KEY),
+      );
+      record(
+        "refuse-checksum",
+        "verify refusal, bad checksum (lean lane, embedded)",
+        await refusalRun(r("refusal: checksum"), lean, BAD_CHECKSUM_KEY),
+      );
       if (leanPg && routePg) {
         record(
           "lean-pg",

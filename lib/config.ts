@@ -130,6 +130,15 @@ const schema = z
       .default(10),
     /** How often an idle delivery loop looks for due deliveries. */
     KEYWARD_WEBHOOK_POLL_MS: millis(10, 60_000, 1_000),
+    /**
+     * GitHub secret scanning's public keys (POST /api/v1/secret-scanning/github): the JSON of
+     * https://api.github.com/meta/public_keys/secret_scanning, or the path of a file holding it.
+     * Unset, that route answers 503 (docs/leaks.md).
+     */
+    KEYWARD_GITHUB_SECRET_SCANNING_KEYS: z
+      .string()
+      .max(100_000, { error: "must be at most 100000 characters" })
+      .optional(),
     /** Who runs the CLI, for its audit rows. */
     USER: z.string().optional(),
   })

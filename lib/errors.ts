@@ -9,6 +9,7 @@ export const ERROR_CODES = {
   INVALID_FORMAT: { status: 401, title: "Malformed API key" },
   KEY_NOT_FOUND: { status: 401, title: "Unknown API key" },
   KEY_REVOKED: { status: 401, title: "API key revoked" },
+  SIGNATURE_INVALID: { status: 401, title: "Invalid signature" },
   KEY_EXPIRED: { status: 401, title: "API key expired" },
   FORBIDDEN: { status: 403, title: "Forbidden" },
   INSUFFICIENT_SCOPE: { status: 403, title: "Missing scope" },

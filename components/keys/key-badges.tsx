@@ -14,3 +14,12 @@ export function StatusBadge({ status }: { status: string }) {
     </Badge>
   );
 }
+
+/** A key reported leaked (revoked or only flagged, per the organization's leak policy). */
+export function LeakedBadge({ reportedAt }: { reportedAt: string }) {
+  return (
+    <Badge tone="danger" title={`Reported leaked ${reportedAt}`} data-testid="key-leaked">
+      leaked
+    </Badge>
+  );
+}

@@ -4,7 +4,7 @@ import { Badge } from "@/components/ui/badge";
 import { Table, TBody, TD, TH, THead, TR } from "@/components/ui/table";
 import { formatDate, formatDateTime, formatNumber, formatRelative, maskedKey } from "./format";
 import { KeyActions } from "./key-actions";
-import { EnvironmentBadge, StatusBadge } from "./key-badges";
+import { EnvironmentBadge, LeakedBadge, StatusBadge } from "./key-badges";
 
 /** Soon (under two days, e.g. the end of a rotation's grace period): with the time. */
 function expiresText(expiresAt: string | null): string {
@@ -63,6 +63,7 @@ export function KeysTable({
             <TD>
               <span className="flex items-center gap-1">
                 <StatusBadge status={k.status} />
+                {k.leak ? <LeakedBadge reportedAt={k.leak.reportedAt} /> : null}
                 {k.rotatedToId && k.status === "active" ? (
                   <Badge tone="warning" title="Rotated: works until its grace period ends">
                     rotating

@@ -8,6 +8,7 @@ import { getDatabase } from "@/lib/db";
 import { DatabaseOwnedError } from "@/lib/db/owner-lock";
 import { isKeywardError } from "@/lib/errors";
 import { COMMANDS, type CommandContext, type CommandSpec } from "./registry";
+import { SCAN_USAGE } from "./scan";
 import type { CommandResult } from "./types";
 
 export type { CommandContext } from "./registry";
@@ -18,6 +19,7 @@ commands:
 ${Object.entries(COMMANDS)
   .map(([name, c]) => `  ${name.padEnd(14)} ${c.usage}`)
   .join("\n")}
+  ${"scan".padEnd(14)} ${SCAN_USAGE}
 `;
 
 function ok(stdout: string): CommandResult {

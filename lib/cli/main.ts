@@ -35,6 +35,8 @@ async function needsDatabase(argv: string[]): Promise<boolean> {
 }
 
 async function run(argv: string[]): Promise<CommandResult> {
+  // scan reads files, never the database: no owner asked, no folder opened.
+  if (argv[0] === "scan") return (await import("./scan")).runScan(argv.slice(1));
   // Help, unknown commands and bad flags answer before any database work (no folder created,
   // no owner asked): the same answer the command itself would give.
   const { answerWithoutDatabase } = await import("./commands");

@@ -1,6 +1,7 @@
 // Key material in one place: a new key's plaintext, hash, prefix and hint come back together,
 // so no caller ever hashes or slices a key by hand.
 import { randomBytes } from "node:crypto";
+import { checksummedToken, KEY_RANDOM_BYTES } from "./checksum";
 import {
   KEY_HINT_LENGTH,
   type KeyEnvironment,
@@ -20,10 +21,13 @@ export interface GeneratedKey {
   environment: KeyEnvironment;
 }
 
-/** A new key for `live` or `test` (either case) from 32 CSPRNG bytes. Throws on another value. */
+/**
+ * A new key for `live` or `test` (either case): 28 CSPRNG bytes and their CRC-32 checksum
+ * (lib/keys/checksum.ts). Throws on another environment.
+ */
 export function generateKey(environment: KeyEnvironment | "LIVE" | "TEST"): GeneratedKey {
   const env = normalizeEnvironment(environment);
   const prefix: KeyPrefix = `pk_${env}_`;
-  const key = prefix + randomBytes(32).toString("base64url");
+  const key = prefix + checksummedToken(prefix, randomBytes(KEY_RANDOM_BYTES));
   return { key, hash: hashKey(key), prefix, hint: key.slice(-KEY_HINT_LENGTH), environment: env };
 }

@@ -106,7 +106,7 @@ function buildDocument() {
       request: {
         ...(route.params ? { params: route.params } : {}),
         ...(route.query ? { query: route.query } : {}),
-        ...(route.body
+        ...(route.body || route.documentedBody
           ? {
               body: {
                 required: !route.bodyOptional,

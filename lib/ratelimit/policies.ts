@@ -69,6 +69,11 @@ export const POLICIES = {
     windowMs: 60 * MINUTE,
     failMode: "open",
   },
+  /**
+   * Leak reports per client address (POST /api/v1/keys/leaked), every report counted: each one
+   * may look a key up and queue work after the answer.
+   */
+  leakReportPerAddress: { name: "leak-report-ip", limit: 30, windowMs: MINUTE, failMode: "open" },
 } as const satisfies Record<string, RateLimitPolicy>;
 
 export type PolicyName = keyof typeof POLICIES;

@@ -45,6 +45,8 @@ export interface CreateApiKeyInput {
   createdBy?: string | null;
   metadata?: Record<string, unknown> | null;
   budget?: KeyBudgetColumns;
+  /** True when the key's token carries the checksum (every key lib/keys generates now). */
+  checksummed?: boolean;
 }
 
 /** Credits (starting balance and refill) and the spend cap, as their columns hold them. */
@@ -54,6 +56,13 @@ export interface KeyBudgetColumns {
   creditsRefillInterval?: CreditRefillInterval | null;
   /** Decimal string. */
   spendLimitUsd?: string | null;
+}
+
+/** What a leak report records on a key, once (the first report stands). */
+export interface LeakReportInput {
+  at: Date;
+  source: string | null;
+  url: string | null;
 }
 
 export interface UpdateApiKeyInput {
@@ -219,6 +228,7 @@ export const apiKeyRepository = {
         createdBy: input.createdBy ?? null,
         metadata: json(input.metadata ?? null),
         ...input.budget,
+        checksummed: input.checksummed ?? false,
       },
     });
     return toApiKeyRecord(key);
@@ -296,6 +306,34 @@ export const apiKeyRepository = {
       },
     });
     return apiKeyRepository.getById(db, organizationId, id);
+  },
+
+  /**
+   * Records the first leak report on the organization's key; false when the key was already
+   * reported (or is not the organization's), so a replayed report changes nothing.
+   */
+  async markLeaked(
+    tx: Tx,
+    organizationId: string,
+    id: string,
+    input: LeakReportInput,
+  ): Promise<boolean> {
+    if (!scopeId(organizationId, "organizationId") || !scopeId(id, "keyId")) return false;
+    const r = await tx.apiKey.updateMany({
+      where: { id, organizationId, leakedAt: null },
+      data: { leakedAt: input.at, leakSource: input.source, leakUrl: input.url },
+    });
+    return r.count > 0;
+  },
+
+  /**
+   * Keys issued before tokens carried a checksum that verify can still accept: active and not
+   * expired. Unscoped on purpose: it decides whether verify looks up keys whose checksum fails.
+   */
+  async countLegacyUsable(db: Tx, now: Date = new Date()): Promise<number> {
+    return db.apiKey.count({
+      where: { checksummed: false, ...effectiveStatusWhere("ACTIVE", now) },
+    });
   },
 
   /** Active keys expiring within `days` from now (not already expired), newest first. */

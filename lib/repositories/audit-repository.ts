@@ -21,6 +21,7 @@ export const AUDIT_ACTIONS = [
   "key.revoked",
   "key.rotated",
   "key.updated",
+  "key.leaked",
   "org.created",
   "org.updated",
   "member.added",

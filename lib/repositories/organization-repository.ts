@@ -1,10 +1,10 @@
 import type { Tx } from "@/lib/db";
-import type { Organization, Plan } from "@/lib/db/generated/client";
+import type { LeakAction, Organization, Plan } from "@/lib/db/generated/client";
 import { planDefaults } from "@/lib/plans";
 import { effectiveStatusWhere } from "./api-key-repository";
 import { normalizeEmail, orNull, scopeId } from "./shared";
 
-export type { Organization };
+export type { LeakAction, Organization };
 
 export interface CreateOrganizationInput {
   name: string;
@@ -148,6 +148,12 @@ export const organizationRepository = {
         },
       }),
     );
+  },
+
+  /** What a leak report of one of the organization's keys does; null when there is no such org. */
+  async setLeakAction(db: Tx, id: string, leakAction: LeakAction): Promise<Organization | null> {
+    if (!scopeId(id, "organizationId")) return null;
+    return orNull(db.organization.update({ where: { id }, data: { leakAction } }));
   },
 
   async count(db: Tx, options: { isActive?: boolean } = {}): Promise<number> {

@@ -1,6 +1,7 @@
 // API key shapes, written once: request parsing, the derived update (`.partial()`), the output
 // filter (what leaves the server) and the OpenAPI document all come from these.
 import { DateTimeInputSchema, DateTimeSchema, UuidSchema } from "./common";
+import { KeyLeakSchema } from "./leaks";
 import {
   CREDIT_REFILL_INTERVALS,
   CREDITS_MAX,
@@ -297,6 +298,9 @@ export const KeySchema = z
       .nullable()
       .openapi("Credits"),
     spendLimitUsd: z.string().nullable().openapi({ example: "25.000000" }),
+    leak: KeyLeakSchema.nullable().openapi({
+      description: "Set when the key was reported leaked (POST /api/v1/keys/leaked, GitHub).",
+    }),
   })
   .openapi("Key");
 export type KeyOutput = z.infer<typeof KeySchema>;

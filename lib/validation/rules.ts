@@ -156,3 +156,19 @@ export const EMAIL_ALERT_LABELS: Readonly<Record<EmailAlert, string>> = {
 };
 /** A webhook endpoint's URL: at most this many characters (lib/webhooks/url-policy.ts). */
 export const WEBHOOK_URL_MAX_LENGTH = 2048;
+/** What a leak report of an organization's key does (PRODUCT.md section 12); REVOKE by default. */
+export const LEAK_ACTIONS = ["REVOKE", "NOTIFY"] as const;
+export type LeakActionName = (typeof LEAK_ACTIONS)[number];
+/** The revocation reason a leak report gives a key (REVOKE policy). */
+export const LEAK_REVOKE_REASON = "reported leaked";
+export const LEAK_ACTION_LABELS: Readonly<Record<LeakActionName, string>> = {
+  REVOKE: "Revoke the key at once",
+  NOTIFY: "Flag the key and notify admins only",
+};
+/** A leak report's bounds: the key field (any string, refused quietly when not a key), where it was seen. */
+export const LEAK_REPORT_KEY_MAX = 256;
+export const LEAK_SOURCE_MAX = 100;
+export const LEAK_URL_MAX = 2048;
+/** GitHub secret scanning: tokens per request, and the request body's bound in bytes. */
+export const SECRET_SCANNING_MAX_TOKENS = 1000;
+export const SECRET_SCANNING_BODY_LIMIT = 1024 * 1024;

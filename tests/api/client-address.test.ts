@@ -2,6 +2,7 @@
 // socket's peer: a client cannot dodge the per-address limit on failed verifies
 // by sending its own X-Forwarded-For or X-Real-IP.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { generateKey } from "@/lib/keys";
 import { startServer, type TestServer } from "../helpers/server";
 
 let server: TestServer;
@@ -23,7 +24,7 @@ describe("client address", () => {
           "x-forwarded-for": `198.51.100.${i % 250}`,
           "x-real-ip": `192.0.2.${i % 250}`,
         },
-        body: JSON.stringify({ key: `pk_live_${String(i).padStart(43, "z")}` }),
+        body: JSON.stringify({ key: generateKey("live").key }),
       });
       await res.arrayBuffer();
       if (res.status === 429) limitedAt = i;

@@ -9,6 +9,7 @@
 import { randomUUID } from "node:crypto";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { generateKey } from "@/lib/keys";
 import { createRateLimiter } from "@/lib/ratelimit";
 import { limit, limitKeyRequest } from "@/lib/ratelimit/policies";
 import { type TestRedis, testRedis } from "@/tests/helpers/redis";
@@ -49,7 +50,7 @@ function p99(ms: number[]): number {
   return sorted[Math.ceil(sorted.length * 0.99) - 1]!;
 }
 
-const FAKE_KEY = `pk_live_${"A".repeat(43)}`; // well-formed, never issued
+const FAKE_KEY = generateKey("live").key; // well-formed, checksum-valid, never issued
 
 describe.each(["lean", "route handler"] as const)("Redis dies under Keyward (%s lane)", (lane) => {
   let redis: TestRedis;

@@ -112,6 +112,8 @@ interface Target {
 }
 const TARGETS: Target[] = [
   { method: "POST", path: "/api/v1/keys/verify" },
+  { method: "POST", path: "/api/v1/keys/leaked" },
+  { method: "POST", path: "/api/v1/secret-scanning/github" },
   { method: "GET", path: "/api/v1/me" },
   { method: "GET", path: "/api/v1/keys" },
   { method: "POST", path: "/api/v1/keys" },

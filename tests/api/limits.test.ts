@@ -2,6 +2,7 @@
 // Verify's outcomes over HTTP, rate limits and quotas with their headers, and the per-address
 // limit on failed verifications.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { generateKey } from "@/lib/keys";
 import { type Api, startApi } from "./_setup";
 
 // The whole file runs against both ways of serving verify and /me: the lean lane and Next's
@@ -31,7 +32,7 @@ describe.each([
       [{ key: k.admin.key, scopes: ["keys:read", "usage:write"] }, "VALID"],
       [{ key: "pk_live_nope" }, "INVALID_FORMAT"],
       [{ key: "" }, "INVALID_FORMAT"],
-      [{ key: `pk_test_${"q".repeat(43)}` }, "NOT_FOUND"],
+      [{ key: generateKey("test").key }, "NOT_FOUND"],
       [{ key: k.revoked.key }, "REVOKED"],
       [{ key: k.expiring.key }, "EXPIRED"],
       [{ key: k.readOnly.key, scopes: ["keys:write"] }, "INSUFFICIENT_SCOPE"],
@@ -136,7 +137,7 @@ describe.each([
     const addr = { "x-forwarded-for": "203.0.113.77" };
     let limited: any = null;
     for (let i = 0; i < 150 && !limited; i++) {
-      const r = await verify({ key: `pk_live_${String(i).padStart(43, "x")}` }, addr);
+      const r = await verify({ key: generateKey("live").key }, addr);
       if (r.status === 429) limited = r;
       else expect(r.body.code).toBe("NOT_FOUND");
     }
@@ -151,7 +152,7 @@ describe.each([
     }
     // another address is not affected
     const other = await verify(
-      { key: `pk_live_${"y".repeat(43)}` },
+      { key: generateKey("live").key },
       { "x-forwarded-for": "203.0.113.78" },
     );
     expect(other.status).toBe(200);

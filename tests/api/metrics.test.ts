@@ -4,6 +4,7 @@
 // KEYWARD_METRICS_TOKEN, the bearer token with it.
 import parse, { type PromFamily } from "parse-prometheus-text-format";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { generateKey } from "@/lib/keys";
 import { type Api, startApiPair } from "./_setup";
 
 const TOKEN = `metrics-token-${Date.now()}-0123456789abcdef`;
@@ -107,7 +108,7 @@ describe("GET /metrics", () => {
       const r = await open.call("POST", "/api/v1/keys/verify", { body: { key: admin } });
       expect(r.body.code).toBe("VALID");
     }
-    const unknown = `pk_live_${"Z".repeat(43)}`;
+    const unknown = generateKey("live").key;
     for (let i = 0; i < 2; i++) {
       const r = await open.call("POST", "/api/v1/keys/verify", { body: { key: unknown } });
       expect(r.body.code).toBe("NOT_FOUND");

@@ -7,6 +7,7 @@ import { readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openDatabase } from "@/lib/db";
+import { generateKey } from "@/lib/keys";
 import { type Api, startApi } from "./_setup";
 
 let api: Api;
@@ -124,7 +125,7 @@ describe("shared suite: every authenticated route", () => {
           "INVALID_FORMAT",
         );
         problem(
-          await api.call(r.method, p(), { key: `pk_live_${"Z".repeat(43)}`, body: r.body }),
+          await api.call(r.method, p(), { key: generateKey("live").key, body: r.body }),
           401,
           "KEY_NOT_FOUND",
         );
@@ -755,11 +756,13 @@ describe("public routes", () => {
       [
         "/api/v1/health",
         "/api/v1/keys",
+        "/api/v1/keys/leaked",
         "/api/v1/keys/verify",
         "/api/v1/keys/{id}",
         "/api/v1/keys/{id}/rotate",
         "/api/v1/me",
         "/api/v1/openapi.json",
+        "/api/v1/secret-scanning/github",
         "/api/v1/usage",
         "/api/v1/usage/events",
       ].sort(),

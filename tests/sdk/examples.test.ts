@@ -6,6 +6,7 @@
 // outage answered as configured (fail open or closed) until Keyward returns.
 import { createKeyward, createKeywardClient } from "@keyward/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { generateKey } from "@/lib/keys";
 import { startServer, type TestServer, tempDataDir } from "@/tests/helpers/server";
 import {
   type ExampleApp,
@@ -119,7 +120,7 @@ describe.each(["express", "hono", "next"] as const)("the %s example", (name) => 
     const missing = await chat(app, {});
     expectProblem(missing, 401, "UNAUTHORIZED");
     expect(missing.headers.get("www-authenticate")).toContain("Bearer");
-    expectProblem(await chat(app, bearer(`pk_live_${"A".repeat(43)}`)), 401, "KEY_NOT_FOUND");
+    expectProblem(await chat(app, bearer(generateKey("live").key)), 401, "KEY_NOT_FOUND");
     expectProblem(await chat(app, bearer("not-a-key")), 401, "INVALID_FORMAT");
     expectProblem(await chat(app, bearer(fx.keys.revoked.key)), 401, "KEY_REVOKED");
     expectProblem(await chat(app, bearer(fx.keys.noScope.key)), 403, "INSUFFICIENT_SCOPE");

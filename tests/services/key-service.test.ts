@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { Db } from "@/lib/db";
 import { isKeywardError } from "@/lib/errors";
-import { hashKey } from "@/lib/keys";
+import { generateKey, hashKey } from "@/lib/keys";
 import { closeRateLimiter, createRateLimiter, setRateLimiter } from "@/lib/ratelimit";
 import { POLICIES } from "@/lib/ratelimit/policies";
 import { organizationRepository } from "@/lib/repositories/organization-repository";
@@ -218,7 +218,15 @@ describe.each(testDbKinds)("api key service on %s", (kind) => {
       expect((await verifyKey(db, { key: `pk_live_${"A".repeat(42)}` })).code).toBe(
         "INVALID_FORMAT",
       );
-      const unknown = `pk_live_${"A".repeat(43)}`;
+      // Well-formed with a valid checksum, never issued (an invented one is INVALID_FORMAT now).
+      const unknown = generateKey("live").key;
+      expect(
+        (
+          await verifyKey(db, {
+            key: `${unknown.slice(0, -1)}${unknown.endsWith("A") ? "E" : "A"}`,
+          })
+        ).code,
+      ).toBe("INVALID_FORMAT");
       const out = await verifyKey(db, { key: unknown });
       expect(out.code).toBe("NOT_FOUND");
       expect(toVerifyResult(out)).toEqual({
@@ -347,7 +355,7 @@ describe.each(testDbKinds)("api key service on %s", (kind) => {
         actor,
       );
       const budget = POLICIES.verifyFailuresPerAddress.limit;
-      const unknown = (i: number) => `pk_live_${String(i).padStart(43, "x")}`;
+      const unknown = (_i: number) => generateKey("live").key;
       for (let i = 0; i < budget; i++) {
         const out = await verifyKey(db, { key: unknown(i), ip: "1.2.3.4" });
         expect(out.code).toBe("NOT_FOUND");

@@ -9,6 +9,7 @@ import * as usage from "@/lib/services/dashboard-usage";
 import * as verification from "@/lib/services/email-verification-service";
 import * as invitations from "@/lib/services/invitation-service";
 import * as keys from "@/lib/services/keys";
+import * as leaks from "@/lib/services/leaks/leak-policy";
 import * as orgs from "@/lib/services/org-service";
 import * as users from "@/lib/services/user-service";
 import * as alerts from "@/lib/services/webhooks/alerts";
@@ -41,6 +42,7 @@ export const renameOrganization = withDb(orgs.renameOrganization);
 export const setOrganizationSpendLimit = withDb(orgs.setOrganizationSpendLimit);
 export const changeMemberRole = withDb(orgs.changeMemberRole);
 export const removeMember = withDb(orgs.removeMember);
+export const setLeakPolicy = withDb(leaks.setLeakPolicy);
 
 // Invitations and email confirmation
 export const listPendingInvitations = withDb(invitations.listPendingInvitations);

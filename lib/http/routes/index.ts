@@ -8,6 +8,7 @@ import {
   rotateKeyRoute,
   updateKeyRoute,
 } from "./keys";
+import { githubSecretScanningRoute, reportLeakRoute } from "./leaks";
 import { healthRoute, unknownRoute } from "./system";
 import { usageEventsRoute, usageReportRoute } from "./usage";
 import { verifyRoute } from "./verify";
@@ -29,11 +30,13 @@ export {
   deleteWebhookRoute,
   getKeyRoute,
   getWebhookRoute,
+  githubSecretScanningRoute,
   healthRoute,
   listKeysRoute,
   listWebhookDeliveriesRoute,
   listWebhooksRoute,
   meRoute,
+  reportLeakRoute,
   resendWebhookDeliveryRoute,
   revokeKeyRoute,
   rotateKeyRoute,
@@ -56,6 +59,8 @@ export const API_ROUTES = [
   updateKeyRoute,
   revokeKeyRoute,
   rotateKeyRoute,
+  reportLeakRoute,
+  githubSecretScanningRoute,
   usageReportRoute,
   usageEventsRoute,
   listWebhooksRoute,

@@ -96,6 +96,8 @@ export async function createKey(db: Db, input: CreateKeyInput, actor: Actor): Pr
       createdBy: actorLabel(actor),
       metadata: input.metadata ?? null,
       budget,
+      // generateKey's tokens carry the checksum (lib/keys/checksum.ts).
+      checksummed: true,
     });
     await writeAudit(tx, actor, {
       organizationId: org.id,

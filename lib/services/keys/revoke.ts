@@ -1,7 +1,7 @@
 // Revokes a key: at once and for good; a second revocation changes nothing.
-import type { Db } from "@/lib/db";
+import type { Db, Tx } from "@/lib/db";
 import { notFound } from "@/lib/errors";
-import { apiKeyRepository } from "@/lib/repositories/api-key-repository";
+import { type ApiKeyRecord, apiKeyRepository } from "@/lib/repositories/api-key-repository";
 import { organizationRepository } from "@/lib/repositories/organization-repository";
 import { type Actor, actorLabel } from "../actor";
 import { writeAudit } from "../audit";
@@ -18,28 +18,43 @@ export async function revokeKey(
   visibility: Visibility = {},
 ): Promise<KeyView> {
   if (!isUuid(organizationId) || !isUuid(keyId)) throw notFound("key");
-  const reason = input.reason?.trim().slice(0, 500) || null;
-  const { record, hash } = await db.$transaction(async (tx) => {
-    await apiKeyRepository.lockForUpdate(tx, organizationId, keyId);
-    const key = visible(await apiKeyRepository.getById(tx, organizationId, keyId), visibility);
-    if (!key) throw notFound("key");
-    if (key.status === "REVOKED") return { record: key, hash: key.keyHash };
-    const revoked = await apiKeyRepository.revoke(tx, organizationId, keyId, {
-      reason,
-      revokedBy: actorLabel(actor),
-    });
-    if (!revoked) throw notFound("key");
-    await writeAudit(tx, actor, {
-      organizationId,
-      action: "key.revoked",
-      target: { type: "api_key", id: keyId },
-      metadata: { reason, prefix: key.prefix, hint: key.hint },
-    });
-    await emitWebhookEvent(tx, organizationId, "key.revoked", { key: toKeyView(revoked), reason });
-    return { record: revoked, hash: key.keyHash };
-  });
+  const { record, hash } = await db.$transaction((tx) =>
+    revokeKeyInTransaction(tx, organizationId, keyId, input, actor, visibility),
+  );
   getKeyCache().invalidate(hash);
   return toKeyView(record);
+}
+
+/**
+ * The revocation inside the caller's transaction (a leak report revokes, records the leak and
+ * sends its event in one). The caller drops `hash` from the key cache after the commit.
+ */
+export async function revokeKeyInTransaction(
+  tx: Tx,
+  organizationId: string,
+  keyId: string,
+  input: { reason?: string | null },
+  actor: Actor,
+  visibility: Visibility = {},
+): Promise<{ record: ApiKeyRecord; hash: string }> {
+  const reason = input.reason?.trim().slice(0, 500) || null;
+  await apiKeyRepository.lockForUpdate(tx, organizationId, keyId);
+  const key = visible(await apiKeyRepository.getById(tx, organizationId, keyId), visibility);
+  if (!key) throw notFound("key");
+  if (key.status === "REVOKED") return { record: key, hash: key.keyHash };
+  const revoked = await apiKeyRepository.revoke(tx, organizationId, keyId, {
+    reason,
+    revokedBy: actorLabel(actor),
+  });
+  if (!revoked) throw notFound("key");
+  await writeAudit(tx, actor, {
+    organizationId,
+    action: "key.revoked",
+    target: { type: "api_key", id: keyId },
+    metadata: { reason, prefix: key.prefix, hint: key.hint },
+  });
+  await emitWebhookEvent(tx, organizationId, "key.revoked", { key: toKeyView(revoked), reason });
+  return { record: revoked, hash: key.keyHash };
 }
 
 /** For operators (CLI): revoke by id alone, optionally checking the organization's slug. */

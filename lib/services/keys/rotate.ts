@@ -137,6 +137,8 @@ export async function rotateKey(
         creditsRefillInterval: old.creditsRefillInterval,
         spendLimitUsd: old.spendLimitUsd?.toString() ?? null,
       },
+      // generateKey's tokens carry the checksum (lib/keys/checksum.ts).
+      checksummed: true,
     });
     let previous: ApiKeyRecord | null;
     if (seconds === 0) {

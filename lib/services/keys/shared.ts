@@ -49,6 +49,9 @@ export function toKeyView(key: ApiKeyRecord, now: Date = new Date()): KeyView {
     revokedReason: key.revokedReason,
     rotatedToId: key.rotatedToId,
     ...budgetView(key),
+    leak: key.leakedAt
+      ? { reportedAt: key.leakedAt.toISOString(), source: key.leakSource, url: key.leakUrl }
+      : null,
   };
 }
 

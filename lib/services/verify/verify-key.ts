@@ -4,6 +4,7 @@ import type { Db } from "@/lib/db";
 import {
   effectiveStatus,
   hashKey,
+  hasValidChecksum,
   isValidKeyFormat,
   verifyKey as keyMatchesHash,
 } from "@/lib/keys";
@@ -15,6 +16,7 @@ import type { VerifyCode } from "@/lib/validation/keys";
 import { type CachedKey, getKeyCache } from "../key-cache";
 import { noteRateLimitExceeded } from "../webhooks/ratelimit-notice";
 import { effectiveRateLimit, toCachedKey } from "./cached-key";
+import { legacyKeysMayExist } from "./legacy-keys";
 
 export interface VerifyInput {
   key: string;
@@ -51,9 +53,9 @@ const AUTH_FAILURES: ReadonlySet<VerifyCode> = new Set([
 ]);
 
 /**
- * format -> hash -> lookup (cached) -> status, expiry, organization -> scopes -> spend caps ->
- * rate limit -> quota and credits. Cheapest checks first; the quota and the credits are spent
- * last, together, only by a request that passed the rest.
+ * format and checksum -> hash -> lookup (cached) -> status, expiry, organization -> scopes ->
+ * spend caps -> rate limit -> quota and credits. Cheapest checks first; the quota and the credits
+ * are spent last, together, only by a request that passed the rest.
  */
 export async function verifyKey(db: Db, input: VerifyInput): Promise<VerifyOutcome> {
   const outcome = await evaluate(db, input);
@@ -74,7 +76,15 @@ async function evaluate(db: Db, input: VerifyInput): Promise<VerifyOutcome> {
     key,
     ratelimit: null,
   });
-  if (!isValidKeyFormat(input.key)) return fail("INVALID_FORMAT");
+  // A failed checksum is a typo or an invented key: refused before the hash, the cache and the
+  // database, unless keys issued before the checksum may still exist (lib/services/verify/legacy-keys.ts).
+  // One pass checks the format and the checksum; with no legacy key left (the usual case, known
+  // synchronously) a typo and an invented key are refused alike, at the same cost.
+  if (!hasValidChecksum(input.key)) {
+    const legacy = legacyKeysMayExist(db);
+    if (legacy === false || !isValidKeyFormat(input.key)) return fail("INVALID_FORMAT");
+    if (legacy !== true && !(await legacy)) return fail("INVALID_FORMAT");
+  }
   const hash = hashKey(input.key);
   const cache = getKeyCache();
   let key: CachedKey | null;

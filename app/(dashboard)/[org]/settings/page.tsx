@@ -3,6 +3,7 @@ import Link from "next/link";
 import { PageHeader } from "@/components/dashboard/page-header";
 import { formatDate, formatNumber, formatPercent } from "@/components/keys/format";
 import { EmailAlertsForm } from "@/components/settings/email-alerts-form";
+import { LeakPolicyForm } from "@/components/settings/leak-policy-form";
 import {
   InvitationControls,
   InviteForm,
@@ -121,6 +122,22 @@ export default async function SettingsPage({ params }: { params: Promise<{ org: 
                 disabled={role !== "OWNER"}
               />
             </div>
+          </CardContent>
+        </Card>
+        <Card data-testid="leak-policy-card">
+          <CardHeader>
+            <CardTitle>Leak policy</CardTitle>
+            <CardDescription>
+              What happens when one of this organization&apos;s keys is reported leaked (by anyone,
+              or by GitHub secret scanning). Admins are mailed either way. Owners change it.
+            </CardDescription>
+          </CardHeader>
+          <CardContent>
+            <LeakPolicyForm
+              slug={organization.slug}
+              leakAction={organization.leakAction}
+              canEdit={role === "OWNER"}
+            />
           </CardContent>
         </Card>
       </div>

@@ -103,6 +103,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/keys/leaked": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Report a leaked key
+         * @description Anyone may report a key seen in public. A real key is revoked (reason `reported leaked`) or flagged, per its organization's leak policy, and its admins are mailed; the work runs after the answer, which is always the same 202 whether the key exists or not. A key already reported changes nothing. Reports are rate limited per client address.
+         */
+        post: operations["reportLeakedKey"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/keys/verify": {
         parameters: {
             query?: never;
@@ -154,6 +174,26 @@ export interface paths {
         get: operations["getOpenApiDocument"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/secret-scanning/github": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * GitHub secret scanning
+         * @description GitHub's secret scanning partner endpoint: a JSON list of `{ token, type, url, source }` signed with ECDSA P-256 (headers `Github-Public-Key-Identifier`, `Github-Public-Key-Signature`: base64 DER over the raw body) by a key configured in `KEYWARD_GITHUB_SECRET_SCANNING_KEYS`. Each Keyward key gets its organization's leak policy; the answer labels every token `true_positive` or `false_positive`. Replays change nothing. 503 when no keys are configured.
+         */
+        post: operations["githubSecretScanning"];
         delete?: never;
         options?: never;
         head?: never;
@@ -637,6 +677,20 @@ export interface components {
         } | null;
         /** @enum {string} */
         Environment: "live" | "test";
+        /** @description GitHub's secret scanning partner alert: `[{ token, type, url, source }]`, signed by GitHub (headers Github-Public-Key-Identifier, Github-Public-Key-Signature). */
+        GithubSecretAlerts: {
+            source?: string;
+            token: string;
+            type: string;
+            url?: string;
+        }[];
+        GithubSecretAnswer: {
+            /** @enum {string} */
+            label: "true_positive" | "false_positive";
+            /** @description SHA-256 of the token, lowercase hex. */
+            token_hash: string;
+            token_type: string;
+        }[];
         Health: {
             /** @enum {string} */
             database: "ok" | "unavailable";
@@ -700,6 +754,7 @@ export interface components {
              * @example 2026-11-25T12:00:00.000Z
              */
             lastUsedAt: string | null;
+            leak: components["schemas"]["KeyLeak"];
             name: string;
             /** @example pk_live_ */
             prefix: string;
@@ -726,12 +781,44 @@ export interface components {
              */
             updatedAt: string;
         };
+        /** @description Set when the key was reported leaked (POST /api/v1/keys/leaked, GitHub). */
+        KeyLeak: {
+            /**
+             * Format: date-time
+             * @example 2026-11-25T12:00:00.000Z
+             */
+            reportedAt: string;
+            source: string | null;
+            url: string | null;
+        } | null;
         KeyList: {
             data: components["schemas"]["Key"][];
             nextCursor: string | null;
         };
         /** @enum {string} */
         KeyStatus: "active" | "revoked" | "expired";
+        LeakReport: {
+            /**
+             * @description The key seen in public. Anything that is not a Keyward key is answered alike.
+             * @example pk_live_3q2-7wE9yXbQm0fJdLr8sVt1uZk4nHc6aPg5oIe_x9Q_
+             */
+            key: string;
+            /**
+             * @description Where it was found, in a word or two (e.g. `github`, `pastebin`).
+             * @example pastebin
+             */
+            source?: string;
+            /**
+             * Format: uri
+             * @example https://github.com/acme/app/blob/main/.env
+             */
+            url?: string;
+        };
+        LeakReportAnswer: {
+            message: string;
+            /** @enum {string} */
+            status: "received";
+        };
         Me: {
             environment: components["schemas"]["Environment"];
             /**
@@ -776,7 +863,7 @@ export interface components {
         /** @description An RFC 9457 problem document; `code` is stable, `detail` is for people. */
         Problem: {
             /** @enum {string} */
-            code: "BAD_REQUEST" | "INVALID_JSON" | "UNAUTHORIZED" | "INVALID_FORMAT" | "KEY_NOT_FOUND" | "KEY_REVOKED" | "KEY_EXPIRED" | "FORBIDDEN" | "INSUFFICIENT_SCOPE" | "ORG_INACTIVE" | "PRIVILEGE_CEILING" | "NOT_FOUND" | "CONFLICT" | "KEY_LIMIT_REACHED" | "WEBHOOK_LIMIT_REACHED" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "VALIDATION_FAILED" | "WEBHOOK_URL_INVALID" | "WEBHOOK_URL_NOT_ALLOWED" | "RATE_LIMITED" | "QUOTA_EXCEEDED" | "CREDITS_EXHAUSTED" | "SPEND_LIMIT_EXCEEDED" | "INTERNAL" | "UNAVAILABLE" | "DEPENDENCY_UNAVAILABLE";
+            code: "BAD_REQUEST" | "INVALID_JSON" | "UNAUTHORIZED" | "INVALID_FORMAT" | "KEY_NOT_FOUND" | "KEY_REVOKED" | "SIGNATURE_INVALID" | "KEY_EXPIRED" | "FORBIDDEN" | "INSUFFICIENT_SCOPE" | "ORG_INACTIVE" | "PRIVILEGE_CEILING" | "NOT_FOUND" | "CONFLICT" | "KEY_LIMIT_REACHED" | "WEBHOOK_LIMIT_REACHED" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "VALIDATION_FAILED" | "WEBHOOK_URL_INVALID" | "WEBHOOK_URL_NOT_ALLOWED" | "RATE_LIMITED" | "QUOTA_EXCEEDED" | "CREDITS_EXHAUSTED" | "SPEND_LIMIT_EXCEEDED" | "INTERNAL" | "UNAVAILABLE" | "DEPENDENCY_UNAVAILABLE";
             detail: string;
             issues?: {
                 message: string;
@@ -2037,6 +2124,98 @@ export interface operations {
             };
         };
     };
+    reportLeakedKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LeakReport"];
+            };
+        };
+        responses: {
+            /** @description Accepted */
+            202: {
+                headers: {
+                    /** @description Requests allowed per minute for this key. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until a request is freed. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LeakReportAnswer"];
+                };
+            };
+            /** @description `BAD_REQUEST`: Bad request; `INVALID_JSON`: Malformed JSON body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `PAYLOAD_TOO_LARGE`: Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `UNSUPPORTED_MEDIA_TYPE`: Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `VALIDATION_FAILED`: Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `RATE_LIMITED`: Rate limit exceeded */
+            429: {
+                headers: {
+                    /** @description Requests allowed per minute for this key. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until a request is freed. */
+                    "RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `INTERNAL`: Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     verifyKey: {
         parameters: {
             query?: never;
@@ -2239,6 +2418,84 @@ export interface operations {
             };
             /** @description `INTERNAL`: Internal error */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    githubSecretScanning: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["GithubSecretAlerts"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GithubSecretAnswer"];
+                };
+            };
+            /** @description `BAD_REQUEST`: Bad request; `INVALID_JSON`: Malformed JSON body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `SIGNATURE_INVALID`: Invalid signature */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `PAYLOAD_TOO_LARGE`: Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `VALIDATION_FAILED`: Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `INTERNAL`: Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `UNAVAILABLE`: Service unavailable */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -8,6 +8,7 @@ import { EditKeyButton } from "@/components/keys/edit-key-dialog";
 import { formatDateTime, formatNumber, formatRelative, maskedKey } from "@/components/keys/format";
 import { KeyActions } from "@/components/keys/key-actions";
 import { EnvironmentBadge, StatusBadge } from "@/components/keys/key-badges";
+import { KeyLeakNotice } from "@/components/keys/key-leak-notice";
 import { Badge } from "@/components/ui/badge";
 import { Card, CardContent } from "@/components/ui/card";
 import { EmptyState } from "@/components/ui/empty-state";
@@ -68,6 +69,7 @@ export default async function KeyDetailPage(props: OrgPageProps<{ org: string; i
           ) : null
         }
       />
+      <KeyLeakNotice apiKey={key} />
       <KeyFacts apiKey={key} slug={slug} spentUsd={spend?.key ?? null} />
       <div className="mt-8 mb-4 flex flex-col gap-3 lg:flex-row lg:items-center lg:justify-between">
         <h2 className="text-lg font-semibold">Usage</h2>
