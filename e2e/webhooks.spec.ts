@@ -54,6 +54,7 @@ test.beforeAll(async ({ browser, baseURL }) => {
 
 test.afterAll(async () => {
   await page?.context().close();
+  receiver?.closeAllConnections();
   await new Promise((resolve) => receiver?.close(resolve));
 });
 

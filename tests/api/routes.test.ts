@@ -765,6 +765,12 @@ describe("public routes", () => {
         "/api/v1/secret-scanning/github",
         "/api/v1/usage",
         "/api/v1/usage/events",
+        "/api/v1/webhooks",
+        "/api/v1/webhooks/{id}",
+        "/api/v1/webhooks/{id}/deliveries",
+        "/api/v1/webhooks/{id}/deliveries/{deliveryId}/resend",
+        "/api/v1/webhooks/{id}/rotate-secret",
+        "/api/v1/webhooks/{id}/test",
       ].sort(),
     );
     expect(Object.keys(r.body.paths["/api/v1/keys/{id}"]).sort()).toEqual([

@@ -27,12 +27,15 @@ export default async function WebhooksPage({ params }: { params: Promise<{ org: 
     ) : null;
   return (
     <>
-      <p className="mb-2 text-sm">
-        <Link href={`/${slug}/settings`} className="text-muted-foreground hover:text-foreground">
+      <nav aria-label="Breadcrumb" className="mb-2 text-sm">
+        <Link
+          href={`/${slug}/settings`}
+          className="text-muted-foreground underline underline-offset-2 hover:text-foreground"
+        >
           Settings
         </Link>{" "}
         <span aria-hidden="true">/</span> Webhooks
-      </p>
+      </nav>
       <PageHeader
         title="Webhooks"
         description={`Endpoints that receive signed events about keys, quotas and limits (at most ${WEBHOOK_ENDPOINTS_MAX}). Failed deliveries are retried for 24 hours.`}

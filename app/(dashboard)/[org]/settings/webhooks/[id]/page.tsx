@@ -43,18 +43,21 @@ export default async function WebhookPage(props: OrgPageProps<{ org: string; id:
   }
   return (
     <>
-      <p className="mb-2 text-sm">
-        <Link href={`/${slug}/settings`} className="text-muted-foreground hover:text-foreground">
+      <nav aria-label="Breadcrumb" className="mb-2 text-sm">
+        <Link
+          href={`/${slug}/settings`}
+          className="text-muted-foreground underline underline-offset-2 hover:text-foreground"
+        >
           Settings
         </Link>{" "}
         <span aria-hidden="true">/</span>{" "}
         <Link
           href={`/${slug}/settings/webhooks`}
-          className="text-muted-foreground hover:text-foreground"
+          className="text-muted-foreground underline underline-offset-2 hover:text-foreground"
         >
           Webhooks
         </Link>
-      </p>
+      </nav>
       <PageHeader
         title={<span className="break-all">{webhook.url}</span>}
         description={webhook.description || undefined}
