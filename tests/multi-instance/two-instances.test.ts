@@ -91,6 +91,10 @@ describe.skipIf(!enabled)("two instances sharing PostgreSQL and Redis", () => {
       REDIS_URL: redis.url,
       RATE_LIMIT_STORE: undefined,
       REDIS_COMMAND_TIMEOUT_MS: "30000",
+      // Likewise a verify waiting past 3 s for one of the pool's connections fails (503): with 200
+      // at once on a loaded machine some answers were not 200 (likely this); the pool's limit is
+      // not what this file tests either.
+      DATABASE_CONNECT_TIMEOUT_MS: "30000",
     };
     // One after the other: the first applies the migrations to the fresh database.
     a = await startServer({ env });
@@ -151,7 +155,11 @@ describe.skipIf(!enabled)("two instances sharing PostgreSQL and Redis", () => {
       console.log(`rate limit across instances: burst ${attempt} crossed a minute, again`);
       expect(attempt).toBeLessThan(3);
     }
-    expect(answers.every((r) => r.status === 200)).toBe(true);
+    const statuses = answers.map((r) => `${r.status} ${r.code}`);
+    expect(
+      answers.every((r) => r.status === 200),
+      `not all 200: ${[...new Set(statuses)].join(", ")}`,
+    ).toBe(true);
     const admitted = answers.filter((r) => r.valid);
     const limited = answers.filter((r) => r.code === "RATE_LIMITED");
     console.log(
