@@ -38,29 +38,19 @@ export function RenameForm({
   name: string;
   disabled: boolean;
 }) {
-  const { action, pending, errors, text } = useActionForm(renameOrganizationAction, {
-    toasts: true,
-  });
+  const form = useActionForm(renameOrganizationAction, { toasts: true });
   return (
-    <form action={action} className="flex flex-col gap-3 sm:flex-row sm:items-end" noValidate>
-      <input type="hidden" name="org" value={slug} />
-      <div className="flex-1">
-        <TextField
-          id="org-name"
-          name="name"
-          label="Name"
-          defaultValue={text("name", name)}
-          disabled={disabled}
-          required
-          error={errors.name}
-        />
-      </div>
-      {disabled ? null : (
-        <Button type="submit" disabled={pending} variant="secondary">
-          {pending ? "Saving…" : "Save"}
-        </Button>
-      )}
-    </form>
+    <OneFieldForm slug={slug} disabled={disabled} action={form.action} pending={form.pending}>
+      <TextField
+        id="org-name"
+        name="name"
+        label="Name"
+        defaultValue={form.text("name", name)}
+        disabled={disabled}
+        required
+        error={form.errors.name}
+      />
+    </OneFieldForm>
   );
 }
 
@@ -74,23 +64,42 @@ export function SpendLimitForm({
   spendLimitUsd: string;
   disabled: boolean;
 }) {
-  const { action, pending, errors, text } = useActionForm(setSpendLimitAction, { toasts: true });
+  const form = useActionForm(setSpendLimitAction, { toasts: true });
+  return (
+    <OneFieldForm slug={slug} disabled={disabled} action={form.action} pending={form.pending}>
+      <TextField
+        id="org-spend-limit"
+        name="spendLimitUsd"
+        label="Spend limit (USD per month, all keys)"
+        inputMode="decimal"
+        placeholder="No limit"
+        defaultValue={form.text("spendLimitUsd", spendLimitUsd)}
+        disabled={disabled}
+        error={form.errors.spendLimitUsd}
+        hint="Against the metered cost of every key's calls, per calendar month (UTC); past it every key's verify answers SPEND_LIMIT_EXCEEDED. Empty: no limit. Owners only."
+      />
+    </OneFieldForm>
+  );
+}
+
+/** A settings form of one field and a Save button (none when the member cannot change it). */
+function OneFieldForm({
+  slug,
+  disabled,
+  action,
+  pending,
+  children,
+}: {
+  slug: string;
+  disabled: boolean;
+  action: (form: FormData) => void;
+  pending: boolean;
+  children: ReactNode;
+}) {
   return (
     <form action={action} className="flex flex-col gap-3 sm:flex-row sm:items-end" noValidate>
       <input type="hidden" name="org" value={slug} />
-      <div className="flex-1">
-        <TextField
-          id="org-spend-limit"
-          name="spendLimitUsd"
-          label="Spend limit (USD per month, all keys)"
-          inputMode="decimal"
-          placeholder="No limit"
-          defaultValue={text("spendLimitUsd", spendLimitUsd)}
-          disabled={disabled}
-          error={errors.spendLimitUsd}
-          hint="Against the metered cost of every key's calls, per calendar month (UTC); past it every key's verify answers SPEND_LIMIT_EXCEEDED. Empty: no limit. Owners only."
-        />
-      </div>
+      <div className="flex-1">{children}</div>
       {disabled ? null : (
         <Button type="submit" disabled={pending} variant="secondary">
           {pending ? "Saving…" : "Save"}

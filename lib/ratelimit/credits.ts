@@ -17,7 +17,7 @@
 
 import type { Redis } from "ioredis";
 import type { Tx } from "@/lib/db";
-import { luaScript, openFastFailRedis, runScript } from "./redis-store";
+import { luaScript, redisOf, runScript } from "./redis-store";
 import type { Clock } from "./types";
 
 export type RefillInterval = "day" | "month";
@@ -264,14 +264,7 @@ export class RedisCreditStore implements CreditStore {
   private readonly now: Clock;
 
   constructor(options: { redis?: Redis; url?: string; prefix?: string; now?: Clock }) {
-    if (options.redis) {
-      this.redis = options.redis;
-      this.owned = false;
-    } else {
-      if (!options.url) throw new Error("RedisCreditStore needs `redis` or `url`");
-      this.redis = openFastFailRedis(options.url);
-      this.owned = true;
-    }
+    ({ redis: this.redis, owned: this.owned } = redisOf(options, "RedisCreditStore"));
     this.prefix = options.prefix ?? "kw:credits:";
     this.now = options.now ?? Date.now;
   }

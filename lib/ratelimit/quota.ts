@@ -18,7 +18,7 @@
 import type { Redis } from "ioredis";
 import type { Tx } from "@/lib/db";
 import { usageRepository } from "@/lib/repositories/usage-repository";
-import { luaScript, openFastFailRedis, runScript } from "./redis-store";
+import { luaScript, redisOf, runScript } from "./redis-store";
 import type { Clock } from "./types";
 
 export interface QuotaResult {
@@ -158,14 +158,7 @@ export class RedisQuotaCounter implements QuotaCounter {
   private readonly now: Clock;
 
   constructor(options: { redis?: Redis; url?: string; prefix?: string; now?: Clock }) {
-    if (options.redis) {
-      this.redis = options.redis;
-      this.owned = false;
-    } else {
-      if (!options.url) throw new Error("RedisQuotaCounter needs `redis` or `url`");
-      this.redis = openFastFailRedis(options.url);
-      this.owned = true;
-    }
+    ({ redis: this.redis, owned: this.owned } = redisOf(options, "RedisQuotaCounter"));
     this.prefix = options.prefix ?? "kw:quota:";
     this.now = options.now ?? Date.now;
   }
@@ -216,6 +209,27 @@ export type UsageCounter = (
 // on other routes likewise). The usage write path marks each row (usage-rollup-repository.ts).
 export const countMeteredRequests: UsageCounter = (db, organizationId, from, to) =>
   usageRepository.countRequests(db, organizationId, from, to, { billableOnly: true });
+
+export const dbOf = (source: Tx | (() => Promise<Tx>)): Promise<Tx> =>
+  typeof source === "function" ? source() : Promise.resolve(source);
+
+/**
+ * An in-process counter's entry, recounted when older than `refreshMs`: at once while fresh,
+ * else after `recount` (which sets loadedAt). Concurrent callers share one recount; the first
+ * load must finish before any decision, later refreshes too (they are rare and cheap to wait for).
+ */
+export function refreshed<E extends { loadedAt: number; loading?: Promise<void> }>(
+  e: E,
+  now: number,
+  refreshMs: number,
+  recount: () => Promise<void>,
+): E | Promise<E> {
+  if (now - e.loadedAt < refreshMs) return e;
+  e.loading ??= recount().finally(() => {
+    e.loading = undefined;
+  });
+  return e.loading.then(() => e);
+}
 
 interface PgEntry {
   month: string;
@@ -281,21 +295,17 @@ export class PostgresQuotaCounter implements QuotaCounter {
       entry = { month: month.key, base: 0, delta: 0, loadedAt: Number.NEGATIVE_INFINITY };
       this.entries.set(orgId, entry);
     }
-    if (now - entry.loadedAt < this.refreshMs) return entry;
-    // Concurrent requests share one recount; the first load must finish before any
-    // decision, later refreshes too (they are rare and cheap to wait for).
     const e = entry;
-    e.loading ??= (async () => {
-      try {
-        const db = typeof this.dbSource === "function" ? await this.dbSource() : this.dbSource;
-        const counted = await this.count(db, orgId, new Date(month.start), new Date(month.end));
-        e.base = Math.max(counted, e.base + e.delta);
-        e.delta = 0;
-        e.loadedAt = this.now();
-      } finally {
-        e.loading = undefined;
-      }
-    })();
-    return e.loading.then(() => e);
+    return refreshed(e, now, this.refreshMs, async () => {
+      const counted = await this.count(
+        await dbOf(this.dbSource),
+        orgId,
+        new Date(month.start),
+        new Date(month.end),
+      );
+      e.base = Math.max(counted, e.base + e.delta);
+      e.delta = 0;
+      e.loadedAt = this.now();
+    });
   }
 }

@@ -151,6 +151,16 @@ export function openFastFailRedis(url: string, commandTimeoutMs = redisCommandTi
   return redis;
 }
 
+/** The connection a Redis-backed counter uses: the one given (not closed by it), or its own. */
+export function redisOf(
+  options: { redis?: Redis; url?: string },
+  what: string,
+): { redis: Redis; owned: boolean } {
+  if (options.redis) return { redis: options.redis, owned: false };
+  if (!options.url) throw new Error(`${what} needs \`redis\` or \`url\``);
+  return { redis: openFastFailRedis(options.url), owned: true };
+}
+
 export class RedisRateLimitStore implements RateLimitStore {
   readonly redis: Redis;
   private readonly owned: boolean;

@@ -16,7 +16,7 @@
 
 import type { Tx } from "@/lib/db";
 import { usageRepository } from "@/lib/repositories/usage-repository";
-import { type Month, monthOf } from "./quota";
+import { dbOf, type Month, monthOf, refreshed } from "./quota";
 import type { Clock } from "./types";
 
 const MICRO = 1_000_000;
@@ -126,27 +126,21 @@ export class SpendCounter {
       };
       this.entries.set(orgId, entry);
     }
-    if (now - entry.loadedAt < this.refreshMs) return entry;
     const e = entry;
-    e.loading ??= (async () => {
-      try {
-        const db = typeof this.dbSource === "function" ? await this.dbSource() : this.dbSource;
-        const counted = await this.sum(db, orgId, new Date(month.start), new Date(month.end));
-        let total = 0;
-        for (const micros of counted.values()) total += micros;
-        const keys = new Set([...counted.keys(), ...e.base.keys(), ...e.delta.keys()]);
-        for (const k of keys) {
-          const mine = (e.base.get(k) ?? 0) + (e.delta.get(k) ?? 0);
-          e.base.set(k, Math.max(counted.get(k) ?? 0, mine));
-        }
-        e.baseOrg = Math.max(total, e.baseOrg + e.deltaOrg);
-        e.delta.clear();
-        e.deltaOrg = 0;
-        e.loadedAt = this.now();
-      } finally {
-        e.loading = undefined;
+    return refreshed(e, now, this.refreshMs, async () => {
+      const db = await dbOf(this.dbSource);
+      const counted = await this.sum(db, orgId, new Date(month.start), new Date(month.end));
+      let total = 0;
+      for (const micros of counted.values()) total += micros;
+      const keys = new Set([...counted.keys(), ...e.base.keys(), ...e.delta.keys()]);
+      for (const k of keys) {
+        const mine = (e.base.get(k) ?? 0) + (e.delta.get(k) ?? 0);
+        e.base.set(k, Math.max(counted.get(k) ?? 0, mine));
       }
-    })();
-    return e.loading.then(() => e);
+      e.baseOrg = Math.max(total, e.baseOrg + e.deltaOrg);
+      e.delta.clear();
+      e.deltaOrg = 0;
+      e.loadedAt = this.now();
+    });
   }
 }

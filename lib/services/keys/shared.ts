@@ -7,9 +7,7 @@ import { KeywardError, validationFailed } from "@/lib/errors";
 import { effectiveStatus, toDbEnvironment } from "@/lib/keys";
 import { type ApiKeyRecord, apiKeyRepository } from "@/lib/repositories/api-key-repository";
 import { organizationRepository } from "@/lib/repositories/organization-repository";
-import { toFieldIssues } from "@/lib/validation/issues";
 import type { KeyOutput } from "@/lib/validation/keys";
-import type { z } from "@/lib/validation/zod";
 import type { Actor } from "../actor";
 import { type Ceiling, type KeyRights, keyCeiling, planCeiling } from "../privilege-ceiling";
 import { budgetView } from "./credits";
@@ -64,11 +62,7 @@ export function visible(key: ApiKeyRecord | null, v: Visibility): ApiKeyRecord |
 // ---------------------------------------------------------------------------------------------
 // Input checks shared by every caller (API, dashboard, CLI), so each gets the same 422.
 
-export function check<S extends z.ZodType>(schema: S, value: unknown, path: string): z.output<S> {
-  const r = schema.safeParse(value);
-  if (!r.success) throw validationFailed(toFieldIssues(r.error, path));
-  return r.data;
-}
+export { check } from "./check";
 
 export function toDate(
   value: Date | string | null | undefined,
