@@ -17,7 +17,7 @@
 
 import type { Redis } from "ioredis";
 import type { Tx } from "@/lib/db";
-import { luaScript, redisOf, runScript } from "./redis-store";
+import { luaScript, RedisCounter, runScript } from "./redis-store";
 import type { Clock } from "./types";
 
 export type RefillInterval = "day" | "month";
@@ -257,16 +257,9 @@ export function creditArgs(plan: CreditPlan, now: number, cost: number): (string
   return [plan.initial, plan.refill?.amount ?? 0, creditPeriod(plan, now), cost];
 }
 
-export class RedisCreditStore implements CreditStore {
-  readonly redis: Redis;
-  private readonly owned: boolean;
-  private readonly prefix: string;
-  private readonly now: Clock;
-
+export class RedisCreditStore extends RedisCounter implements CreditStore {
   constructor(options: { redis?: Redis; url?: string; prefix?: string; now?: Clock }) {
-    ({ redis: this.redis, owned: this.owned } = redisOf(options, "RedisCreditStore"));
-    this.prefix = options.prefix ?? "kw:credits:";
-    this.now = options.now ?? Date.now;
+    super(options, "RedisCreditStore", "kw:credits:");
   }
 
   /** The Redis key holding a key's balance. */
@@ -318,9 +311,5 @@ export class RedisCreditStore implements CreditStore {
 
   async forget(keyId: string): Promise<void> {
     await this.redis.del(this.redisKey(keyId));
-  }
-
-  async close(): Promise<void> {
-    if (this.owned) await this.redis.quit().catch(() => this.redis.disconnect());
   }
 }

@@ -18,7 +18,7 @@
 import type { Redis } from "ioredis";
 import type { Tx } from "@/lib/db";
 import { usageRepository } from "@/lib/repositories/usage-repository";
-import { luaScript, redisOf, runScript } from "./redis-store";
+import { luaScript, RedisCounter, runScript } from "./redis-store";
 import type { Clock } from "./types";
 
 export interface QuotaResult {
@@ -151,16 +151,9 @@ return {allowed and 1 or 0, used}
 `;
 const QUOTA = luaScript(QUOTA_LUA);
 
-export class RedisQuotaCounter implements QuotaCounter {
-  readonly redis: Redis;
-  private readonly owned: boolean;
-  private readonly prefix: string;
-  private readonly now: Clock;
-
+export class RedisQuotaCounter extends RedisCounter implements QuotaCounter {
   constructor(options: { redis?: Redis; url?: string; prefix?: string; now?: Clock }) {
-    ({ redis: this.redis, owned: this.owned } = redisOf(options, "RedisQuotaCounter"));
-    this.prefix = options.prefix ?? "kw:quota:";
-    this.now = options.now ?? Date.now;
+    super(options, "RedisQuotaCounter", "kw:quota:");
   }
 
   consume(organizationId: string, limit: number, cost = 1): Promise<QuotaResult> {
@@ -170,10 +163,6 @@ export class RedisQuotaCounter implements QuotaCounter {
 
   peek(organizationId: string, limit: number): Promise<QuotaResult> {
     return this.run(organizationId, limit, 1, false);
-  }
-
-  async close(): Promise<void> {
-    if (this.owned) await this.redis.quit().catch(() => this.redis.disconnect());
   }
 
   /** The organization's counter for the month holding `now`, and the TTL its first spend sets. */

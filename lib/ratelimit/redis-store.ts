@@ -161,6 +161,28 @@ export function redisOf(
   return { redis: openFastFailRedis(options.url), owned: true };
 }
 
+/** A counter kept in Redis under `prefix`: the connection (closed only when its own) and a clock. */
+export abstract class RedisCounter {
+  readonly redis: Redis;
+  protected readonly owned: boolean;
+  protected readonly prefix: string;
+  protected readonly now: Clock;
+
+  constructor(
+    options: { redis?: Redis; url?: string; prefix?: string; now?: Clock },
+    what: string,
+    defaultPrefix: string,
+  ) {
+    ({ redis: this.redis, owned: this.owned } = redisOf(options, what));
+    this.prefix = options.prefix ?? defaultPrefix;
+    this.now = options.now ?? Date.now;
+  }
+
+  async close(): Promise<void> {
+    if (this.owned) await this.redis.quit().catch(() => this.redis.disconnect());
+  }
+}
+
 export class RedisRateLimitStore implements RateLimitStore {
   readonly redis: Redis;
   private readonly owned: boolean;
