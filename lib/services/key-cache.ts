@@ -9,6 +9,7 @@
 // bits), and createKey drops the hash anyway.
 import { config } from "@/lib/config";
 import { onShutdown } from "@/lib/lifecycle";
+import type { AllowlistMatcher } from "@/lib/net/cidr";
 import type { Plan } from "@/lib/validation/rules";
 
 export interface CachedOrganization {
@@ -36,6 +37,10 @@ export interface CachedKey {
   /** Unix ms, or null for never. */
   expiresAt: number | null;
   rateLimitPerMinute: number | null;
+  /** The key's networks, compiled once when cached; null: no allowlist (any address). */
+  allowlist: AllowlistMatcher | null;
+  externalId: string | null;
+  meta: Record<string, unknown> | null;
   organization: CachedOrganization;
 }
 

@@ -1,21 +1,27 @@
 // API key shapes, written once: request parsing, the derived update (`.partial()`), the output
 // filter (what leaves the server) and the OpenAPI document all come from these.
+import { parseCidr } from "@/lib/net/cidr";
 import { DateTimeInputSchema, DateTimeSchema, UuidSchema } from "./common";
 import {
   ENVIRONMENTS,
+  EXTERNAL_ID_MAX,
+  EXTERNAL_ID_MESSAGE,
+  EXTERNAL_ID_RE,
   endOfUtcDay,
   GRACE_PERIOD_NAMES,
   isDateInput,
   KEY_NAME_MAX,
   KEY_STATUSES,
   KNOWN_SCOPES,
+  MAX_ALLOWED_CIDRS,
   MAX_SCOPES,
+  META_MAX_BYTES,
   PLANS,
   RATE_LIMIT_PER_MINUTE_MAX,
   RATE_LIMIT_PER_MINUTE_MIN,
   REVOKE_REASON_MAX,
 } from "./rules";
-import { safeText } from "./text";
+import { isStorableText, safeText } from "./text";
 import { z } from "./zod";
 
 export {
@@ -71,6 +77,59 @@ export const RateLimitPerMinuteSchema = RateLimitValueSchema.nullable().openapi(
   description: "Requests per minute for this key; null means the plan's limit.",
 });
 
+/** One network of an allowlist, normalized (`10.1.2.3/8` -> `10.0.0.0/8`, a bare address -> /32 or /128). */
+export const CidrSchema = z
+  .string()
+  .max(64, "At most 64 characters.")
+  .transform((v, ctx) => {
+    const r = parseCidr(v);
+    if (r.ok) return r.cidr;
+    ctx.addIssue({ code: "custom", message: r.message, input: v });
+    return z.NEVER;
+  });
+
+export const AllowedCidrsSchema = z
+  .array(CidrSchema)
+  .max(MAX_ALLOWED_CIDRS, `At most ${MAX_ALLOWED_CIDRS} networks.`)
+  .transform((list) => [...new Set(list)])
+  .openapi({
+    description: `Networks (IPv4 and IPv6 CIDRs; a bare address is one host) the key may be used from, at most ${MAX_ALLOWED_CIDRS}; stored normalized. Empty: anywhere. Routes the key calls itself check the caller's address; verify checks \`ip\`.`,
+    example: ["203.0.113.0/24", "2001:db8::/32"],
+  });
+
+export const ExternalIdSchema = z
+  .string()
+  .min(1, EXTERNAL_ID_MESSAGE)
+  .max(EXTERNAL_ID_MAX, EXTERNAL_ID_MESSAGE)
+  .regex(EXTERNAL_ID_RE, EXTERNAL_ID_MESSAGE)
+  .openapi({
+    description: "Your own id for the key's owner (a user, a team); filter the list by it.",
+    example: "user_1234",
+  });
+
+function jsonBytes(value: unknown): number {
+  return new TextEncoder().encode(JSON.stringify(value)).length;
+}
+
+// Every string and key PostgreSQL's jsonb can store (no NUL, no unpaired surrogate).
+function storableJson(value: unknown): boolean {
+  if (typeof value === "string") return isStorableText(value);
+  if (Array.isArray(value)) return value.every(storableJson);
+  if (value && typeof value === "object") {
+    return Object.entries(value).every(([k, v]) => isStorableText(k) && storableJson(v));
+  }
+  return true;
+}
+
+export const MetaSchema = z
+  .record(z.string(), z.json())
+  .refine((v) => jsonBytes(v) <= META_MAX_BYTES, `At most ${META_MAX_BYTES} bytes as JSON.`)
+  .refine(storableJson, "Text in meta must not contain NUL or unpaired surrogates.")
+  .openapi({
+    description: `Your own JSON object (at most ${META_MAX_BYTES} bytes as JSON), returned by verify.`,
+    example: { plan: "pro", userId: "u_42" },
+  });
+
 /** The editable fields of a key, once. */
 const KeyFieldsSchema = z.object({
   name: KeyNameSchema,
@@ -80,6 +139,9 @@ const KeyFieldsSchema = z.object({
     description: "When the key stops working; null: never.",
   }),
   rateLimitPerMinute: RateLimitPerMinuteSchema,
+  allowedCidrs: AllowedCidrsSchema,
+  externalId: ExternalIdSchema.nullable(),
+  meta: MetaSchema.nullable(),
 });
 
 export const CreateKeyBodySchema = KeyFieldsSchema.extend({
@@ -89,12 +151,16 @@ export const CreateKeyBodySchema = KeyFieldsSchema.extend({
   scopes: ScopesSchema.optional(),
   expiresAt: KeyFieldsSchema.shape.expiresAt.optional(),
   rateLimitPerMinute: RateLimitPerMinuteSchema.optional(),
+  allowedCidrs: AllowedCidrsSchema.optional(),
+  externalId: KeyFieldsSchema.shape.externalId.optional(),
+  meta: KeyFieldsSchema.shape.meta.optional(),
 }).openapi("CreateKeyRequest");
 
 export const UpdateKeyBodySchema = KeyFieldsSchema.omit({ environment: true })
   .partial()
   .refine((v) => Object.values(v).some((x) => x !== undefined), {
-    message: "Send at least one of name, scopes, expiresAt, rateLimitPerMinute.",
+    message:
+      "Send at least one of name, scopes, expiresAt, rateLimitPerMinute, allowedCidrs, externalId, meta.",
   })
   .openapi("UpdateKeyRequest");
 
@@ -164,6 +230,7 @@ export const KeySearchSchema = safeText({ max: KEY_NAME_MAX });
 export const ListKeysQuerySchema = z.object({
   environment: EnvironmentSchema.optional(),
   status: KeyStatusSchema.optional(),
+  externalId: ExternalIdSchema.optional(),
   limit: z.coerce.number().int().min(1).max(100).default(20),
   cursor: CursorSchema.optional(),
 });
@@ -187,6 +254,9 @@ export const KeySchema = z
     revokedAt: DateTimeSchema.nullable(),
     revokedReason: z.string().nullable(),
     rotatedToId: UuidSchema.nullable(),
+    allowedCidrs: z.array(z.string()),
+    externalId: z.string().nullable(),
+    meta: z.record(z.string(), z.unknown()).nullable(),
   })
   .openapi("Key");
 export type KeyOutput = z.infer<typeof KeySchema>;
@@ -219,6 +289,13 @@ export const VerifyBodySchema = z
       .openapi({
         description: "Scopes the key must all hold.",
       }),
+    ip: safeText({ max: 64 })
+      .optional()
+      .openapi({
+        description:
+          "The end client's address as your service saw it. A key with `allowedCidrs` is valid only when it is inside one of them (missing or not an address: IP_NOT_ALLOWED).",
+        example: "203.0.113.7",
+      }),
   })
   .openapi("VerifyRequest");
 
@@ -229,6 +306,7 @@ export const VERIFY_CODES = [
   "REVOKED",
   "EXPIRED",
   "INSUFFICIENT_SCOPE",
+  "IP_NOT_ALLOWED",
   "RATE_LIMITED",
   "QUOTA_EXCEEDED",
   "ORG_INACTIVE",
@@ -253,6 +331,11 @@ export const VerifyResultSchema = z
     scopes: z.array(z.string()),
     expiresAt: DateTimeSchema.nullable(),
     ratelimit: RateLimitStateSchema.nullable(),
+    externalId: z.string().nullable().openapi({ description: "The key's `externalId`." }),
+    meta: z
+      .record(z.string(), z.unknown())
+      .nullable()
+      .openapi({ description: "The key's `meta`, so your service needs no second lookup." }),
   })
   .openapi("VerifyResult");
 export type VerifyResultOutput = z.infer<typeof VerifyResultSchema>;

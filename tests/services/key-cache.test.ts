@@ -13,6 +13,9 @@ const key = (id: string): CachedKey => ({
   scopes: [],
   expiresAt: null,
   rateLimitPerMinute: null,
+  allowlist: null,
+  externalId: null,
+  meta: null,
   organization: {
     id: "org",
     name: "o",

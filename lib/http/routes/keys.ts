@@ -94,6 +94,9 @@ export const createKeyRoute = defineRoute({
         scopes: ctx.body.scopes,
         expiresAt: ctx.body.expiresAt,
         rateLimitPerMinute: ctx.body.rateLimitPerMinute,
+        allowedCidrs: ctx.body.allowedCidrs,
+        externalId: ctx.body.externalId,
+        meta: ctx.body.meta,
       },
       actorOf(ctx.auth, ctx.request.ip),
     );

@@ -27,6 +27,7 @@ export const verifyRoute = defineRoute({
       scopes: ctx.body.scopes,
       endpoint: "/api/v1/keys/verify",
       ip: ctx.request.ip,
+      clientIp: ctx.body.ip,
     });
     if (outcome.addressLimit && !outcome.addressLimit.allowed) {
       throw outcomeError(outcome, ctx.headers, now);

@@ -4,11 +4,19 @@ import { KeywardError, notFound } from "@/lib/errors";
 import { generateKey, toDbEnvironment } from "@/lib/keys";
 import { apiKeyRepository } from "@/lib/repositories/api-key-repository";
 import { organizationRepository } from "@/lib/repositories/organization-repository";
-import { KeyNameSchema, RateLimitPerMinuteSchema, ScopesSchema } from "@/lib/validation/keys";
+import {
+  AllowedCidrsSchema,
+  ExternalIdSchema,
+  KeyNameSchema,
+  MetaSchema,
+  RateLimitPerMinuteSchema,
+  ScopesSchema,
+} from "@/lib/validation/keys";
 import { type Actor, actorLabel } from "../actor";
 import { writeAudit } from "../audit";
 import { getKeyCache } from "../key-cache";
 import { applyCeiling } from "../privilege-ceiling";
+import { checkKeyPolicy, isAdminActor, policyOf } from "./policy";
 import {
   assertKeySlot,
   ceilingOf,
@@ -31,6 +39,10 @@ export interface CreateKeyInput {
   expiresAt?: Date | string | null;
   rateLimitPerMinute?: number | null;
   metadata?: Record<string, unknown> | null;
+  /** Networks the key may be used from (normalized here); empty or omitted: anywhere. */
+  allowedCidrs?: string[];
+  externalId?: string | null;
+  meta?: Record<string, unknown> | null;
 }
 
 export interface CreatedKey {
@@ -51,6 +63,9 @@ export async function createKey(db: Db, input: CreateKeyInput, actor: Actor): Pr
     input.rateLimitPerMinute,
     "rateLimitPerMinute",
   );
+  const allowedCidrs = check(AllowedCidrsSchema, input.allowedCidrs ?? [], "allowedCidrs");
+  const externalId = check(ExternalIdSchema.nullable(), input.externalId ?? null, "externalId");
+  const meta = check(MetaSchema.nullable(), input.meta ?? null, "meta");
   if (!isUuid(input.organizationId)) throw notFound("organization");
 
   const generated = generateKey(environment);
@@ -76,6 +91,16 @@ export async function createKey(db: Db, input: CreateKeyInput, actor: Actor): Pr
       : { expiresAt: givenExpiry, rateLimitPerMinute: givenLimit };
     const expiresAt = grant.expiresAt ?? null;
     const rateLimitPerMinute = grant.rateLimitPerMinute ?? null;
+    checkKeyPolicy(
+      policyOf(org),
+      {
+        environment,
+        expiresAt,
+        from: now,
+        byAdmin: await isAdminActor(tx, org.id, actor),
+      },
+      "create",
+    );
     await assertKeySlot(tx, org, now, "revoke one first.");
     const created = await apiKeyRepository.create(tx, {
       organizationId: org.id,
@@ -89,6 +114,9 @@ export async function createKey(db: Db, input: CreateKeyInput, actor: Actor): Pr
       rateLimitPerMinute,
       createdBy: actorLabel(actor),
       metadata: input.metadata ?? null,
+      allowedCidrs,
+      externalId,
+      meta,
     });
     await writeAudit(tx, actor, {
       organizationId: org.id,
@@ -100,6 +128,8 @@ export async function createKey(db: Db, input: CreateKeyInput, actor: Actor): Pr
         scopes,
         expiresAt: iso(expiresAt),
         rateLimitPerMinute,
+        allowedCidrs,
+        externalId,
         prefix: generated.prefix,
         hint: generated.hint,
       },

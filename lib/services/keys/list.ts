@@ -16,6 +16,7 @@ export interface ListKeysOptions {
   environment?: EnvironmentInput;
   status?: "active" | "revoked" | "expired";
   search?: string;
+  externalId?: string;
   limit?: number;
   cursor?: string | null;
 }
@@ -40,6 +41,7 @@ export async function listKeys(
       ? (options.status.toUpperCase() as "ACTIVE" | "REVOKED" | "EXPIRED")
       : undefined,
     search: options.search,
+    externalId: options.externalId,
     now,
     limit: options.limit,
     cursor: options.cursor,

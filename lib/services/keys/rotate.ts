@@ -9,6 +9,7 @@ import { type Actor, actorLabel } from "../actor";
 import { writeAudit } from "../audit";
 import { getKeyCache } from "../key-cache";
 import { applyCeiling } from "../privilege-ceiling";
+import { checkKeyPolicy, isAdminActor, policyOf } from "./policy";
 import type { CreatedKey } from "./create";
 import {
   assertKeySlot,
@@ -105,6 +106,17 @@ export async function rotateKey(
         "create",
       );
     }
+    // The successor is a new key: the policy of today holds it, counted from now.
+    checkKeyPolicy(
+      policyOf(org),
+      {
+        environment: old.environment === "TEST" ? "test" : "live",
+        expiresAt: old.expiresAt,
+        from: now,
+        byAdmin: await isAdminActor(tx, organizationId, actor),
+      },
+      "rotate",
+    );
     const seconds = GRACE_PERIODS[gracePeriod];
     // With a grace period both keys are active for a while: the successor needs a free slot, or
     // chained rotations would mint unbounded valid keys. Without one, the source is revoked in
@@ -125,6 +137,9 @@ export async function rotateKey(
       rateLimitPerMinute: old.rateLimitPerMinute,
       createdBy: actorLabel(actor),
       metadata: { ...(old.metadata ?? {}), rotatedFromId: old.id },
+      allowedCidrs: old.allowedCidrs,
+      externalId: old.externalId,
+      meta: old.meta,
     });
     let previous: ApiKeyRecord | null;
     if (seconds === 0) {

@@ -47,6 +47,9 @@ export function toKeyView(key: ApiKeyRecord, now: Date = new Date()): KeyView {
     revokedAt: iso(key.revokedAt),
     revokedReason: key.revokedReason,
     rotatedToId: key.rotatedToId,
+    allowedCidrs: [...key.allowedCidrs],
+    externalId: key.externalId,
+    meta: key.meta,
   };
 }
 

@@ -1,4 +1,5 @@
 // The key as verification caches it: the row and its organization, in plain values.
+import { compileAllowlist } from "@/lib/net/cidr";
 import type { ApiKeyWithOrganization } from "@/lib/repositories/api-key-repository";
 import type { CachedKey } from "../key-cache";
 
@@ -16,6 +17,10 @@ export function toCachedKey(row: ApiKeyWithOrganization): CachedKey {
     scopes: [...row.scopes],
     expiresAt: row.expiresAt ? row.expiresAt.getTime() : null,
     rateLimitPerMinute: row.rateLimitPerMinute,
+    // Parsed here, once per cache fill, so a verify compares integers instead of parsing CIDRs.
+    allowlist: row.allowedCidrs.length > 0 ? compileAllowlist(row.allowedCidrs) : null,
+    externalId: row.externalId,
+    meta: row.meta,
     organization: {
       id: o.id,
       name: o.name,

@@ -23,5 +23,7 @@ export function toVerifyResult(
           reset: Math.max(0, Math.ceil((rl.reset - now) / 1000)),
         }
       : null,
+    externalId: k?.externalId ?? null,
+    meta: k?.meta ?? null,
   };
 }

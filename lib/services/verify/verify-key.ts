@@ -22,6 +22,11 @@ export interface VerifyInput {
   endpoint?: string;
   /** The client's address: failed attempts are rate limited per address. */
   ip?: string;
+  /**
+   * The address a key's allowlist is checked against: the end client's (verify's body `ip`), or
+   * the caller's own on routes the key calls itself. Missing: outside every allowlist.
+   */
+  clientIp?: string | null;
 }
 
 export interface VerifyOutcome {
@@ -45,8 +50,8 @@ const AUTH_FAILURES: ReadonlySet<VerifyCode> = new Set([
 ]);
 
 /**
- * format -> hash -> lookup (cached) -> status, expiry, organization -> scopes -> rate limit ->
- * quota. Cheapest checks first; the quota is spent last, only by a request that passed the rest.
+ * format -> hash -> lookup (cached) -> status, expiry, organization -> scopes -> allowlist ->
+ * rate limit -> quota. Cheapest checks first; the quota is spent last, only by a request that passed the rest.
  */
 export async function verifyKey(db: Db, input: VerifyInput): Promise<VerifyOutcome> {
   const outcome = await evaluate(db, input);
@@ -90,6 +95,8 @@ async function evaluate(db: Db, input: VerifyInput): Promise<VerifyOutcome> {
   if (!key.organization.isActive) return fail("ORG_INACTIVE", key);
   const required = input.scopes ?? [];
   if (required.some((s) => !key.scopes.includes(s))) return fail("INSUFFICIENT_SCOPE", key);
+  // Before the limiter: a refused address spends no rate limit, quota or credits.
+  if (key.allowlist && !key.allowlist(input.clientIp)) return fail("IP_NOT_ALLOWED", key);
 
   // The rate limit, then (only when it admitted) the quota: in one step where the limiter can
   // (Redis: one script, one round trip). Both fail open inside limitKeyRequest: an outage answers
