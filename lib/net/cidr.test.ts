@@ -97,11 +97,13 @@ type Net = { text: string; value: bigint; prefix: number };
 
 const v4Net = fc
   .tuple(fc.bigInt({ min: 0n, max: 2n ** 32n - 1n }), fc.integer({ min: 0, max: 32 }), fc.boolean())
-  .map(([n, p, bare]): Net => ({
-    text: bare && p === 32 ? v4Text(n) : `${v4Text(n)}/${p}`,
-    value: MAPPED | n,
-    prefix: 96 + p,
-  }));
+  .map(
+    ([n, p, bare]): Net => ({
+      text: bare && p === 32 ? v4Text(n) : `${v4Text(n)}/${p}`,
+      value: MAPPED | n,
+      prefix: 96 + p,
+    }),
+  );
 const v6Net = fc
   .tuple(fc.bigInt({ min: 0n, max: 2n ** 128n - 1n }), fc.integer({ min: 0, max: 128 }))
   .map(([n, p]): Net => ({ text: `${v6Text(n)}/${p}`, value: n, prefix: p }));

@@ -47,7 +47,10 @@ export function parseCidr(text: string): CidrResult {
   }
   let prefix = prefixText === null ? bits : Number(prefixText);
   if (prefix > bits) {
-    return { ok: false, message: `The prefix length of an IPv${bits === 32 ? 4 : 6} network is 0 to ${bits}.` };
+    return {
+      ok: false,
+      message: `The prefix length of an IPv${bits === 32 ? 4 : 6} network is 0 to ${bits}.`,
+    };
   }
   if (address.kind() === "ipv6" && prefix >= 96 && (address as ipaddr.IPv6).isIPv4MappedAddress()) {
     address = (address as ipaddr.IPv6).toIPv4Address();
@@ -95,7 +98,7 @@ export function compileAllowlist(cidrs: readonly string[]): AllowlistMatcher {
     if (!address) return false;
     if (address.kind() === "ipv4") {
       const n = toUint32(address as ipaddr.IPv4);
-      for (const [network, mask] of v4) if (((n & mask) >>> 0) === network) return true;
+      for (const [network, mask] of v4) if ((n & mask) >>> 0 === network) return true;
       if (v6.length === 0) return false;
       // An IPv6 network shorter than /96 can hold the IPv4-mapped block.
       const mapped = (address as ipaddr.IPv4).toIPv4MappedAddress();

@@ -31,6 +31,10 @@ export interface UpdateOrganizationInput {
   maxActiveKeys?: number;
   usageRetentionDays?: number;
   isActive?: boolean;
+  /** The key policy (lib/services/keys/policy.ts); null: no lifetime limit. */
+  maxKeyLifetimeDays?: number | null;
+  keyExpiryRequired?: boolean;
+  liveKeysAdminsOnly?: boolean;
 }
 
 const SLUG_MAX = 48;
@@ -132,6 +136,9 @@ export const organizationRepository = {
           monthlyQuota: input.monthlyQuota ?? planLimits?.monthlyQuota,
           maxActiveKeys: input.maxActiveKeys ?? planLimits?.maxActiveKeys,
           usageRetentionDays: input.usageRetentionDays ?? planLimits?.usageRetentionDays,
+          maxKeyLifetimeDays: input.maxKeyLifetimeDays,
+          keyExpiryRequired: input.keyExpiryRequired,
+          liveKeysAdminsOnly: input.liveKeysAdminsOnly,
         },
       }),
     );

@@ -5,7 +5,7 @@
 import { hasRole, type Role } from "@/lib/auth/roles";
 import type { Db, Tx } from "@/lib/db";
 import type { Plan } from "@/lib/db/generated/client";
-import { conflict, forbidden, KeywardError, notFound } from "@/lib/errors";
+import { conflict, forbidden, KeywardError, notFound, validationFailed } from "@/lib/errors";
 import {
   type MemberOfOrganization,
   membershipRepository,
@@ -18,8 +18,11 @@ import {
 } from "@/lib/repositories/organization-repository";
 import { isUniqueViolation } from "@/lib/repositories/shared";
 import { isOrganizationSlug, ORGANIZATION_SLUG_RE } from "@/lib/validation/accounts";
+import { toFieldIssues } from "@/lib/validation/issues";
+import { KeyPolicySchema } from "@/lib/validation/keys";
 import type { Actor } from "./actor";
 import { type AuditAction, type AuditEntry, writeAudit } from "./audit";
+import type { KeyPolicy } from "./keys/policy";
 
 /** Slugs that are routes of the app, never an organization's. */
 export const RESERVED_SLUGS = new Set([
@@ -204,6 +207,44 @@ export async function renameOrganization(
         id: organizationId,
       },
       { name: { from: before.name, to: name } },
+    );
+    return after;
+  });
+}
+
+/** Sets the organization's key policy (owners only); new keys and rotations are held to it. */
+export async function setKeyPolicy(
+  db: Db,
+  organizationId: string,
+  input: KeyPolicy,
+  actor: Actor,
+  actorRole: Role,
+): Promise<Organization> {
+  if (actorRole !== "OWNER") throw forbidden("Only owners can change the key policy.");
+  const parsed = KeyPolicySchema.safeParse(input);
+  if (!parsed.success) throw validationFailed(toFieldIssues(parsed.error));
+  const policy = parsed.data;
+  return db.$transaction(async (tx) => {
+    await lockOrganization(tx, organizationId);
+    const before = await organizationRepository.getById(tx, organizationId);
+    if (!before) throw notFound("organization");
+    const after = await organizationRepository.update(tx, organizationId, policy);
+    if (!after) throw notFound("organization");
+    const changes: Record<string, { from: unknown; to: unknown }> = {};
+    for (const field of Object.keys(policy) as (keyof KeyPolicy)[]) {
+      if (before[field] !== policy[field])
+        changes[field] = { from: before[field], to: policy[field] };
+    }
+    await audit(
+      tx,
+      organizationId,
+      actor,
+      "org.updated",
+      {
+        type: "organization",
+        id: organizationId,
+      },
+      { keyPolicy: changes },
     );
     return after;
   });

@@ -10,6 +10,7 @@ import {
   endOfUtcDay,
   GRACE_PERIOD_NAMES,
   isDateInput,
+  KEY_LIFETIME_DAYS_MAX,
   KEY_NAME_MAX,
   KEY_STATUSES,
   KNOWN_SCOPES,
@@ -186,6 +187,32 @@ export const RotateKeyBodySchema = z
   .object({ gracePeriod: GracePeriodSchema.default("24h") })
   .openapi("RotateKeyRequest");
 
+const LIFETIME_MESSAGE = `A whole number of days, 1 to ${KEY_LIFETIME_DAYS_MAX}.`;
+
+/** The organization's key policy (owners set it; create and rotate enforce it). */
+export const KeyPolicySchema = z
+  .object({
+    maxKeyLifetimeDays: z
+      .int(LIFETIME_MESSAGE)
+      .min(1, LIFETIME_MESSAGE)
+      .max(KEY_LIFETIME_DAYS_MAX, LIFETIME_MESSAGE)
+      .nullable()
+      .openapi({ description: "The longest a new key may live, in days; null: no limit." }),
+    keyExpiryRequired: z.boolean().openapi({ description: "Every new key needs an expiry." }),
+    liveKeysAdminsOnly: z.boolean().openapi({
+      description: "Only admins and owners (in the dashboard) and the operator make live keys.",
+    }),
+  })
+  .openapi("KeyPolicy");
+
+/** The settings form's lifetime input: empty for no limit. */
+export const KeyLifetimeFieldSchema = z
+  .string()
+  .trim()
+  .refine((v) => v === "" || /^\d{1,5}$/.test(v), `${LIFETIME_MESSAGE} Or leave it empty.`)
+  .transform((v) => (v === "" ? null : Number(v)))
+  .pipe(KeyPolicySchema.shape.maxKeyLifetimeDays);
+
 export const PlanSchema = z.enum(PLANS, { error: `Use ${PLANS.join(", ")}.` });
 
 // The dashboard's form fields: what a date or number input sends (a string, empty when left
@@ -289,13 +316,11 @@ export const VerifyBodySchema = z
       .openapi({
         description: "Scopes the key must all hold.",
       }),
-    ip: safeText({ max: 64 })
-      .optional()
-      .openapi({
-        description:
-          "The end client's address as your service saw it. A key with `allowedCidrs` is valid only when it is inside one of them (missing or not an address: IP_NOT_ALLOWED).",
-        example: "203.0.113.7",
-      }),
+    ip: safeText({ max: 64 }).optional().openapi({
+      description:
+        "The end client's address as your service saw it. A key with `allowedCidrs` is valid only when it is inside one of them (missing or not an address: IP_NOT_ALLOWED).",
+      example: "203.0.113.7",
+    }),
   })
   .openapi("VerifyRequest");
 

@@ -113,4 +113,3 @@ export const META_MAX_BYTES = 4096;
 
 /** The organization's key policy: the longest lifetime it may set, in days (10 years). */
 export const KEY_LIFETIME_DAYS_MAX = 3650;
-

@@ -59,7 +59,11 @@ export function checkKeyPolicy(
       verb === "rotate" ? undefined : "expiresAt",
     );
   }
-  if (max !== null && key.expiresAt && key.expiresAt.getTime() > key.from.getTime() + max * DAY_MS) {
+  if (
+    max !== null &&
+    key.expiresAt &&
+    key.expiresAt.getTime() > key.from.getTime() + max * DAY_MS
+  ) {
     const latest = new Date(key.from.getTime() + max * DAY_MS).toISOString().slice(0, 10);
     throw refuse(
       "POLICY_MAX_LIFETIME",

@@ -9,8 +9,8 @@ import { type Actor, actorLabel } from "../actor";
 import { writeAudit } from "../audit";
 import { getKeyCache } from "../key-cache";
 import { applyCeiling } from "../privilege-ceiling";
-import { checkKeyPolicy, isAdminActor, policyOf } from "./policy";
 import type { CreatedKey } from "./create";
+import { checkKeyPolicy, isAdminActor, policyOf } from "./policy";
 import {
   assertKeySlot,
   ceilingOf,
