@@ -17,6 +17,7 @@ import {
   KEY_NAME_MAX,
 } from "@/lib/validation/rules";
 import { confirmDiscardKey, KeyShownStep, useCopyOnceDialog } from "./key-secret";
+import { RestrictionFields } from "./restriction-fields";
 
 const BUILT_IN: ReadonlySet<string> = new Set(BUILT_IN_SCOPES.map((s) => s.value));
 
@@ -216,6 +217,7 @@ function CreateKeyForm({
         defaultValue={text("rateLimitPerMinute")}
         error={errors.rateLimitPerMinute}
       />
+      <RestrictionFields idPrefix="key" text={(name) => text(name)} errors={errors} />
       <FormMessage>{refusal}</FormMessage>
       <DialogFormFooter
         onCancel={onCancel}

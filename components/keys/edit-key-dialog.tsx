@@ -13,6 +13,7 @@ import { firstExpiryDay, isEndOfUtcDay, KEY_NAME_MAX, utcDay } from "@/lib/valid
 import { RateLimitField, ScopeCheckboxes } from "./create-key-dialog";
 import { formatDateTime } from "./format";
 import { KeyFormIds } from "./key-form-ids";
+import { RestrictionFields, restrictionText } from "./restriction-fields";
 
 export interface EditableKey {
   id: string;
@@ -22,6 +23,9 @@ export interface EditableKey {
   rateLimitPerMinute: number | null;
   /** A rotated key's expiry is the end of its grace period and cannot change. */
   rotatedToId: string | null;
+  allowedCidrs: string[];
+  externalId: string | null;
+  meta: Record<string, unknown> | null;
 }
 
 export function EditKeyButton({
@@ -85,6 +89,7 @@ function EditKeyForm({
   });
   // The UTC day, as the date input shows it; the create form sets the end of that day.
   const shownExpiry = apiKey.expiresAt ? utcDay(apiKey.expiresAt) : "";
+  const shownRestrictions = restrictionText(apiKey);
   const exactExpiry =
     apiKey.expiresAt && !isEndOfUtcDay(apiKey.expiresAt) ? apiKey.expiresAt : null;
   return (
@@ -131,6 +136,11 @@ function EditKeyForm({
               ? `Now ${formatDateTime(exactExpiry)}. A new date means the end of that day, UTC; empty means never.`
               : "End of that day, UTC. Leave empty for no expiry."
         }
+      />
+      <RestrictionFields
+        idPrefix="edit-key"
+        text={(name) => text(name, shownRestrictions[name])}
+        errors={errors}
       />
       <FormMessage>{refusal}</FormMessage>
       <DialogFormFooter

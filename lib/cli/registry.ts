@@ -14,8 +14,11 @@ import {
   RoleSchema,
 } from "@/lib/validation/accounts";
 import {
+  AllowedCidrsSchema,
   EnvironmentSchema,
+  ExternalIdSchema,
   KeyNameSchema,
+  MetaSchema,
   PlanSchema,
   RateLimitValueSchema,
   RevokeReasonSchema,
@@ -46,6 +49,29 @@ export interface CommandSpec<S extends z.ZodType = z.ZodType> {
 }
 
 const cliActor = (): Actor => ({ type: "cli", id: config().USER || "operator" });
+const commaList = z
+  .string()
+  .optional()
+  .transform((s) =>
+    s
+      ? s
+          .split(",")
+          .map((x) => x.trim())
+          .filter(Boolean)
+      : [],
+  );
+const jsonFlag = z
+  .string()
+  .optional()
+  .transform((s, ctx) => {
+    if (s === undefined) return null;
+    try {
+      return JSON.parse(s) as unknown;
+    } catch {
+      ctx.addIssue({ code: "custom", message: "must be a JSON object" });
+      return z.NEVER;
+    }
+  });
 const str = (opts: string[]) =>
   Object.fromEntries(opts.map((o) => [o, { type: "string" as const }]));
 const required = (what: string) => ({
@@ -108,8 +134,18 @@ export const COMMANDS = {
   }),
 
   "keys:create": define({
-    usage: `--org SLUG --name NAME --env ${ENVIRONMENTS.join("|")} [--scopes a,b] [--expires ISO-DATE|30d] [--rate-limit N]`,
-    options: str(["org", "name", "env", "scopes", "expires", "rate-limit"]),
+    usage: `--org SLUG --name NAME --env ${ENVIRONMENTS.join("|")} [--scopes a,b] [--expires ISO-DATE|30d] [--rate-limit N] [--cidrs 203.0.113.0/24,2001:db8::/32] [--external-id ID] [--meta JSON]`,
+    options: str([
+      "org",
+      "name",
+      "env",
+      "scopes",
+      "expires",
+      "rate-limit",
+      "cidrs",
+      "external-id",
+      "meta",
+    ]),
     schema: z.object({
       org: flag("--org", OrganizationSlugRefSchema),
       name: flag("--name", KeyNameSchema),
@@ -147,6 +183,9 @@ export const COMMANDS = {
           return d;
         }),
       "rate-limit": z.coerce.number().pipe(RateLimitValueSchema).optional(),
+      cidrs: commaList.pipe(AllowedCidrsSchema),
+      "external-id": ExternalIdSchema.optional(),
+      meta: jsonFlag.pipe(MetaSchema.nullable()),
     }),
     async run(input, { db }) {
       const { getOrganizationBySlug } = await import("@/lib/services/org-service");
@@ -161,6 +200,9 @@ export const COMMANDS = {
           scopes: input.scopes,
           expiresAt: input.expires,
           rateLimitPerMinute: input["rate-limit"] ?? null,
+          allowedCidrs: input.cidrs,
+          externalId: input["external-id"] ?? null,
+          meta: input.meta,
         },
         cliActor(),
       );
@@ -173,8 +215,8 @@ export const COMMANDS = {
   }),
 
   "keys:list": define({
-    usage: `--org SLUG [--env ${ENVIRONMENTS.join("|")}] [--status ${KEY_STATUSES.join("|")}] [--limit N]`,
-    options: str(["org", "env", "status", "limit"]),
+    usage: `--org SLUG [--env ${ENVIRONMENTS.join("|")}] [--status ${KEY_STATUSES.join("|")}] [--external-id ID] [--limit N]`,
+    options: str(["org", "env", "status", "external-id", "limit"]),
     schema: z.object({
       org: flag("--org", OrganizationSlugRefSchema),
       env: EnvironmentSchema.optional(),
@@ -183,6 +225,7 @@ export const COMMANDS = {
           error: `must be ${KEY_STATUSES.slice(0, -1).join(", ")} or ${KEY_STATUSES.at(-1)} (lowercase)`,
         })
         .optional(),
+      "external-id": ExternalIdSchema.optional(),
       limit: z.coerce.number().int().min(1).max(100_000).default(100),
     }),
     async run(input, { db }) {
@@ -196,6 +239,7 @@ export const COMMANDS = {
         const page = await listKeys(db, org.id, {
           environment: input.env,
           status: input.status,
+          externalId: input["external-id"],
           limit: Math.min(200, input.limit - keys.length),
           cursor,
         });

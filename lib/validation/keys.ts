@@ -394,3 +394,61 @@ export const MeSchema = z
     }),
   })
   .openapi("Me");
+
+/** The dialogs' allowlist textarea: one network per line (blank lines ignored), an error per bad line. */
+export const CidrLinesFieldSchema = z.string().transform((text, ctx) => {
+  const lines = text
+    .split(/\r?\n/)
+    .map((l, i) => ({ line: i + 1, value: l.trim() }))
+    .filter((l) => l.value !== "");
+  const out: string[] = [];
+  for (const { line, value } of lines) {
+    const r = parseCidr(value);
+    if (r.ok) out.push(r.cidr);
+    else
+      ctx.addIssue({
+        code: "custom",
+        message: `Line ${line} (${value.slice(0, 50)}): ${r.message}`,
+        input: value,
+      });
+  }
+  if (out.length > MAX_ALLOWED_CIDRS) {
+    ctx.addIssue({
+      code: "custom",
+      message: `At most ${MAX_ALLOWED_CIDRS} networks.`,
+      input: text,
+    });
+  }
+  return [...new Set(out)];
+});
+
+/** The dialogs' external id input: empty for none. */
+export const ExternalIdFieldSchema = z
+  .string()
+  .trim()
+  .transform((v) => (v === "" ? null : v))
+  .pipe(ExternalIdSchema.nullable());
+
+/** The dialogs' metadata textarea: a JSON object, or empty for none. */
+export const MetaFieldSchema = z
+  .string()
+  .transform((text, ctx) => {
+    if (text.trim() === "") return null;
+    try {
+      return JSON.parse(text) as unknown;
+    } catch (e) {
+      ctx.addIssue({
+        code: "custom",
+        message: `Not valid JSON: ${e instanceof Error ? e.message : "parse error"}`,
+        input: text,
+      });
+      return z.NEVER;
+    }
+  })
+  .pipe(
+    z.custom<unknown>(
+      (v) => v === null || (typeof v === "object" && !Array.isArray(v)),
+      'Use a JSON object, e.g. {"plan": "pro"}.',
+    ),
+  )
+  .pipe(MetaSchema.nullable());

@@ -34,6 +34,7 @@ export const getUser = withDb(users.getUser);
 export const signUp = withDb(users.signUp);
 export const createOrganization = withDb(orgs.createOrganization);
 export const renameOrganization = withDb(orgs.renameOrganization);
+export const setKeyPolicy = withDb(orgs.setKeyPolicy);
 export const changeMemberRole = withDb(orgs.changeMemberRole);
 export const removeMember = withDb(orgs.removeMember);
 
@@ -52,7 +53,10 @@ export const sendEmailVerification = withDb(verification.sendEmailVerification);
 // Keys
 export const KEYS_PAGE_SIZE = 20;
 
-export type KeyFilters = Pick<keys.ListKeysOptions, "environment" | "status" | "search" | "cursor">;
+export type KeyFilters = Pick<
+  keys.ListKeysOptions,
+  "environment" | "status" | "search" | "cursor" | "externalId" | "attention" | "attentionDays"
+>;
 
 export const listKeys = async (organizationId: string, filters: KeyFilters) =>
   keys.listKeys(await getDb(), organizationId, { ...filters, limit: KEYS_PAGE_SIZE });

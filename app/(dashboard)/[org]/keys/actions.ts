@@ -5,11 +5,14 @@
 import { revalidatePath } from "next/cache";
 import { z } from "zod";
 import {
+  CidrLinesFieldSchema,
   EnvironmentSchema,
   ExpiryDateFieldSchema,
+  ExternalIdFieldSchema,
   GracePeriodSchema,
   KeyNameSchema,
   KNOWN_SCOPES,
+  MetaFieldSchema,
   RateLimitFieldSchema,
   RevokeReasonSchema,
   ScopesSchema,
@@ -31,6 +34,16 @@ const CreateKeyForm = z.object({
   ),
   expiresAt: ExpiryDateFieldSchema,
   rateLimitPerMinute: RateLimitFieldSchema,
+  allowedCidrs: CidrLinesFieldSchema,
+  externalId: ExternalIdFieldSchema,
+  meta: MetaFieldSchema,
+});
+
+/** The restriction fields as typed (textareas and an input), for parsing and showing back. */
+const restrictionsOf = (form: FormData) => ({
+  allowedCidrs: String(form.get("allowedCidrs") ?? ""),
+  externalId: String(form.get("externalId") ?? ""),
+  meta: String(form.get("meta") ?? ""),
 });
 
 export async function createKeyAction(
@@ -45,6 +58,7 @@ export async function createKeyAction(
     scopes: form.getAll("scopes").map(String),
     expiresAt: String(form.get("expiresAt") ?? ""),
     rateLimitPerMinute: String(form.get("rateLimitPerMinute") ?? ""),
+    ...restrictionsOf(form),
   };
   const parsed = CreateKeyForm.safeParse(raw);
   if (!parsed.success) return invalid(parsed.error, raw);
@@ -138,6 +152,9 @@ const UpdateKeyForm = z.object({
   rateLimitPerMinute: RateLimitFieldSchema,
   // Absent when it cannot change (a rotated key) or was left as it was shown.
   expiresAt: ExpiryDateFieldSchema.optional(),
+  allowedCidrs: CidrLinesFieldSchema,
+  externalId: ExternalIdFieldSchema,
+  meta: MetaFieldSchema,
 });
 
 export async function updateKeyAction(
@@ -158,6 +175,7 @@ export async function updateKeyAction(
     // The same set in another order is no change (and no audit entry): keep the key's order.
     scopes: sameScopes ? scopesShown : scopes,
     rateLimitPerMinute: String(form.get("rateLimitPerMinute") ?? ""),
+    ...restrictionsOf(form),
     // An unchanged date is not sent: it would turn an exact expiry (say, the end of a grace
     // period set through the API) into the end of that day.
     expiresAt:

@@ -4,6 +4,7 @@ import { formatDate, formatNumber, formatPercent } from "@/components/keys/forma
 import {
   InvitationControls,
   InviteForm,
+  KeyPolicyForm,
   MemberControls,
   RenameForm,
 } from "@/components/settings/settings-forms";
@@ -100,6 +101,25 @@ export default async function SettingsPage({ params }: { params: Promise<{ org: 
                 />
               </div>
             </div>
+          </CardContent>
+        </Card>
+        <Card data-testid="key-policy-card">
+          <CardHeader>
+            <CardTitle>Key policy</CardTitle>
+            <CardDescription>
+              Creating and rotating keys (dashboard, API, CLI) must follow these rules.
+            </CardDescription>
+          </CardHeader>
+          <CardContent>
+            <KeyPolicyForm
+              slug={organization.slug}
+              policy={{
+                maxKeyLifetimeDays: organization.maxKeyLifetimeDays,
+                keyExpiryRequired: organization.keyExpiryRequired,
+                liveKeysAdminsOnly: organization.liveKeysAdminsOnly,
+              }}
+              disabled={role !== "OWNER"}
+            />
           </CardContent>
         </Card>
       </div>
