@@ -122,8 +122,11 @@ function storableJson(value: unknown): boolean {
   return true;
 }
 
+// The values are `unknown` to zod (its recursive z.json() overflows the OpenAPI generator): every
+// path that reaches here parsed JSON text (a request body, a textarea, a CLI flag), so they are
+// JSON values; the size and storability checks below walk them.
 export const MetaSchema = z
-  .record(z.string(), z.json())
+  .record(z.string(), z.unknown())
   .refine((v) => jsonBytes(v) <= META_MAX_BYTES, `At most ${META_MAX_BYTES} bytes as JSON.`)
   .refine(storableJson, "Text in meta must not contain NUL or unpaired surrogates.")
   .openapi({
