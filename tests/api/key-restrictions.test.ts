@@ -349,8 +349,9 @@ describe.each(targets.map((t) => [t.name, t] as const))("key restrictions on %s"
     });
 
     it("no expiry: POLICY_EXPIRY_REQUIRED", async () => {
+      // A caller that never expires, so its own ceiling allows "no expiry" and the policy speaks.
       const r = await call("POST", "/api/v1/keys", {
-        key: fx.adminP.key,
+        key: fx.rootP.key,
         body: { name: "forever", environment: "test", expiresAt: null },
       });
       refused(r, 422, "POLICY_EXPIRY_REQUIRED");
