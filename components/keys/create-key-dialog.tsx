@@ -18,6 +18,7 @@ import {
 } from "@/lib/validation/rules";
 import { CreditFields } from "./credit-fields";
 import { confirmDiscardKey, KeyShownStep, useCopyOnceDialog } from "./key-secret";
+import { RestrictionFields } from "./restriction-fields";
 
 const BUILT_IN: ReadonlySet<string> = new Set(BUILT_IN_SCOPES.map((s) => s.value));
 
@@ -218,6 +219,7 @@ function CreateKeyForm({
         error={errors.rateLimitPerMinute}
       />
       <CreditFields idPrefix="key" text={text} errors={errors} />
+      <RestrictionFields idPrefix="key" text={(name) => text(name)} errors={errors} />
       <FormMessage>{refusal}</FormMessage>
       <DialogFormFooter
         onCancel={onCancel}

@@ -14,6 +14,7 @@ import { RateLimitField, ScopeCheckboxes } from "./create-key-dialog";
 import { budgetDefaultsOf, CreditFields } from "./credit-fields";
 import { formatDateTime } from "./format";
 import { KeyFormIds } from "./key-form-ids";
+import { RestrictionFields, restrictionText } from "./restriction-fields";
 
 export interface EditableKey {
   id: string;
@@ -25,6 +26,9 @@ export interface EditableKey {
   rotatedToId: string | null;
   credits: { remaining: number; refill: { amount: number; interval: string } | null } | null;
   spendLimitUsd: string | null;
+  allowedCidrs: string[];
+  externalId: string | null;
+  meta: Record<string, unknown> | null;
 }
 
 export function EditKeyButton({
@@ -88,6 +92,7 @@ function EditKeyForm({
   });
   // The UTC day, as the date input shows it; the create form sets the end of that day.
   const shownExpiry = apiKey.expiresAt ? utcDay(apiKey.expiresAt) : "";
+  const shownRestrictions = restrictionText(apiKey);
   const exactExpiry =
     apiKey.expiresAt && !isEndOfUtcDay(apiKey.expiresAt) ? apiKey.expiresAt : null;
   return (
@@ -139,6 +144,11 @@ function EditKeyForm({
         idPrefix="edit-key"
         shown={budgetDefaultsOf(apiKey)}
         text={text}
+        errors={errors}
+      />
+      <RestrictionFields
+        idPrefix="edit-key"
+        text={(name) => text(name, shownRestrictions[name])}
         errors={errors}
       />
       <FormMessage>{refusal}</FormMessage>

@@ -2,6 +2,8 @@ import { Search } from "lucide-react";
 import { buttonClasses } from "@/components/ui/button";
 import { Input } from "@/components/ui/input";
 import { Select } from "@/components/ui/select";
+import { KEY_ATTENTION } from "@/lib/url-state/key-filters";
+import { EXTERNAL_ID_MAX } from "@/lib/validation/rules";
 
 /**
  * A select as wide as its longest option from `sm` up (a fixed width cut "All environments" at
@@ -41,11 +43,15 @@ export function KeyFilters({
   environment,
   status,
   q,
+  externalId,
+  attention,
   error,
 }: {
   environment?: string;
   status?: string;
   q?: string;
+  externalId?: string;
+  attention?: string;
   /** Why the search was not used, shown under the form. */
   error?: string;
 }) {
@@ -74,7 +80,29 @@ export function KeyFilters({
             className="pl-8"
           />
         </div>
-        <div className="flex gap-2">
+        <div className="sm:w-44">
+          <label htmlFor="key-external-id-filter" className="sr-only">
+            External id
+          </label>
+          <Input
+            id="key-external-id-filter"
+            name="externalId"
+            placeholder="External id"
+            maxLength={EXTERNAL_ID_MAX}
+            defaultValue={externalId}
+          />
+        </div>
+        <div className="flex flex-wrap gap-2">
+          <FilterSelect
+            id="key-attention"
+            name="attention"
+            label="Needs attention"
+            value={attention}
+            options={[
+              ["", "All keys"],
+              ...(Object.entries(KEY_ATTENTION) as Array<[string, string]>),
+            ]}
+          />
           <FilterSelect
             id="key-env"
             name="env"

@@ -8,13 +8,15 @@ import {
   resendInvitationAction,
   revokeInvitationAction,
   type SettingsState,
+  setKeyPolicyAction,
   setSpendLimitAction,
 } from "@/app/(dashboard)/[org]/settings/actions";
 import { Button } from "@/components/ui/button";
+import { Checkbox } from "@/components/ui/checkbox";
 import { Field, TextField } from "@/components/ui/field";
 import { Select } from "@/components/ui/select";
 import { useActionForm } from "@/components/ui/use-action-form";
-import { ROLE_LABELS, ROLES, type Role } from "@/lib/validation/rules";
+import { KEY_LIFETIME_DAYS_MAX, ROLE_LABELS, ROLES, type Role } from "@/lib/validation/rules";
 
 /** The role options a member may give: OWNER only by an owner (or when it is already held). */
 function RoleOptions({ withOwner }: { withOwner: boolean }) {
@@ -103,6 +105,68 @@ function OneFieldForm({
       {disabled ? null : (
         <Button type="submit" disabled={pending} variant="secondary">
           {pending ? "Saving…" : "Save"}
+        </Button>
+      )}
+    </form>
+  );
+}
+
+/** The organization's key policy: owners change it; everyone else sees it, disabled. */
+export function KeyPolicyForm({
+  slug,
+  policy,
+  disabled,
+}: {
+  slug: string;
+  policy: {
+    maxKeyLifetimeDays: number | null;
+    keyExpiryRequired: boolean;
+    liveKeysAdminsOnly: boolean;
+  };
+  disabled: boolean;
+}) {
+  const { action, pending, errors, text, refusal, values } = useActionForm(setKeyPolicyAction, {
+    toasts: true,
+  });
+  const checked = (field: "keyExpiryRequired" | "liveKeysAdminsOnly") =>
+    typeof values[field] === "string" ? values[field] === "on" : policy[field];
+  return (
+    <form action={action} className="space-y-3" noValidate data-testid="key-policy-form">
+      <input type="hidden" name="org" value={slug} />
+      <TextField
+        id="policy-max-lifetime"
+        name="maxKeyLifetimeDays"
+        label="Longest key lifetime (days)"
+        type="number"
+        inputMode="numeric"
+        min={1}
+        max={KEY_LIFETIME_DAYS_MAX}
+        placeholder="No limit"
+        defaultValue={text("maxKeyLifetimeDays", policy.maxKeyLifetimeDays?.toString() ?? "")}
+        disabled={disabled}
+        error={errors.maxKeyLifetimeDays}
+        hint="New and rotated keys must expire within this many days. Empty: no limit."
+      />
+      <Checkbox
+        id="policy-expiry-required"
+        name="keyExpiryRequired"
+        label="Every key needs an expiry"
+        defaultChecked={checked("keyExpiryRequired")}
+        disabled={disabled}
+      />
+      <Checkbox
+        id="policy-live-admins"
+        name="liveKeysAdminsOnly"
+        label="Only admins and owners make live keys (not API keys)"
+        defaultChecked={checked("liveKeysAdminsOnly")}
+        disabled={disabled}
+      />
+      {refusal ? <p className="text-sm text-danger">{refusal}</p> : null}
+      {disabled ? (
+        <p className="text-xs text-muted-foreground">Only owners change the key policy.</p>
+      ) : (
+        <Button type="submit" disabled={pending} variant="secondary" data-testid="key-policy-save">
+          {pending ? "Saving…" : "Save policy"}
         </Button>
       )}
     </form>

@@ -14,8 +14,11 @@ import {
   RoleSchema,
 } from "@/lib/validation/accounts";
 import {
+  AllowedCidrsSchema,
   EnvironmentSchema,
+  ExternalIdSchema,
   KeyNameSchema,
+  MetaSchema,
   PlanSchema,
   RateLimitValueSchema,
   RevokeReasonSchema,
@@ -52,6 +55,29 @@ export interface CommandSpec<S extends z.ZodType = z.ZodType> {
 }
 
 const cliActor = (): Actor => ({ type: "cli", id: config().USER || "operator" });
+const commaList = z
+  .string()
+  .optional()
+  .transform((s) =>
+    s
+      ? s
+          .split(",")
+          .map((x) => x.trim())
+          .filter(Boolean)
+      : [],
+  );
+const jsonFlag = z
+  .string()
+  .optional()
+  .transform((s, ctx) => {
+    if (s === undefined) return null;
+    try {
+      return JSON.parse(s) as unknown;
+    } catch {
+      ctx.addIssue({ code: "custom", message: "must be a JSON object" });
+      return z.NEVER;
+    }
+  });
 const str = (opts: string[]) =>
   Object.fromEntries(opts.map((o) => [o, { type: "string" as const }]));
 const required = (what: string) => ({
@@ -151,8 +177,19 @@ export const COMMANDS = {
   }),
 
   "keys:create": define({
-    usage: `--org SLUG --name NAME --env ${ENVIRONMENTS.join("|")} [--scopes a,b] [--expires ISO-DATE|30d] [--rate-limit N] ${BUDGET_USAGE}`,
-    options: str(["org", "name", "env", "scopes", "expires", "rate-limit", ...BUDGET_FLAGS]),
+    usage: `--org SLUG --name NAME --env ${ENVIRONMENTS.join("|")} [--scopes a,b] [--expires ISO-DATE|30d] [--rate-limit N] [--cidrs 203.0.113.0/24,2001:db8::/32] [--external-id ID] [--meta JSON] ${BUDGET_USAGE}`,
+    options: str([
+      "org",
+      "name",
+      "env",
+      "scopes",
+      "expires",
+      "rate-limit",
+      "cidrs",
+      "external-id",
+      "meta",
+      ...BUDGET_FLAGS,
+    ]),
     schema: z.object({
       ...budgetFlags,
       org: flag("--org", OrganizationSlugRefSchema),
@@ -191,6 +228,9 @@ export const COMMANDS = {
           return d;
         }),
       "rate-limit": z.coerce.number().pipe(RateLimitValueSchema).optional(),
+      cidrs: commaList.pipe(AllowedCidrsSchema),
+      "external-id": ExternalIdSchema.optional(),
+      meta: jsonFlag.pipe(MetaSchema.nullable()),
     }),
     async run(input, { db }) {
       const { getOrganizationBySlug } = await import("@/lib/services/org-service");
@@ -206,6 +246,9 @@ export const COMMANDS = {
           expiresAt: input.expires,
           rateLimitPerMinute: input["rate-limit"] ?? null,
           ...(budgetOf(input) as { credits?: null; spendLimitUsd?: string | null }),
+          allowedCidrs: input.cidrs,
+          externalId: input["external-id"] ?? null,
+          meta: input.meta,
         },
         cliActor(),
       );
@@ -218,8 +261,8 @@ export const COMMANDS = {
   }),
 
   "keys:list": define({
-    usage: `--org SLUG [--env ${ENVIRONMENTS.join("|")}] [--status ${KEY_STATUSES.join("|")}] [--limit N]`,
-    options: str(["org", "env", "status", "limit"]),
+    usage: `--org SLUG [--env ${ENVIRONMENTS.join("|")}] [--status ${KEY_STATUSES.join("|")}] [--external-id ID] [--limit N]`,
+    options: str(["org", "env", "status", "external-id", "limit"]),
     schema: z.object({
       org: flag("--org", OrganizationSlugRefSchema),
       env: EnvironmentSchema.optional(),
@@ -228,6 +271,7 @@ export const COMMANDS = {
           error: `must be ${KEY_STATUSES.slice(0, -1).join(", ")} or ${KEY_STATUSES.at(-1)} (lowercase)`,
         })
         .optional(),
+      "external-id": ExternalIdSchema.optional(),
       limit: z.coerce.number().int().min(1).max(100_000).default(100),
     }),
     async run(input, { db }) {
@@ -241,6 +285,7 @@ export const COMMANDS = {
         const page = await listKeys(db, org.id, {
           environment: input.env,
           status: input.status,
+          externalId: input["external-id"],
           limit: Math.min(200, input.limit - keys.length),
           cursor,
         });

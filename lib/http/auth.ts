@@ -89,6 +89,10 @@ const FAILURE: Record<Exclude<VerifyCode, "VALID">, { code: ErrorCode; detail: s
     detail: "This API key lacks a scope this route needs.",
   },
   ORG_INACTIVE: { code: "ORG_INACTIVE", detail: "The key's organization is inactive." },
+  IP_NOT_ALLOWED: {
+    code: "IP_NOT_ALLOWED",
+    detail: "This API key may not be used from your address (its allowedCidrs).",
+  },
   RATE_LIMITED: {
     code: "RATE_LIMITED",
     detail: "Too many requests for this key; retry after the time given.",
@@ -163,7 +167,14 @@ export async function authenticate(
         )
       : serviceOutcomeError(outcome, headers, now());
   }
-  const outcome = await verifyKey(db, { key, scopes, endpoint, ip: request.ip });
+  // A key calling Keyward itself is held to its allowlist by the address it calls from.
+  const outcome = await verifyKey(db, {
+    key,
+    scopes,
+    endpoint,
+    ip: request.ip,
+    clientIp: request.ip,
+  });
   if (outcome.key) onKey?.(outcome.key);
   if (outcome.ratelimit) Object.assign(headers, rateLimitHeaders(outcome.ratelimit, now()));
   if (outcome.code !== "VALID" || !outcome.key) throw outcomeError(outcome, headers, now(), scopes);

@@ -23,10 +23,12 @@ import {
 export type { Environment, KeyStatus };
 
 /** A key as the rest of Keyward sees it: scopes as strings, the request count as a number. */
-export type ApiKeyRecord = Omit<ApiKey, "requestCount" | "scopes" | "metadata"> & {
+export type ApiKeyRecord = Omit<ApiKey, "requestCount" | "scopes" | "metadata" | "meta"> & {
   requestCount: number;
   scopes: string[];
   metadata: Record<string, unknown> | null;
+  /** The team's own JSON object (`metadata` is Keyward's bookkeeping). */
+  meta: Record<string, unknown> | null;
 };
 
 export type ApiKeyWithOrganization = ApiKeyRecord & { organization: Organization };
@@ -47,6 +49,9 @@ export interface CreateApiKeyInput {
   budget?: KeyBudgetColumns;
   /** True when the key's token carries the checksum (every key lib/keys generates now). */
   checksummed?: boolean;
+  allowedCidrs?: string[];
+  externalId?: string | null;
+  meta?: Record<string, unknown> | null;
 }
 
 /** Credits (starting balance and refill) and the spend cap, as their columns hold them. */
@@ -71,6 +76,9 @@ export interface UpdateApiKeyInput {
   expiresAt?: Date | null;
   rateLimitPerMinute?: number | null;
   metadata?: Record<string, unknown> | null;
+  allowedCidrs?: string[];
+  externalId?: string | null;
+  meta?: Record<string, unknown> | null;
   status?: KeyStatus;
   rotatedToId?: string | null;
   budget?: KeyBudgetColumns;
@@ -84,19 +92,24 @@ export interface ListApiKeysOptions extends PageOptions {
   now?: Date;
   /** Case-insensitive substring of the name. */
   search?: string;
+  /** Exactly this `externalId`. */
+  externalId?: string;
 }
+
+const jsonObject = (value: Prisma.JsonValue | null): Record<string, unknown> | null =>
+  value && typeof value === "object" && !Array.isArray(value)
+    ? (value as Record<string, unknown>)
+    : null;
 
 export function toApiKeyRecord<T extends ApiKey>(
   key: T,
-): Omit<T, "requestCount" | "scopes" | "metadata"> & ApiKeyRecord {
+): Omit<T, "requestCount" | "scopes" | "metadata" | "meta"> & ApiKeyRecord {
   return {
     ...key,
     requestCount: Number(key.requestCount),
     scopes: Array.isArray(key.scopes) ? key.scopes.filter((s) => typeof s === "string") : [],
-    metadata:
-      key.metadata && typeof key.metadata === "object" && !Array.isArray(key.metadata)
-        ? (key.metadata as Record<string, unknown>)
-        : null,
+    metadata: jsonObject(key.metadata),
+    meta: jsonObject(key.meta),
   };
 }
 
@@ -203,6 +216,7 @@ export const apiKeyRepository = {
         ...(options.environment ? { environment: options.environment } : {}),
         ...(options.status ? effectiveStatusWhere(options.status, options.now ?? new Date()) : {}),
         ...(search ? { name: { contains: search, mode: "insensitive" as const } } : {}),
+        ...(options.externalId !== undefined ? { externalId: options.externalId } : {}),
       },
       options,
     );
@@ -229,6 +243,9 @@ export const apiKeyRepository = {
         metadata: json(input.metadata ?? null),
         ...input.budget,
         checksummed: input.checksummed ?? false,
+        allowedCidrs: input.allowedCidrs ?? [],
+        externalId: input.externalId ?? null,
+        meta: json(input.meta ?? null),
       },
     });
     return toApiKeyRecord(key);
@@ -276,6 +293,9 @@ export const apiKeyRepository = {
           expiresAt: input.expiresAt,
           rateLimitPerMinute: input.rateLimitPerMinute,
           metadata: json(input.metadata),
+          allowedCidrs: input.allowedCidrs,
+          externalId: input.externalId,
+          meta: json(input.meta),
           status: input.status,
           rotatedToId: input.rotatedToId,
           ...input.budget,

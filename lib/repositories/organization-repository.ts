@@ -33,6 +33,10 @@ export interface UpdateOrganizationInput {
   isActive?: boolean;
   /** Decimal string (USD per calendar month); null: no cap. */
   spendLimitUsd?: string | null;
+  /** The key policy (lib/services/keys/policy.ts); null: no lifetime limit. */
+  maxKeyLifetimeDays?: number | null;
+  keyExpiryRequired?: boolean;
+  liveKeysAdminsOnly?: boolean;
 }
 
 const SLUG_MAX = 48;
@@ -145,6 +149,9 @@ export const organizationRepository = {
           maxActiveKeys: input.maxActiveKeys ?? planLimits?.maxActiveKeys,
           usageRetentionDays: input.usageRetentionDays ?? planLimits?.usageRetentionDays,
           spendLimitUsd: input.spendLimitUsd,
+          maxKeyLifetimeDays: input.maxKeyLifetimeDays,
+          keyExpiryRequired: input.keyExpiryRequired,
+          liveKeysAdminsOnly: input.liveKeysAdminsOnly,
         },
       }),
     );

@@ -9,6 +9,7 @@
 // bits), and createKey drops the hash anyway.
 import { config } from "@/lib/config";
 import { onShutdown } from "@/lib/lifecycle";
+import type { AllowlistMatcher } from "@/lib/net/cidr";
 import type { CreditPlan } from "@/lib/ratelimit/credits";
 import type { Plan } from "@/lib/validation/rules";
 
@@ -43,6 +44,10 @@ export interface CachedKey {
   credits: CreditPlan | null;
   /** Month-to-date spend cap in micro-dollars; null: none. */
   spendLimitMicros: number | null;
+  /** The key's networks, compiled once when cached; null: no allowlist (any address). */
+  allowlist: AllowlistMatcher | null;
+  externalId: string | null;
+  meta: Record<string, unknown> | null;
   organization: CachedOrganization;
 }
 

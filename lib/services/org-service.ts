@@ -19,9 +19,10 @@ import {
 import { isUniqueViolation, money } from "@/lib/repositories/shared";
 import { isOrganizationSlug, ORGANIZATION_SLUG_RE } from "@/lib/validation/accounts";
 import { toFieldIssues } from "@/lib/validation/issues";
-import { SpendLimitUsdSchema } from "@/lib/validation/keys";
+import { KeyPolicySchema, SpendLimitUsdSchema } from "@/lib/validation/keys";
 import type { Actor } from "./actor";
 import { type AuditAction, type AuditEntry, writeAudit } from "./audit";
+import type { KeyPolicy } from "./keys/policy";
 
 /** Slugs that are routes of the app, never an organization's. */
 export const RESERVED_SLUGS = new Set([
@@ -239,6 +240,44 @@ export async function setOrganizationSpendLimit(
       "org.updated",
       { type: "organization", id: organizationId },
       { spendLimitUsd: { from, to } },
+    );
+    return after;
+  });
+}
+
+/** Sets the organization's key policy (owners only); new keys and rotations are held to it. */
+export async function setKeyPolicy(
+  db: Db,
+  organizationId: string,
+  input: KeyPolicy,
+  actor: Actor,
+  actorRole: Role,
+): Promise<Organization> {
+  if (actorRole !== "OWNER") throw forbidden("Only owners can change the key policy.");
+  const parsed = KeyPolicySchema.safeParse(input);
+  if (!parsed.success) throw validationFailed(toFieldIssues(parsed.error));
+  const policy = parsed.data;
+  return db.$transaction(async (tx) => {
+    await lockOrganization(tx, organizationId);
+    const before = await organizationRepository.getById(tx, organizationId);
+    if (!before) throw notFound("organization");
+    const after = await organizationRepository.update(tx, organizationId, policy);
+    if (!after) throw notFound("organization");
+    const changes: Record<string, { from: unknown; to: unknown }> = {};
+    for (const field of Object.keys(policy) as (keyof KeyPolicy)[]) {
+      if (before[field] !== policy[field])
+        changes[field] = { from: before[field], to: policy[field] };
+    }
+    await audit(
+      tx,
+      organizationId,
+      actor,
+      "org.updated",
+      {
+        type: "organization",
+        id: organizationId,
+      },
+      { keyPolicy: changes },
     );
     return after;
   });

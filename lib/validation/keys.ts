@@ -1,19 +1,26 @@
 // API key shapes, written once: request parsing, the derived update (`.partial()`), the output
 // filter (what leaves the server) and the OpenAPI document all come from these.
+import { parseCidr } from "@/lib/net/cidr";
 import { DateTimeInputSchema, DateTimeSchema, UuidSchema } from "./common";
 import { KeyLeakSchema } from "./leaks";
 import {
   CREDIT_REFILL_INTERVALS,
   CREDITS_MAX,
   ENVIRONMENTS,
+  EXTERNAL_ID_MAX,
+  EXTERNAL_ID_MESSAGE,
+  EXTERNAL_ID_RE,
   endOfUtcDay,
   GRACE_PERIOD_NAMES,
   isDateInput,
   isSpendLimitUsd,
+  KEY_LIFETIME_DAYS_MAX,
   KEY_NAME_MAX,
   KEY_STATUSES,
   KNOWN_SCOPES,
+  MAX_ALLOWED_CIDRS,
   MAX_SCOPES,
+  META_MAX_BYTES,
   PLANS,
   RATE_LIMIT_PER_MINUTE_MAX,
   RATE_LIMIT_PER_MINUTE_MIN,
@@ -21,7 +28,7 @@ import {
   SPEND_LIMIT_USD_MAX,
   VERIFY_COST_MAX,
 } from "./rules";
-import { safeText } from "./text";
+import { isStorableText, safeText } from "./text";
 import { z } from "./zod";
 
 export {
@@ -112,6 +119,62 @@ export const SpendLimitUsdSchema = z
     example: "25.00",
   });
 
+/** One network of an allowlist, normalized (`10.1.2.3/8` -> `10.0.0.0/8`, a bare address -> /32 or /128). */
+export const CidrSchema = z
+  .string()
+  .max(64, "At most 64 characters.")
+  .transform((v, ctx) => {
+    const r = parseCidr(v);
+    if (r.ok) return r.cidr;
+    ctx.addIssue({ code: "custom", message: r.message, input: v });
+    return z.NEVER;
+  });
+
+export const AllowedCidrsSchema = z
+  .array(CidrSchema)
+  .max(MAX_ALLOWED_CIDRS, `At most ${MAX_ALLOWED_CIDRS} networks.`)
+  .transform((list) => [...new Set(list)])
+  .openapi({
+    description: `Networks (IPv4 and IPv6 CIDRs; a bare address is one host) the key may be used from, at most ${MAX_ALLOWED_CIDRS}; stored normalized. Empty: anywhere. Routes the key calls itself check the caller's address; verify checks \`ip\`.`,
+    example: ["203.0.113.0/24", "2001:db8::/32"],
+  });
+
+export const ExternalIdSchema = z
+  .string()
+  .min(1, EXTERNAL_ID_MESSAGE)
+  .max(EXTERNAL_ID_MAX, EXTERNAL_ID_MESSAGE)
+  .regex(EXTERNAL_ID_RE, EXTERNAL_ID_MESSAGE)
+  .openapi({
+    description: "Your own id for the key's owner (a user, a team); filter the list by it.",
+    example: "user_1234",
+  });
+
+function jsonBytes(value: unknown): number {
+  return new TextEncoder().encode(JSON.stringify(value)).length;
+}
+
+// Every string and key PostgreSQL's jsonb can store (no NUL, no unpaired surrogate).
+function storableJson(value: unknown): boolean {
+  if (typeof value === "string") return isStorableText(value);
+  if (Array.isArray(value)) return value.every(storableJson);
+  if (value && typeof value === "object") {
+    return Object.entries(value).every(([k, v]) => isStorableText(k) && storableJson(v));
+  }
+  return true;
+}
+
+// The values are `unknown` to zod (its recursive z.json() overflows the OpenAPI generator): every
+// path that reaches here parsed JSON text (a request body, a textarea, a CLI flag), so they are
+// JSON values; the size and storability checks below walk them.
+export const MetaSchema = z
+  .record(z.string(), z.unknown())
+  .refine((v) => jsonBytes(v) <= META_MAX_BYTES, `At most ${META_MAX_BYTES} bytes as JSON.`)
+  .refine(storableJson, "Text in meta must not contain NUL or unpaired surrogates.")
+  .openapi({
+    description: `Your own JSON object (at most ${META_MAX_BYTES} bytes as JSON), returned by verify.`,
+    example: { plan: "pro", userId: "u_42" },
+  });
+
 /** The editable fields of a key, once. */
 const KeyFieldsSchema = z.object({
   name: KeyNameSchema,
@@ -123,6 +186,9 @@ const KeyFieldsSchema = z.object({
   rateLimitPerMinute: RateLimitPerMinuteSchema,
   credits: CreditsInputSchema,
   spendLimitUsd: SpendLimitUsdSchema,
+  allowedCidrs: AllowedCidrsSchema,
+  externalId: ExternalIdSchema.nullable(),
+  meta: MetaSchema.nullable(),
 });
 
 export const CreateKeyBodySchema = KeyFieldsSchema.extend({
@@ -134,13 +200,16 @@ export const CreateKeyBodySchema = KeyFieldsSchema.extend({
   rateLimitPerMinute: RateLimitPerMinuteSchema.optional(),
   credits: CreditsInputSchema.optional(),
   spendLimitUsd: SpendLimitUsdSchema.optional(),
+  allowedCidrs: AllowedCidrsSchema.optional(),
+  externalId: KeyFieldsSchema.shape.externalId.optional(),
+  meta: KeyFieldsSchema.shape.meta.optional(),
 }).openapi("CreateKeyRequest");
 
 export const UpdateKeyBodySchema = KeyFieldsSchema.omit({ environment: true })
   .partial()
   .refine((v) => Object.values(v).some((x) => x !== undefined), {
     message:
-      "Send at least one of name, scopes, expiresAt, rateLimitPerMinute, credits, spendLimitUsd.",
+      "Send at least one of name, scopes, expiresAt, rateLimitPerMinute, credits, spendLimitUsd, allowedCidrs, externalId, meta.",
   })
   .openapi("UpdateKeyRequest");
 
@@ -165,6 +234,32 @@ export const GracePeriodSchema = z
 export const RotateKeyBodySchema = z
   .object({ gracePeriod: GracePeriodSchema.default("24h") })
   .openapi("RotateKeyRequest");
+
+const LIFETIME_MESSAGE = `A whole number of days, 1 to ${KEY_LIFETIME_DAYS_MAX}.`;
+
+/** The organization's key policy (owners set it; create and rotate enforce it). */
+export const KeyPolicySchema = z
+  .object({
+    maxKeyLifetimeDays: z
+      .int(LIFETIME_MESSAGE)
+      .min(1, LIFETIME_MESSAGE)
+      .max(KEY_LIFETIME_DAYS_MAX, LIFETIME_MESSAGE)
+      .nullable()
+      .openapi({ description: "The longest a new key may live, in days; null: no limit." }),
+    keyExpiryRequired: z.boolean().openapi({ description: "Every new key needs an expiry." }),
+    liveKeysAdminsOnly: z.boolean().openapi({
+      description: "Only admins and owners (in the dashboard) and the operator make live keys.",
+    }),
+  })
+  .openapi("KeyPolicy");
+
+/** The settings form's lifetime input: empty for no limit. */
+export const KeyLifetimeFieldSchema = z
+  .string()
+  .trim()
+  .refine((v) => v === "" || /^\d{1,5}$/.test(v), `${LIFETIME_MESSAGE} Or leave it empty.`)
+  .transform((v) => (v === "" ? null : Number(v)))
+  .pipe(KeyPolicySchema.shape.maxKeyLifetimeDays);
 
 export const PlanSchema = z.enum(PLANS, { error: `Use ${PLANS.join(", ")}.` });
 
@@ -267,6 +362,7 @@ export const KeySearchSchema = safeText({ max: KEY_NAME_MAX });
 export const ListKeysQuerySchema = z.object({
   environment: EnvironmentSchema.optional(),
   status: KeyStatusSchema.optional(),
+  externalId: ExternalIdSchema.optional(),
   limit: z.coerce.number().int().min(1).max(100).default(20),
   cursor: CursorSchema.optional(),
 });
@@ -301,6 +397,9 @@ export const KeySchema = z
     leak: KeyLeakSchema.nullable().openapi({
       description: "Set when the key was reported leaked (POST /api/v1/keys/leaked, GitHub).",
     }),
+    allowedCidrs: z.array(z.string()),
+    externalId: z.string().nullable(),
+    meta: z.record(z.string(), z.unknown()).nullable(),
   })
   .openapi("Key");
 export type KeyOutput = z.infer<typeof KeySchema>;
@@ -342,6 +441,11 @@ export const VerifyBodySchema = z
         description:
           "Credits this request spends from a key that has credits (default 1; 0 checks only).",
       }),
+    ip: safeText({ max: 64 }).optional().openapi({
+      description:
+        "The end client's address as your service saw it. A key with `allowedCidrs` is valid only when it is inside one of them (missing or not an address: IP_NOT_ALLOWED).",
+      example: "203.0.113.7",
+    }),
   })
   .openapi("VerifyRequest");
 
@@ -352,6 +456,7 @@ export const VERIFY_CODES = [
   "REVOKED",
   "EXPIRED",
   "INSUFFICIENT_SCOPE",
+  "IP_NOT_ALLOWED",
   "RATE_LIMITED",
   "QUOTA_EXCEEDED",
   "ORG_INACTIVE",
@@ -382,6 +487,11 @@ export const VerifyResultSchema = z
       .object({ remaining: z.int().openapi({ description: "The balance after this request." }) })
       .nullable()
       .openapi({ description: "For a key with credits; null otherwise." }),
+    externalId: z.string().nullable().openapi({ description: "The key's `externalId`." }),
+    meta: z
+      .record(z.string(), z.unknown())
+      .nullable()
+      .openapi({ description: "The key's `meta`, so your service needs no second lookup." }),
   })
   .openapi("VerifyResult");
 export type VerifyResultOutput = z.infer<typeof VerifyResultSchema>;
@@ -415,3 +525,61 @@ export const MeSchema = z
     }),
   })
   .openapi("Me");
+
+/** The dialogs' allowlist textarea: one network per line (blank lines ignored), an error per bad line. */
+export const CidrLinesFieldSchema = z.string().transform((text, ctx) => {
+  const lines = text
+    .split(/\r?\n/)
+    .map((l, i) => ({ line: i + 1, value: l.trim() }))
+    .filter((l) => l.value !== "");
+  const out: string[] = [];
+  for (const { line, value } of lines) {
+    const r = parseCidr(value);
+    if (r.ok) out.push(r.cidr);
+    else
+      ctx.addIssue({
+        code: "custom",
+        message: `Line ${line} (${value.slice(0, 50)}): ${r.message}`,
+        input: value,
+      });
+  }
+  if (out.length > MAX_ALLOWED_CIDRS) {
+    ctx.addIssue({
+      code: "custom",
+      message: `At most ${MAX_ALLOWED_CIDRS} networks.`,
+      input: text,
+    });
+  }
+  return [...new Set(out)];
+});
+
+/** The dialogs' external id input: empty for none. */
+export const ExternalIdFieldSchema = z
+  .string()
+  .trim()
+  .transform((v) => (v === "" ? null : v))
+  .pipe(ExternalIdSchema.nullable());
+
+/** The dialogs' metadata textarea: a JSON object, or empty for none. */
+export const MetaFieldSchema = z
+  .string()
+  .transform((text, ctx) => {
+    if (text.trim() === "") return null;
+    try {
+      return JSON.parse(text) as unknown;
+    } catch (e) {
+      ctx.addIssue({
+        code: "custom",
+        message: `Not valid JSON: ${e instanceof Error ? e.message : "parse error"}`,
+        input: text,
+      });
+      return z.NEVER;
+    }
+  })
+  .pipe(
+    z.custom<unknown>(
+      (v) => v === null || (typeof v === "object" && !Array.isArray(v)),
+      'Use a JSON object, e.g. {"plan": "pro"}.',
+    ),
+  )
+  .pipe(MetaSchema.nullable());

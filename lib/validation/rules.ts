@@ -172,3 +172,16 @@ export const LEAK_URL_MAX = 2048;
 /** GitHub secret scanning: tokens per request, and the request body's bound in bytes. */
 export const SECRET_SCANNING_MAX_TOKENS = 1000;
 export const SECRET_SCANNING_BODY_LIMIT = 1024 * 1024;
+/** A key's IP allowlist: at most this many networks (CIDRs; a bare address is one host). */
+export const MAX_ALLOWED_CIDRS = 100;
+
+/** The team's own id for a key's owner: 1 to 128 characters of this set. */
+export const EXTERNAL_ID_MAX = 128;
+export const EXTERNAL_ID_RE = /^[A-Za-z0-9._:@/+=|-]+$/;
+export const EXTERNAL_ID_MESSAGE = `Up to ${EXTERNAL_ID_MAX} letters, digits and . _ : @ / + = | -`;
+
+/** A key's `meta`: a JSON object of at most this many bytes as JSON (UTF-8). */
+export const META_MAX_BYTES = 4096;
+
+/** The organization's key policy: the longest lifetime it may set, in days (10 years). */
+export const KEY_LIFETIME_DAYS_MAX = 3650;

@@ -15,6 +15,9 @@ const key = (id: string): CachedKey => ({
   rateLimitPerMinute: null,
   credits: null,
   spendLimitMicros: null,
+  allowlist: null,
+  externalId: null,
+  meta: null,
   organization: {
     id: "org",
     name: "o",

@@ -238,6 +238,8 @@ describe.each(testDbKinds)("api key service on %s", (kind) => {
         scopes: [],
         expiresAt: null,
         ratelimit: null,
+        externalId: null,
+        meta: null,
       });
     });
 

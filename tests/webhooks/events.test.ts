@@ -203,6 +203,9 @@ describe.each(testDbKinds)("webhook events from key changes (%s)", (kind) => {
       rateLimitPerMinute: 2,
       credits: null,
       spendLimitMicros: null,
+      allowlist: null,
+      externalId: null,
+      meta: null,
       organization: {} as never,
     };
     const later = Date.now() + RATELIMIT_NOTICE_WINDOW_MS;

@@ -40,6 +40,7 @@ export const signUp = withDb(users.signUp);
 export const createOrganization = withDb(orgs.createOrganization);
 export const renameOrganization = withDb(orgs.renameOrganization);
 export const setOrganizationSpendLimit = withDb(orgs.setOrganizationSpendLimit);
+export const setKeyPolicy = withDb(orgs.setKeyPolicy);
 export const changeMemberRole = withDb(orgs.changeMemberRole);
 export const removeMember = withDb(orgs.removeMember);
 export const setLeakPolicy = withDb(leaks.setLeakPolicy);
@@ -61,7 +62,10 @@ export const setEmailAlerts = withDb(alerts.setEmailAlerts);
 // Keys
 export const KEYS_PAGE_SIZE = 20;
 
-export type KeyFilters = Pick<keys.ListKeysOptions, "environment" | "status" | "search" | "cursor">;
+export type KeyFilters = Pick<
+  keys.ListKeysOptions,
+  "environment" | "status" | "search" | "cursor" | "externalId" | "attention" | "attentionDays"
+>;
 
 export const listKeys = async (organizationId: string, filters: KeyFilters) =>
   keys.listKeys(await getDb(), organizationId, { ...filters, limit: KEYS_PAGE_SIZE });

@@ -96,6 +96,9 @@ export const createKeyRoute = defineRoute({
         rateLimitPerMinute: ctx.body.rateLimitPerMinute,
         credits: ctx.body.credits,
         spendLimitUsd: ctx.body.spendLimitUsd,
+        allowedCidrs: ctx.body.allowedCidrs,
+        externalId: ctx.body.externalId,
+        meta: ctx.body.meta,
       },
       actorOf(ctx.auth, ctx.request.ip),
     );

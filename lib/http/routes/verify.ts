@@ -28,6 +28,7 @@ export const verifyRoute = defineRoute({
       endpoint: "/api/v1/keys/verify",
       ip: ctx.request.ip,
       cost: ctx.body.cost,
+      clientIp: ctx.body.ip,
     });
     if (outcome.addressLimit && !outcome.addressLimit.allowed) {
       throw outcomeError(outcome, ctx.headers, now);

@@ -4,13 +4,21 @@ import { KeywardError, notFound } from "@/lib/errors";
 import { generateKey, toDbEnvironment } from "@/lib/keys";
 import { apiKeyRepository } from "@/lib/repositories/api-key-repository";
 import { organizationRepository } from "@/lib/repositories/organization-repository";
-import { KeyNameSchema, RateLimitPerMinuteSchema, ScopesSchema } from "@/lib/validation/keys";
+import {
+  AllowedCidrsSchema,
+  ExternalIdSchema,
+  KeyNameSchema,
+  MetaSchema,
+  RateLimitPerMinuteSchema,
+  ScopesSchema,
+} from "@/lib/validation/keys";
 import { type Actor, actorLabel } from "../actor";
 import { writeAudit } from "../audit";
 import { getKeyCache } from "../key-cache";
 import { applyCeiling } from "../privilege-ceiling";
 import { emitWebhookEvent } from "../webhooks/emit";
 import { type BudgetInput, budgetAudit, budgetColumns, pinStartingBalance } from "./credits";
+import { checkKeyPolicy, isAdminActor, policyOf } from "./policy";
 import {
   assertKeySlot,
   ceilingOf,
@@ -36,6 +44,10 @@ export interface CreateKeyInput {
   /** Credits (starting balance, refill) and the monthly spend cap. */
   credits?: BudgetInput["credits"];
   spendLimitUsd?: BudgetInput["spendLimitUsd"];
+  /** Networks the key may be used from (normalized here); empty or omitted: anywhere. */
+  allowedCidrs?: string[];
+  externalId?: string | null;
+  meta?: Record<string, unknown> | null;
 }
 
 export interface CreatedKey {
@@ -57,6 +69,9 @@ export async function createKey(db: Db, input: CreateKeyInput, actor: Actor): Pr
     "rateLimitPerMinute",
   );
   const budget = budgetColumns({ credits: input.credits, spendLimitUsd: input.spendLimitUsd });
+  const allowedCidrs = check(AllowedCidrsSchema, input.allowedCidrs ?? [], "allowedCidrs");
+  const externalId = check(ExternalIdSchema.nullable(), input.externalId ?? null, "externalId");
+  const meta = check(MetaSchema.nullable(), input.meta ?? null, "meta");
   if (!isUuid(input.organizationId)) throw notFound("organization");
 
   const generated = generateKey(environment);
@@ -82,6 +97,16 @@ export async function createKey(db: Db, input: CreateKeyInput, actor: Actor): Pr
       : { expiresAt: givenExpiry, rateLimitPerMinute: givenLimit };
     const expiresAt = grant.expiresAt ?? null;
     const rateLimitPerMinute = grant.rateLimitPerMinute ?? null;
+    checkKeyPolicy(
+      policyOf(org),
+      {
+        environment,
+        expiresAt,
+        from: now,
+        byAdmin: await isAdminActor(tx, org.id, actor),
+      },
+      "create",
+    );
     await assertKeySlot(tx, org, now, "revoke one first.");
     const created = await apiKeyRepository.create(tx, {
       organizationId: org.id,
@@ -98,6 +123,9 @@ export async function createKey(db: Db, input: CreateKeyInput, actor: Actor): Pr
       budget,
       // generateKey's tokens carry the checksum (lib/keys/checksum.ts).
       checksummed: true,
+      allowedCidrs,
+      externalId,
+      meta,
     });
     await writeAudit(tx, actor, {
       organizationId: org.id,
@@ -109,6 +137,8 @@ export async function createKey(db: Db, input: CreateKeyInput, actor: Actor): Pr
         scopes,
         expiresAt: iso(expiresAt),
         rateLimitPerMinute,
+        allowedCidrs,
+        externalId,
         prefix: generated.prefix,
         hint: generated.hint,
         ...budgetAudit(budget),

@@ -17,6 +17,10 @@ export interface ListKeysOptions {
   environment?: EnvironmentInput;
   status?: "active" | "revoked" | "expired";
   search?: string;
+  externalId?: string;
+  /** Active keys expiring within, or unused for, `attentionDays` (the other filters then do not apply). */
+  attention?: "expiring" | "unused";
+  attentionDays?: number;
   limit?: number;
   cursor?: string | null;
 }
@@ -35,12 +39,28 @@ export async function listKeys(
     environment = visibility.environment;
   }
   const now = new Date();
+  if (options.attention) {
+    const read =
+      options.attention === "expiring"
+        ? apiKeyRepository.getExpiringSoon
+        : apiKeyRepository.getUnused;
+    const found = await read(db, organizationId, options.attentionDays ?? 30, {
+      now,
+      limit: options.limit,
+      cursor: options.cursor,
+    });
+    const items = visibility.environment
+      ? found.items.filter((k) => k.environment === toDbEnvironment(visibility.environment!))
+      : found.items;
+    return { items: items.map((k) => toKeyView(k, now)), nextCursor: found.nextCursor };
+  }
   const page = await apiKeyRepository.listByOrganization(db, organizationId, {
     environment: environment ? toDbEnvironment(environment) : undefined,
     status: options.status
       ? (options.status.toUpperCase() as "ACTIVE" | "REVOKED" | "EXPIRED")
       : undefined,
     search: options.search,
+    externalId: options.externalId,
     now,
     limit: options.limit,
     cursor: options.cursor,

@@ -12,6 +12,7 @@ import { applyCeiling } from "../privilege-ceiling";
 import { emitWebhookEvent } from "../webhooks/emit";
 import type { CreatedKey } from "./create";
 import { liveCreditsOf, pinStartingBalance } from "./credits";
+import { checkKeyPolicy, isAdminActor, policyOf } from "./policy";
 import {
   assertKeySlot,
   ceilingOf,
@@ -110,6 +111,17 @@ export async function rotateKey(
         "create",
       );
     }
+    // The successor is a new key: the policy of today holds it, counted from now.
+    checkKeyPolicy(
+      policyOf(org),
+      {
+        environment: old.environment === "TEST" ? "test" : "live",
+        expiresAt: old.expiresAt,
+        from: now,
+        byAdmin: await isAdminActor(tx, organizationId, actor),
+      },
+      "rotate",
+    );
     const seconds = GRACE_PERIODS[gracePeriod];
     // With a grace period both keys are active for a while: the successor needs a free slot, or
     // chained rotations would mint unbounded valid keys. Without one, the source is revoked in
@@ -139,6 +151,9 @@ export async function rotateKey(
       },
       // generateKey's tokens carry the checksum (lib/keys/checksum.ts).
       checksummed: true,
+      allowedCidrs: old.allowedCidrs,
+      externalId: old.externalId,
+      meta: old.meta,
     });
     let previous: ApiKeyRecord | null;
     if (seconds === 0) {

@@ -50,6 +50,9 @@ export function toKeyView(key: ApiKeyRecord, now: Date = new Date()): KeyView {
     leak: key.leakedAt
       ? { reportedAt: key.leakedAt.toISOString(), source: key.leakSource, url: key.leakUrl }
       : null,
+    allowedCidrs: [...key.allowedCidrs],
+    externalId: key.externalId,
+    meta: key.meta,
   };
 }
 

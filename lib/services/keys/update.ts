@@ -4,7 +4,14 @@ import { KeywardError, notFound, privilegeCeiling } from "@/lib/errors";
 import { apiKeyRepository } from "@/lib/repositories/api-key-repository";
 import { organizationRepository } from "@/lib/repositories/organization-repository";
 import { money } from "@/lib/repositories/shared";
-import { KeyNameSchema, RateLimitPerMinuteSchema, ScopesSchema } from "@/lib/validation/keys";
+import {
+  AllowedCidrsSchema,
+  ExternalIdSchema,
+  KeyNameSchema,
+  MetaSchema,
+  RateLimitPerMinuteSchema,
+  ScopesSchema,
+} from "@/lib/validation/keys";
 import type { Actor } from "../actor";
 import { writeAudit } from "../audit";
 import { getKeyCache } from "../key-cache";
@@ -17,6 +24,7 @@ import {
   budgetColumns,
   withLiveCredits,
 } from "./credits";
+import { checkKeyPolicy, policyOf } from "./policy";
 import {
   assertKeySlot,
   ceilingOf,
@@ -43,6 +51,10 @@ export interface UpdateKeyInput {
   credits?: BudgetInput["credits"];
   /** null: no cap. */
   spendLimitUsd?: BudgetInput["spendLimitUsd"];
+  /** The whole new list; empty: anywhere. */
+  allowedCidrs?: string[];
+  externalId?: string | null;
+  meta?: Record<string, unknown> | null;
 }
 
 export async function updateKey(
@@ -68,6 +80,13 @@ export async function updateKey(
       "rateLimitPerMinute",
     );
   }
+  if (input.allowedCidrs !== undefined) {
+    patch.allowedCidrs = check(AllowedCidrsSchema, input.allowedCidrs, "allowedCidrs");
+  }
+  if (input.externalId !== undefined) {
+    patch.externalId = check(ExternalIdSchema.nullable(), input.externalId, "externalId");
+  }
+  if (input.meta !== undefined) patch.meta = check(MetaSchema.nullable(), input.meta, "meta");
   if (!isUuid(organizationId) || !isUuid(keyId)) throw notFound("key");
   const { record, hash } = await db.$transaction(async (tx) => {
     // A new expiry can make an expired key active again, which takes a slot under the plan's
@@ -101,10 +120,29 @@ export async function updateKey(
           `A key cannot change its own ${name === "credits" ? "credits" : "spend limit"}; use another key with keys:write, or the dashboard.`,
         );
       }
+      // Nor its own allowlist: a key used from elsewhere could otherwise lift its own fence.
+      if (
+        patch.allowedCidrs !== undefined &&
+        JSON.stringify(patch.allowedCidrs) !== JSON.stringify(key.allowedCidrs)
+      ) {
+        throw privilegeCeiling(
+          "allowedCidrs",
+          "A key cannot change its own allowed networks; use another key with keys:write, or the dashboard.",
+        );
+      }
     }
     if (ceiling) {
       const { scopes, expiresAt, rateLimitPerMinute } = changedOnly(rightsOf(key), patch);
       applyCeiling(ceiling, { scopes, expiresAt, rateLimitPerMinute }, "update");
+    }
+    // A new expiry is held to the policy's lifetime counted from the key's creation (the other
+    // rules are about making keys: create and rotate).
+    if (patch.expiresAt !== undefined) {
+      checkKeyPolicy(
+        { ...policyOf(org), liveKeysAdminsOnly: false },
+        { environment: "test", expiresAt: patch.expiresAt, from: key.createdAt, byAdmin: true },
+        "update",
+      );
     }
     if (patch.expiresAt !== undefined && effectiveStatus(key, now) === "expired") {
       await assertKeySlot(tx, org, now, "revoke a key before giving this one a new expiry.");
@@ -115,6 +153,9 @@ export async function updateKey(
       scopes: key.scopes,
       expiresAt: iso(key.expiresAt),
       rateLimitPerMinute: key.rateLimitPerMinute,
+      allowedCidrs: key.allowedCidrs,
+      externalId: key.externalId,
+      meta: key.meta,
     };
     for (const [field, value] of Object.entries(patch)) {
       const to = value instanceof Date ? value.toISOString() : value;
@@ -145,6 +186,9 @@ export async function updateKey(
       expiresAt: patch.expiresAt,
       rateLimitPerMinute: patch.rateLimitPerMinute,
       budget,
+      allowedCidrs: patch.allowedCidrs,
+      externalId: patch.externalId,
+      meta: patch.meta,
       // An expired row whose expiry moved to the future is active again.
       ...(key.status === "EXPIRED" && patch.expiresAt !== undefined ? { status: "ACTIVE" } : {}),
     });

@@ -1,5 +1,6 @@
 // The key as verification caches it: the row and its organization, in plain values.
 
+import { compileAllowlist } from "@/lib/net/cidr";
 import { toMicros } from "@/lib/ratelimit/spend";
 import type { ApiKeyWithOrganization } from "@/lib/repositories/api-key-repository";
 import type { CachedKey } from "../key-cache";
@@ -21,6 +22,10 @@ export function toCachedKey(row: ApiKeyWithOrganization): CachedKey {
     rateLimitPerMinute: row.rateLimitPerMinute,
     credits: creditPlanOf(row),
     spendLimitMicros: row.spendLimitUsd === null ? null : toMicros(row.spendLimitUsd),
+    // Parsed here, once per cache fill, so a verify compares integers instead of parsing CIDRs.
+    allowlist: row.allowedCidrs.length > 0 ? compileAllowlist(row.allowedCidrs) : null,
+    externalId: row.externalId,
+    meta: row.meta,
     organization: {
       id: o.id,
       name: o.name,

@@ -24,5 +24,7 @@ export function toVerifyResult(
         }
       : null,
     credits: outcome.credits ? { remaining: outcome.credits.remaining } : null,
+    externalId: k?.externalId ?? null,
+    meta: k?.meta ?? null,
   };
 }

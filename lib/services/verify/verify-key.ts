@@ -28,6 +28,11 @@ export interface VerifyInput {
   ip?: string;
   /** Credits this request spends from a key with credits (default 1; 0 checks only). */
   cost?: number;
+  /**
+   * The address a key's allowlist is checked against: the end client's (verify's body `ip`), or
+   * the caller's own on routes the key calls itself. Missing: outside every allowlist.
+   */
+  clientIp?: string | null;
 }
 
 export interface VerifyOutcome {
@@ -54,8 +59,8 @@ const AUTH_FAILURES: ReadonlySet<VerifyCode> = new Set([
 
 /**
  * format and checksum -> hash -> lookup (cached) -> status, expiry, organization -> scopes ->
- * spend caps -> rate limit -> quota and credits. Cheapest checks first; the quota and the credits
- * are spent last, together, only by a request that passed the rest.
+ * allowlist -> spend caps -> rate limit -> quota and credits. Cheapest checks first; the quota
+ * and the credits are spent last, together, only by a request that passed the rest.
  */
 export async function verifyKey(db: Db, input: VerifyInput): Promise<VerifyOutcome> {
   const outcome = await evaluate(db, input);
@@ -107,6 +112,8 @@ async function evaluate(db: Db, input: VerifyInput): Promise<VerifyOutcome> {
   if (!key.organization.isActive) return fail("ORG_INACTIVE", key);
   const required = input.scopes ?? [];
   if (required.some((s) => !key.scopes.includes(s))) return fail("INSUFFICIENT_SCOPE", key);
+  // Before the limiter: a refused address spends no rate limit, quota or credits.
+  if (key.allowlist && !key.allowlist(input.clientIp)) return fail("IP_NOT_ALLOWED", key);
 
   // The spend caps read an in-process counter of the month's metered cost (no query per verify;
   // a recount from the rollups at most every 10 s, lib/ratelimit/spend.ts). Before the rate

@@ -12,6 +12,7 @@ export type ProblemCode =
   | "KEY_EXPIRED"
   | "INSUFFICIENT_SCOPE"
   | "ORG_INACTIVE"
+  | "IP_NOT_ALLOWED"
   | "RATE_LIMITED"
   | "QUOTA_EXCEEDED"
   | "CREDITS_EXHAUSTED"
@@ -27,6 +28,7 @@ export const PROBLEMS: Record<ProblemCode, { status: number; title: string }> = 
   KEY_EXPIRED: { status: 401, title: "API key expired" },
   INSUFFICIENT_SCOPE: { status: 403, title: "Missing scope" },
   ORG_INACTIVE: { status: 403, title: "Organization inactive" },
+  IP_NOT_ALLOWED: { status: 403, title: "Address not allowed for this key" },
   RATE_LIMITED: { status: 429, title: "Rate limit exceeded" },
   QUOTA_EXCEEDED: { status: 429, title: "Monthly quota exceeded" },
   CREDITS_EXHAUSTED: { status: 429, title: "Credits exhausted" },
@@ -47,6 +49,7 @@ export const VERIFY_TO_PROBLEM: Record<Exclude<VerifyCode, "VALID">, ProblemCode
   ORG_INACTIVE: "ORG_INACTIVE",
   CREDITS_EXHAUSTED: "CREDITS_EXHAUSTED",
   SPEND_LIMIT_EXCEEDED: "SPEND_LIMIT_EXCEEDED",
+  IP_NOT_ALLOWED: "IP_NOT_ALLOWED",
 };
 
 const DETAILS: Record<ProblemCode, string> = {
@@ -57,6 +60,7 @@ const DETAILS: Record<ProblemCode, string> = {
   KEY_EXPIRED: "The API key has expired.",
   INSUFFICIENT_SCOPE: "The API key lacks a scope this route needs.",
   ORG_INACTIVE: "The API key's organization is inactive.",
+  IP_NOT_ALLOWED: "This API key may not be used from the client's address (its allowedCidrs).",
   RATE_LIMITED: "Too many requests for this key; retry after the number of seconds in Retry-After.",
   QUOTA_EXCEEDED: "This key's organization has used its monthly quota.",
   CREDITS_EXHAUSTED: "This API key has no credits left.",

@@ -6,11 +6,14 @@ import { revalidatePath } from "next/cache";
 import { z } from "zod";
 import {
   BudgetFieldsSchema,
+  CidrLinesFieldSchema,
   EnvironmentSchema,
   ExpiryDateFieldSchema,
+  ExternalIdFieldSchema,
   GracePeriodSchema,
   KeyNameSchema,
   KNOWN_SCOPES,
+  MetaFieldSchema,
   RateLimitFieldSchema,
   RevokeReasonSchema,
   ScopesSchema,
@@ -54,6 +57,16 @@ const CreateKeyForm = z.object({
   expiresAt: ExpiryDateFieldSchema,
   rateLimitPerMinute: RateLimitFieldSchema,
   budget: BudgetFieldsSchema,
+  allowedCidrs: CidrLinesFieldSchema,
+  externalId: ExternalIdFieldSchema,
+  meta: MetaFieldSchema,
+});
+
+/** The restriction fields as typed (textareas and an input), for parsing and showing back. */
+const restrictionsOf = (form: FormData) => ({
+  allowedCidrs: String(form.get("allowedCidrs") ?? ""),
+  externalId: String(form.get("externalId") ?? ""),
+  meta: String(form.get("meta") ?? ""),
 });
 
 export async function createKeyAction(
@@ -68,6 +81,7 @@ export async function createKeyAction(
     scopes: form.getAll("scopes").map(String),
     expiresAt: String(form.get("expiresAt") ?? ""),
     rateLimitPerMinute: String(form.get("rateLimitPerMinute") ?? ""),
+    ...restrictionsOf(form),
   };
   const budget = budgetFormValues(form);
   const values = { ...raw, ...budget };
@@ -172,6 +186,9 @@ const UpdateKeyForm = z.object({
   // Absent when it cannot change (a rotated key) or was left as it was shown.
   expiresAt: ExpiryDateFieldSchema.optional(),
   budget: BudgetFieldsSchema,
+  allowedCidrs: CidrLinesFieldSchema,
+  externalId: ExternalIdFieldSchema,
+  meta: MetaFieldSchema,
 });
 
 export async function updateKeyAction(
@@ -192,6 +209,7 @@ export async function updateKeyAction(
     // The same set in another order is no change (and no audit entry): keep the key's order.
     scopes: sameScopes ? scopesShown : scopes,
     rateLimitPerMinute: String(form.get("rateLimitPerMinute") ?? ""),
+    ...restrictionsOf(form),
     // An unchanged date is not sent: it would turn an exact expiry (say, the end of a grace
     // period set through the API) into the end of that day.
     expiresAt:

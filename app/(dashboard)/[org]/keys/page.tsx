@@ -11,6 +11,7 @@ import { buttonClasses } from "@/components/ui/button";
 import { EmptyState } from "@/components/ui/empty-state";
 import { Skeleton } from "@/components/ui/skeleton";
 import { canManage } from "@/lib/auth/roles";
+import { ATTENTION_DAYS, type KeyFilterState, parseKeyFilters } from "@/lib/url-state/key-filters";
 import { FIRST_PAGE, type PagePosition, parsePagePosition } from "@/lib/url-state/pagination";
 import { KEY_NAME_MAX, KeySearchSchema } from "@/lib/validation/keys";
 import { firstParam, type OrgPageProps, requireMemberPage } from "../../_lib/access";
@@ -18,18 +19,14 @@ import { listKeys } from "../../_lib/data";
 
 export const metadata: Metadata = { title: "Keys · Keyward" };
 
-type Search = { env?: string; status?: string; q?: string };
+type Search = KeyFilterState & { q?: string };
 
 export default async function KeysPage(props: OrgPageProps) {
   const { organization, role, searchParams: sp } = await requireMemberPage(props);
-  const env = firstParam(sp.env);
-  const status = firstParam(sp.status);
   // A search no key name could match (too long, NUL, control characters) is ignored, and said so.
   const search = KeySearchSchema.safeParse(firstParam(sp.q) ?? "");
   const filters: Search = {
-    env: env === "live" || env === "test" ? env : undefined,
-    status:
-      status === "active" || status === "revoked" || status === "expired" ? status : undefined,
+    ...parseKeyFilters(sp),
     q: (search.success && search.data) || undefined,
   };
   const position = parsePagePosition(firstParam(sp.cursor), firstParam(sp.back));
@@ -52,6 +49,8 @@ export default async function KeysPage(props: OrgPageProps) {
         environment={filters.env}
         status={filters.status}
         q={filters.q}
+        externalId={filters.externalId}
+        attention={filters.attention}
         error={
           search.success
             ? undefined
@@ -89,9 +88,12 @@ async function KeysList({
 }) {
   const list = (cursor: string | undefined) =>
     listKeys(organizationId, {
-      environment: filters.env as "live" | "test" | undefined,
-      status: filters.status as "active" | "revoked" | "expired" | undefined,
+      environment: filters.env,
+      status: filters.status,
       search: filters.q,
+      externalId: filters.externalId,
+      attention: filters.attention,
+      attentionDays: ATTENTION_DAYS,
       cursor,
     });
   let position = requested;
@@ -104,7 +106,9 @@ async function KeysList({
     position = FIRST_PAGE;
     page = await list(undefined);
   }
-  const filtered = Boolean(filters.env || filters.status || filters.q);
+  const filtered = Boolean(
+    filters.env || filters.status || filters.q || filters.externalId || filters.attention,
+  );
   if (page.items.length === 0 && !position.cursor) {
     return filtered ? (
       <EmptyState
@@ -134,7 +138,7 @@ async function KeysList({
       <KeysTable slug={slug} keys={page.items} canManage={manage} />
       <CursorPagination
         basePath={`/${slug}/keys`}
-        filters={filters}
+        filters={{ ...filters }}
         position={position}
         nextCursor={page.nextCursor}
         summary={`${page.items.length} key${page.items.length === 1 ? "" : "s"} on this page`}

@@ -6,6 +6,7 @@ import { revalidatePath } from "next/cache";
 import { z } from "zod";
 import type { Actor } from "@/lib/services/actor";
 import { EmailSchema, OrganizationNameSchema, RoleSchema } from "@/lib/validation/accounts";
+import { KeyLifetimeFieldSchema } from "@/lib/validation/keys";
 import { EMAIL_ALERTS } from "@/lib/validation/rules";
 import { authorizeMember, type MemberContext } from "../../_lib/access";
 import { type ActionState, invalid, refused } from "../../_lib/action-state";
@@ -17,6 +18,7 @@ import {
   resendInvitation,
   revokeInvitation,
   setEmailAlerts,
+  setKeyPolicy,
   setOrganizationSpendLimit,
 } from "../../_lib/data";
 
@@ -55,6 +57,34 @@ async function adminAction<S extends z.ZodType>(
   if (options.revalidate === "layout") revalidatePath(`/${slug}`, "layout");
   else revalidatePath(`/${slug}/settings`);
   return state;
+}
+
+const checkbox = z.enum(["on", ""]).transform((v) => v === "on");
+
+/** The key policy; the service refuses anyone but an owner (FORBIDDEN, shown as the message). */
+export async function setKeyPolicyAction(
+  _prev: SettingsState,
+  form: FormData,
+): Promise<SettingsState> {
+  const values = {
+    maxKeyLifetimeDays: String(form.get("maxKeyLifetimeDays") ?? ""),
+    keyExpiryRequired: String(form.get("keyExpiryRequired") ?? ""),
+    liveKeysAdminsOnly: String(form.get("liveKeysAdminsOnly") ?? ""),
+  };
+  return adminAction(
+    form,
+    z.object({
+      maxKeyLifetimeDays: KeyLifetimeFieldSchema,
+      keyExpiryRequired: checkbox,
+      liveKeysAdminsOnly: checkbox,
+    }),
+    values,
+    async (policy, { ctx, actor }) => {
+      await setKeyPolicy(ctx.organization.id, policy, actor, ctx.role);
+      return { ok: true, message: "Key policy saved.", values };
+    },
+    { revalidate: "settings", showValues: true },
+  );
 }
 
 const MAIL_FAILED = "but the mail could not be sent. Use Resend in the list below.";

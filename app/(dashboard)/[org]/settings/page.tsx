@@ -7,6 +7,7 @@ import { LeakPolicyForm } from "@/components/settings/leak-policy-form";
 import {
   InvitationControls,
   InviteForm,
+  KeyPolicyForm,
   MemberControls,
   RenameForm,
   SpendLimitForm,
@@ -137,6 +138,25 @@ export default async function SettingsPage({ params }: { params: Promise<{ org: 
               slug={organization.slug}
               leakAction={organization.leakAction}
               canEdit={role === "OWNER"}
+            />
+          </CardContent>
+        </Card>
+        <Card data-testid="key-policy-card">
+          <CardHeader>
+            <CardTitle>Key policy</CardTitle>
+            <CardDescription>
+              Creating and rotating keys (dashboard, API, CLI) must follow these rules.
+            </CardDescription>
+          </CardHeader>
+          <CardContent>
+            <KeyPolicyForm
+              slug={organization.slug}
+              policy={{
+                maxKeyLifetimeDays: organization.maxKeyLifetimeDays,
+                keyExpiryRequired: organization.keyExpiryRequired,
+                liveKeysAdminsOnly: organization.liveKeysAdminsOnly,
+              }}
+              disabled={role !== "OWNER"}
             />
           </CardContent>
         </Card>

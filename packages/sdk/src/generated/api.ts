@@ -616,6 +616,14 @@ export interface components {
             secret: string;
         };
         CreateKeyRequest: {
+            /**
+             * @description Networks (IPv4 and IPv6 CIDRs; a bare address is one host) the key may be used from, at most 100; stored normalized. Empty: anywhere. Routes the key calls itself check the caller's address; verify checks `ip`.
+             * @example [
+             *       "203.0.113.0/24",
+             *       "2001:db8::/32"
+             *     ]
+             */
+            allowedCidrs?: string[];
             credits?: components["schemas"]["CreditsInput"];
             environment?: components["schemas"]["Environment"] & unknown;
             /**
@@ -624,6 +632,21 @@ export interface components {
              * @example 2026-12-31T23:59:59Z
              */
             expiresAt?: string | null;
+            /**
+             * @description Your own id for the key's owner (a user, a team); filter the list by it.
+             * @example user_1234
+             */
+            externalId?: string | null;
+            /**
+             * @description Your own JSON object (at most 4096 bytes as JSON), returned by verify.
+             * @example {
+             *       "plan": "pro",
+             *       "userId": "u_42"
+             *     }
+             */
+            meta?: {
+                [key: string]: unknown;
+            } | null;
             /** @example billing-service */
             name: string;
             /** @description Requests per minute for this key; null means the plan's limit. */
@@ -727,6 +750,7 @@ export interface components {
             time: string;
         };
         Key: {
+            allowedCidrs: string[];
             /**
              * Format: date-time
              * @example 2026-11-25T12:00:00.000Z
@@ -739,6 +763,7 @@ export interface components {
              * @example 2026-11-25T12:00:00.000Z
              */
             expiresAt: string | null;
+            externalId: string | null;
             /**
              * @description The key's last 4 characters.
              * @example x9Q_
@@ -755,6 +780,9 @@ export interface components {
              */
             lastUsedAt: string | null;
             leak: components["schemas"]["KeyLeak"];
+            meta: {
+                [key: string]: unknown;
+            } | null;
             name: string;
             /** @example pk_live_ */
             prefix: string;
@@ -863,7 +891,7 @@ export interface components {
         /** @description An RFC 9457 problem document; `code` is stable, `detail` is for people. */
         Problem: {
             /** @enum {string} */
-            code: "BAD_REQUEST" | "INVALID_JSON" | "UNAUTHORIZED" | "INVALID_FORMAT" | "KEY_NOT_FOUND" | "KEY_REVOKED" | "SIGNATURE_INVALID" | "KEY_EXPIRED" | "FORBIDDEN" | "INSUFFICIENT_SCOPE" | "ORG_INACTIVE" | "PRIVILEGE_CEILING" | "NOT_FOUND" | "CONFLICT" | "KEY_LIMIT_REACHED" | "WEBHOOK_LIMIT_REACHED" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "VALIDATION_FAILED" | "WEBHOOK_URL_INVALID" | "WEBHOOK_URL_NOT_ALLOWED" | "RATE_LIMITED" | "QUOTA_EXCEEDED" | "CREDITS_EXHAUSTED" | "SPEND_LIMIT_EXCEEDED" | "INTERNAL" | "UNAVAILABLE" | "DEPENDENCY_UNAVAILABLE";
+            code: "BAD_REQUEST" | "INVALID_JSON" | "UNAUTHORIZED" | "INVALID_FORMAT" | "KEY_NOT_FOUND" | "KEY_REVOKED" | "SIGNATURE_INVALID" | "KEY_EXPIRED" | "FORBIDDEN" | "INSUFFICIENT_SCOPE" | "ORG_INACTIVE" | "PRIVILEGE_CEILING" | "IP_NOT_ALLOWED" | "NOT_FOUND" | "CONFLICT" | "KEY_LIMIT_REACHED" | "WEBHOOK_LIMIT_REACHED" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "VALIDATION_FAILED" | "WEBHOOK_URL_INVALID" | "WEBHOOK_URL_NOT_ALLOWED" | "POLICY_MAX_LIFETIME" | "POLICY_EXPIRY_REQUIRED" | "POLICY_LIVE_ADMINS_ONLY" | "RATE_LIMITED" | "QUOTA_EXCEEDED" | "CREDITS_EXHAUSTED" | "SPEND_LIMIT_EXCEEDED" | "INTERNAL" | "UNAVAILABLE" | "DEPENDENCY_UNAVAILABLE";
             detail: string;
             issues?: {
                 message: string;
@@ -900,6 +928,14 @@ export interface components {
             gracePeriod: "none" | "1h" | "24h" | "7d";
         };
         UpdateKeyRequest: {
+            /**
+             * @description Networks (IPv4 and IPv6 CIDRs; a bare address is one host) the key may be used from, at most 100; stored normalized. Empty: anywhere. Routes the key calls itself check the caller's address; verify checks `ip`.
+             * @example [
+             *       "203.0.113.0/24",
+             *       "2001:db8::/32"
+             *     ]
+             */
+            allowedCidrs?: string[];
             credits?: components["schemas"]["CreditsInput"];
             /**
              * Format: date-time
@@ -907,6 +943,21 @@ export interface components {
              * @example 2026-12-31T23:59:59Z
              */
             expiresAt?: string | null;
+            /**
+             * @description Your own id for the key's owner (a user, a team); filter the list by it.
+             * @example user_1234
+             */
+            externalId?: string | null;
+            /**
+             * @description Your own JSON object (at most 4096 bytes as JSON), returned by verify.
+             * @example {
+             *       "plan": "pro",
+             *       "userId": "u_42"
+             *     }
+             */
+            meta?: {
+                [key: string]: unknown;
+            } | null;
             /** @example billing-service */
             name?: string;
             /** @description Requests per minute for this key; null means the plan's limit. */
@@ -1035,6 +1086,11 @@ export interface components {
         VerifyRequest: {
             /** @description Credits this request spends from a key that has credits (default 1; 0 checks only). */
             cost?: number;
+            /**
+             * @description The end client's address as your service saw it. A key with `allowedCidrs` is valid only when it is inside one of them (missing or not an address: IP_NOT_ALLOWED).
+             * @example 203.0.113.7
+             */
+            ip?: string;
             /** @example pk_live_3q2-7wE9yXbQm0fJdLr8sVt1uZk4nHc6aPg5oIe_x9Q_ */
             key: string;
             /** @description Scopes the key must all hold. */
@@ -1042,7 +1098,7 @@ export interface components {
         };
         VerifyResult: {
             /** @enum {string} */
-            code: "VALID" | "INVALID_FORMAT" | "NOT_FOUND" | "REVOKED" | "EXPIRED" | "INSUFFICIENT_SCOPE" | "RATE_LIMITED" | "QUOTA_EXCEEDED" | "ORG_INACTIVE" | "CREDITS_EXHAUSTED" | "SPEND_LIMIT_EXCEEDED";
+            code: "VALID" | "INVALID_FORMAT" | "NOT_FOUND" | "REVOKED" | "EXPIRED" | "INSUFFICIENT_SCOPE" | "IP_NOT_ALLOWED" | "RATE_LIMITED" | "QUOTA_EXCEEDED" | "ORG_INACTIVE" | "CREDITS_EXHAUSTED" | "SPEND_LIMIT_EXCEEDED";
             /** @description For a key with credits; null otherwise. */
             credits: {
                 /** @description The balance after this request. */
@@ -1054,11 +1110,17 @@ export interface components {
              * @example 2026-11-25T12:00:00.000Z
              */
             expiresAt: string | null;
+            /** @description The key's `externalId`. */
+            externalId: string | null;
             /**
              * Format: uuid
              * @example 3f1e6c2a-8d4b-4c1e-9a57-0f3b2d6e7a91
              */
             keyId: string | null;
+            /** @description The key's `meta`, so your service needs no second lookup. */
+            meta: {
+                [key: string]: unknown;
+            } | null;
             /**
              * Format: uuid
              * @example 3f1e6c2a-8d4b-4c1e-9a57-0f3b2d6e7a91
@@ -1446,6 +1508,8 @@ export interface operations {
                 /** @description `nextCursor` of the previous page. */
                 cursor?: string;
                 environment?: components["schemas"]["Environment"];
+                /** @description Your own id for the key's owner (a user, a team); filter the list by it. */
+                externalId?: string;
                 limit?: number;
                 status?: components["schemas"]["KeyStatus"];
             };

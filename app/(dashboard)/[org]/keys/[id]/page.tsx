@@ -60,6 +60,9 @@ export default async function KeyDetailPage(props: OrgPageProps<{ org: string; i
                   rotatedToId: key.rotatedToId,
                   credits: key.credits,
                   spendLimitUsd: key.spendLimitUsd,
+                  allowedCidrs: key.allowedCidrs,
+                  externalId: key.externalId,
+                  meta: key.meta,
                 }}
               />
               {key.status === "active" ? (
@@ -141,6 +144,32 @@ function KeyFacts({
       "No spend limit"
     ),
   ]);
+  facts.push(
+    [
+      "Allowed networks",
+      k.allowedCidrs.length ? (
+        <span key="cidrs" data-testid="key-cidrs" className="flex flex-wrap gap-1">
+          {k.allowedCidrs.map((c) => (
+            <Badge key={c} className="font-mono">
+              {c}
+            </Badge>
+          ))}
+        </span>
+      ) : (
+        "Any address"
+      ),
+    ],
+    [
+      "External id",
+      k.externalId ? (
+        <code key="ext" data-testid="key-external-id" className="font-mono break-all">
+          {k.externalId}
+        </code>
+      ) : (
+        "None"
+      ),
+    ],
+  );
   if (k.revokedAt)
     facts.push([
       "Revoked",
@@ -157,6 +186,17 @@ function KeyFacts({
             </div>
           ))}
         </dl>
+        {k.meta ? (
+          <div className="mt-4">
+            <p className="text-xs text-muted-foreground">Metadata</p>
+            <pre
+              data-testid="key-meta"
+              className="mt-1 max-h-48 overflow-auto rounded-md bg-muted p-2 font-mono text-xs"
+            >
+              {JSON.stringify(k.meta, null, 2)}
+            </pre>
+          </div>
+        ) : null}
         {k.rotatedToId ? (
           <p className="mt-4 text-sm text-muted-foreground">
             Rotated: its successor is{" "}
