@@ -238,6 +238,7 @@ describe.each(testDbKinds)("api key service on %s", (kind) => {
         scopes: [],
         expiresAt: null,
         ratelimit: null,
+        credits: null,
         externalId: null,
         meta: null,
       });

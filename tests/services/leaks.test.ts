@@ -208,7 +208,16 @@ describe.each(testDbKinds)("leak defence (%s)", (kind) => {
     expect(
       await db.auditLog.count({ where: { organizationId: other.id, action: "key.leaked" } }),
     ).toBe(0);
-    expect(await db.webhookEvent.count({ where: { organizationId: other.id } })).toBe(0);
+    // Its own key.created is all it has: no leak and no revocation reached it.
+    expect(
+      await db.webhookEvent.count({
+        where: { organizationId: other.id, type: { in: ["key.leaked", "key.revoked"] } },
+      }),
+    ).toBe(0);
+    // The revocation itself sent key.revoked, in the leak report's transaction.
+    expect(
+      await db.webhookEvent.count({ where: { organizationId: o.id, type: "key.revoked" } }),
+    ).toBe(1);
   });
 
   it("only flags a reported key under NOTIFY: it keeps working", async () => {
