@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { compileAllowlist, parseCidr } from "./cidr";
+import { cidrWithin, compileAllowlist, parseCidr } from "./cidr";
 
 describe("parseCidr", () => {
   it.each([
@@ -176,5 +176,22 @@ describe("compileAllowlist against a BigInt reference", () => {
       }),
       { numRuns: 300 },
     );
+  });
+});
+
+describe("cidrWithin", () => {
+  it.each([
+    ["10.1.0.0/16", ["10.0.0.0/8"], true],
+    ["10.0.0.0/8", ["10.0.0.0/8"], true],
+    ["10.0.0.0/7", ["10.0.0.0/8"], false],
+    ["11.0.0.0/8", ["10.0.0.0/8"], false],
+    ["10.0.0.0/23", ["10.0.0.0/24", "10.0.1.0/24"], false],
+    ["192.0.2.7/32", ["::ffff:0:0/96"], true],
+    ["192.0.2.0/24", ["2001:db8::/32"], false],
+    ["2001:db8:1::/48", ["2001:db8::/32"], true],
+    ["2001:db8::/31", ["2001:db8::/32"], false],
+    ["not a network", ["0.0.0.0/0"], false],
+  ] as const)("%s inside %j: %s", (inner, outer, expected) => {
+    expect(cidrWithin(inner, outer)).toBe(expected);
   });
 });

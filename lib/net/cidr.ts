@@ -107,3 +107,27 @@ export function compileAllowlist(cidrs: readonly string[]): AllowlistMatcher {
     return v6.some((range) => (address as ipaddr.IPv6).match(range));
   };
 }
+
+/**
+ * True when the network `inner` (normalized, as `parseCidr` gives it) lies wholly inside one of
+ * `outer`: the privilege ceiling's test that a key fenced to some networks grants no wider fence.
+ * A block covered only by several outer networks together is not "inside": ask for the parts.
+ */
+export function cidrWithin(inner: string, outer: readonly string[]): boolean {
+  const r = parseCidr(inner);
+  if (!r.ok) return false;
+  const [address, prefix] = ipaddr.parseCIDR(r.cidr);
+  for (const o of outer) {
+    const p = parseCidr(o);
+    if (!p.ok) continue;
+    const [range, rangePrefix] = ipaddr.parseCIDR(p.cidr);
+    if (address.kind() === range.kind()) {
+      if (prefix >= rangePrefix && address.match(range, rangePrefix)) return true;
+    } else if (address.kind() === "ipv4") {
+      // An IPv4 network inside an IPv6 range holding the IPv4-mapped block (::ffff:0:0/96).
+      const mapped = (address as ipaddr.IPv4).toIPv4MappedAddress();
+      if (prefix + 96 >= rangePrefix && mapped.match(range, rangePrefix)) return true;
+    }
+  }
+  return false;
+}

@@ -62,7 +62,7 @@ const TAGS: Record<RouteTag, string> = {
   Keys: "Verify keys, and manage an organization's keys with a key of its own.",
   Usage: "Usage reports, and usage events your service reports for its own API.",
   Webhooks:
-    "Webhook endpoints that receive signed events (Standard Webhooks), their signing secrets and deliveries.",
+    "Webhook endpoints that receive signed events (Standard Webhooks), their signing secrets and deliveries; and, under `webhooks`, the events Keyward sends them.",
   System: "Health and this document; no key needed.",
 };
 
@@ -140,10 +140,7 @@ function buildDocument() {
         "API keys for your own API: verify, manage, rotate and meter. Errors are RFC 9457 problem documents with a stable `code`; see the error table at /docs.",
     },
     servers: [{ url: "/", description: "This Keyward server." }],
-    tags: [
-      ...Object.entries(TAGS).map(([name, description]) => ({ name, description })),
-      { name: "Webhooks", description: "Events Keyward sends to your registered endpoints." },
-    ],
+    tags: Object.entries(TAGS).map(([name, description]) => ({ name, description })),
   });
   return {
     ...doc,

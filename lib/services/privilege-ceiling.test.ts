@@ -199,3 +199,49 @@ describe("changedOnly", () => {
     });
   });
 });
+
+describe("a key fenced to networks", () => {
+  const fenced = keyCeiling({ ...caller, allowedCidrs: ["10.0.0.0/8", "2001:db8::/32"] }, 1000);
+
+  it("gives its own networks to a key created without any", () => {
+    expect(applyCeiling(fenced, {}, "create").allowedCidrs).toEqual([
+      "10.0.0.0/8",
+      "2001:db8::/32",
+    ]);
+  });
+
+  it("grants networks inside its own, IPv4 and IPv6", () => {
+    const grant = { allowedCidrs: ["10.1.0.0/16", "10.2.3.4/32", "2001:db8:1::/48"] };
+    expect(applyCeiling(fenced, grant, "create").allowedCidrs).toEqual(grant.allowedCidrs);
+    expect(applyCeiling(fenced, grant, "update").allowedCidrs).toEqual(grant.allowedCidrs);
+  });
+
+  it("refuses anywhere (empty) and any network outside or wider, on create and update", () => {
+    for (const mode of ["create", "update"] as const) {
+      expect(refusal(() => applyCeiling(fenced, { allowedCidrs: [] }, mode)).field).toBe(
+        "allowedCidrs",
+      );
+      for (const wider of ["0.0.0.0/0", "10.0.0.0/7", "192.168.0.0/16", "2001:db8::/31", "::/0"]) {
+        const { field, error } = refusal(() =>
+          applyCeiling(fenced, { allowedCidrs: ["10.1.0.0/16", wider] }, mode),
+        );
+        expect(field).toBe("allowedCidrs");
+        expect(error.message).toContain(wider);
+      }
+    }
+  });
+
+  it("leaves an update that does not touch the networks alone, and an unfenced key free", () => {
+    expect(applyCeiling(fenced, { scopes: ["keys:read"] }, "update").allowedCidrs).toBeUndefined();
+    expect(applyCeiling(keyCeiling(caller, 1000), { allowedCidrs: [] }, "create")).toEqual({
+      allowedCidrs: [],
+      expiresAt: in2d,
+      rateLimitPerMinute: 100,
+    });
+  });
+
+  it("sending back the networks a key already has is no change", () => {
+    const target = { ...caller, allowedCidrs: ["192.0.2.0/24"] };
+    expect(changedOnly(target, { allowedCidrs: ["192.0.2.0/24"] })).toEqual({});
+  });
+});

@@ -2,6 +2,7 @@
 // caller may put on a key it creates, changes or rotates. The key service builds the ceiling from
 // the caller (read inside its transaction) and calls `applyCeiling` before it writes anything.
 import { privilegeCeiling } from "@/lib/errors";
+import { cidrWithin } from "@/lib/net/cidr";
 
 /**
  * The most a caller may grant. A key is bounded by its own rights; a dashboard user only by the
@@ -15,6 +16,8 @@ export interface Ceiling {
   expiresAt?: Date | null;
   /** A test caller makes only test keys; undefined: either environment. */
   environment?: "live" | "test";
+  /** The caller's allowed networks; undefined or empty: anywhere. */
+  allowedCidrs?: readonly string[];
   /** The highest effective per-key limit the caller may grant (requests per minute). */
   maxRateLimitPerMinute: number;
   /** The organization's per-minute limit: the effective limit of a key whose own limit is null. */
@@ -27,6 +30,8 @@ export interface Grant {
   scopes?: readonly string[];
   expiresAt?: Date | null;
   rateLimitPerMinute?: number | null;
+  /** Allowed networks (normalized); empty: anywhere. */
+  allowedCidrs?: readonly string[];
 }
 
 /** A key as far as its rights go: the caller, or the key being changed. */
@@ -36,6 +41,8 @@ export interface KeyRights {
   expiresAt: Date | null;
   /** Its own per-key limit; null: the plan's. */
   rateLimitPerMinute: number | null;
+  /** Its allowed networks; empty: anywhere. */
+  allowedCidrs?: readonly string[];
 }
 
 /** A key's ceiling: its own scopes, expiry, environment and effective limit. */
@@ -45,6 +52,7 @@ export function keyCeiling(caller: KeyRights, planRateLimitPerMinute: number): C
     scopes: [...caller.scopes],
     expiresAt: caller.expiresAt,
     environment: caller.environment === "test" ? "test" : undefined,
+    allowedCidrs: caller.allowedCidrs?.length ? [...caller.allowedCidrs] : undefined,
     maxRateLimitPerMinute: caller.rateLimitPerMinute ?? planRateLimitPerMinute,
     planRateLimitPerMinute,
   };
@@ -108,6 +116,28 @@ export function applyCeiling(ceiling: Ceiling, grant: Grant, mode: "create" | "u
     }
   }
 
+  // A key fenced to some networks grants only keys fenced within them: an omitted list on create
+  // becomes the caller's own; "anywhere" (empty) or a wider network is refused.
+  if (ceiling.allowedCidrs?.length) {
+    const fence = ceiling.allowedCidrs;
+    if (grant.allowedCidrs === undefined) {
+      if (mode === "create") out.allowedCidrs = [...fence];
+    } else if (grant.allowedCidrs.length === 0) {
+      throw privilegeCeiling(
+        "allowedCidrs",
+        `The calling key may be used only from ${fence.join(", ")}; it can grant only networks inside those, never "anywhere".`,
+      );
+    } else {
+      const outside = grant.allowedCidrs.filter((c) => !cidrWithin(c, fence));
+      if (outside.length) {
+        throw privilegeCeiling(
+          "allowedCidrs",
+          `${outside.join(", ")} ${outside.length === 1 ? "is" : "are"} not inside the calling key's networks (${fence.join(", ")}).`,
+        );
+      }
+    }
+  }
+
   const max = ceiling.maxRateLimitPerMinute;
   if (grant.rateLimitPerMinute === undefined) {
     if (mode === "create" && ceiling.planRateLimitPerMinute > max) out.rateLimitPerMinute = max;
@@ -151,6 +181,14 @@ export function changedOnly<P extends Grant>(current: KeyRights, patch: P): P {
     delete out.expiresAt;
   }
   if (patch.rateLimitPerMinute === current.rateLimitPerMinute) delete out.rateLimitPerMinute;
+  if (
+    patch.allowedCidrs !== undefined &&
+    current.allowedCidrs !== undefined &&
+    patch.allowedCidrs.length === current.allowedCidrs.length &&
+    patch.allowedCidrs.every((c) => current.allowedCidrs?.includes(c))
+  ) {
+    delete out.allowedCidrs;
+  }
   return out;
 }
 

@@ -50,6 +50,8 @@ async function seed(db: OpenDatabase["prisma"]) {
       externalId: "user_42",
       meta: { plan: "pro", seats: 3 },
     }),
+    // Holds keys:write but may be used only from 203.0.113.0/24: it grants no wider fence.
+    fencedWriter: await mk(a.id, "fenced-writer", { allowedCidrs: ["203.0.113.0/24"] }),
     adminB: await mk(b.id, "admin-b"),
     sameExternalInB: await mk(b.id, "b-user-42", { externalId: "user_42" }),
     quotaFenced: await mk(q.id, "quota-fenced", {
@@ -305,6 +307,49 @@ describe.each(targets.map((t) => [t.name, t] as const))("key restrictions on %s"
         403,
         "IP_NOT_ALLOWED",
       );
+    });
+  });
+
+  describe("a fenced key creating and changing keys (privilege ceiling)", () => {
+    const from = { key: "", ip: "203.0.113.5" };
+    it("gives its networks to a key created without any, and grants narrower ones", async () => {
+      const inherit = await call("POST", "/api/v1/keys", {
+        ...from,
+        key: fx.fencedWriter.key,
+        body: { name: "child", environment: "live", scopes: ["keys:read"] },
+      });
+      expect(inherit.status, JSON.stringify(inherit.body)).toBe(201);
+      expect(inherit.body.allowedCidrs).toEqual(["203.0.113.0/24"]);
+      const narrower = await call("POST", "/api/v1/keys", {
+        ...from,
+        key: fx.fencedWriter.key,
+        body: { name: "child2", environment: "live", allowedCidrs: ["203.0.113.128/25"] },
+      });
+      expect(narrower.status, JSON.stringify(narrower.body)).toBe(201);
+      expect(narrower.body.allowedCidrs).toEqual(["203.0.113.128/25"]);
+    });
+
+    it("refuses anywhere or a wider network, on create and on PATCH", async () => {
+      for (const allowedCidrs of [[], ["0.0.0.0/0"], ["203.0.113.0/23"], ["2001:db8::/32"]]) {
+        refused(
+          await call("POST", "/api/v1/keys", {
+            ...from,
+            key: fx.fencedWriter.key,
+            body: { name: "wider", environment: "live", allowedCidrs },
+          }),
+          403,
+          "PRIVILEGE_CEILING",
+        );
+        refused(
+          await call("PATCH", `/api/v1/keys/${fx.fenced.id}`, {
+            ...from,
+            key: fx.fencedWriter.key,
+            body: { allowedCidrs },
+          }),
+          403,
+          "PRIVILEGE_CEILING",
+        );
+      }
     });
   });
 

@@ -91,12 +91,20 @@ export async function createKey(db: Db, input: CreateKeyInput, actor: Actor): Pr
     const grant = ceiling
       ? applyCeiling(
           ceiling,
-          { environment, scopes, expiresAt: givenExpiry, rateLimitPerMinute: givenLimit },
+          {
+            environment,
+            scopes,
+            expiresAt: givenExpiry,
+            rateLimitPerMinute: givenLimit,
+            // Omitted stays apart from "anywhere" (empty) until the ceiling has seen it.
+            allowedCidrs: input.allowedCidrs === undefined ? undefined : allowedCidrs,
+          },
           "create",
         )
       : { expiresAt: givenExpiry, rateLimitPerMinute: givenLimit };
     const expiresAt = grant.expiresAt ?? null;
     const rateLimitPerMinute = grant.rateLimitPerMinute ?? null;
+    const networks = grant.allowedCidrs ? [...grant.allowedCidrs] : allowedCidrs;
     checkKeyPolicy(
       policyOf(org),
       {
@@ -123,7 +131,7 @@ export async function createKey(db: Db, input: CreateKeyInput, actor: Actor): Pr
       budget,
       // generateKey's tokens carry the checksum (lib/keys/checksum.ts).
       checksummed: true,
-      allowedCidrs,
+      allowedCidrs: networks,
       externalId,
       meta,
     });
@@ -137,7 +145,7 @@ export async function createKey(db: Db, input: CreateKeyInput, actor: Actor): Pr
         scopes,
         expiresAt: iso(expiresAt),
         rateLimitPerMinute,
-        allowedCidrs,
+        allowedCidrs: networks,
         externalId,
         prefix: generated.prefix,
         hint: generated.hint,

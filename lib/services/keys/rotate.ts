@@ -107,6 +107,7 @@ export async function rotateKey(
           scopes: old.scopes,
           expiresAt: old.expiresAt,
           rateLimitPerMinute: old.rateLimitPerMinute,
+          allowedCidrs: old.allowedCidrs,
         },
         "create",
       );

@@ -128,6 +128,7 @@ export const rightsOf = (k: ApiKeyRecord): KeyRights => ({
   scopes: k.scopes,
   expiresAt: k.expiresAt,
   rateLimitPerMinute: k.rateLimitPerMinute,
+  allowedCidrs: k.allowedCidrs,
 });
 
 /**

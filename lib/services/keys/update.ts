@@ -132,8 +132,11 @@ export async function updateKey(
       }
     }
     if (ceiling) {
-      const { scopes, expiresAt, rateLimitPerMinute } = changedOnly(rightsOf(key), patch);
-      applyCeiling(ceiling, { scopes, expiresAt, rateLimitPerMinute }, "update");
+      const { scopes, expiresAt, rateLimitPerMinute, allowedCidrs } = changedOnly(
+        rightsOf(key),
+        patch,
+      );
+      applyCeiling(ceiling, { scopes, expiresAt, rateLimitPerMinute, allowedCidrs }, "update");
     }
     // A new expiry is held to the policy's lifetime counted from the key's creation (the other
     // rules are about making keys: create and rotate).
