@@ -3,6 +3,7 @@
 // (ADMIN or OWNER), then zod, then the endpoints service. A signing secret is only in the return
 // value of create and rotate, for the dialog that shows it once.
 import { revalidatePath } from "next/cache";
+import { redirect } from "next/navigation";
 import { z } from "zod";
 import {
   WebhookDescriptionSchema,
@@ -158,9 +159,13 @@ export async function deleteWebhookAction(
   const confirm = z.literal("on", { error: "Tick the box to confirm." });
   const c = z.object({ confirm }).safeParse({ confirm: form.get("confirm") ?? "" });
   if (!c.success) return invalid(c.error);
-  return change(a.access, a.webhookId, "Webhook endpoint deleted.", (o, actor) =>
+  const done = await change(a.access, a.webhookId, "Webhook endpoint deleted.", (o, actor) =>
     deleteWebhook(o, a.webhookId, actor),
   );
+  // To the list from the server: the endpoint's own page, revalidated with the action, is now
+  // "not found", and would replace the dialog before a client-side push could run.
+  if (done.ok) redirect(`/${a.access.ctx.organization.slug}/settings/webhooks`);
+  return done;
 }
 
 export async function rotateWebhookSecretAction(
