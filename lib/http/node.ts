@@ -61,7 +61,8 @@ export function sendNode(res: ServerResponse, result: HttpResult): void {
     result.body === null || result.body === undefined || result.status === 204
       ? undefined
       : JSON.stringify(result.body);
-  const headers: Record<string, string | number> = { ...result.headers };
+  // The result is this response's own: its headers are written as they are (no copy).
+  const headers: Record<string, string | number> = result.headers;
   if (body !== undefined) headers["content-length"] = Buffer.byteLength(body);
   res.writeHead(result.status, headers);
   res.end(body);
