@@ -57,7 +57,7 @@ import { generateKey } from "@/lib/keys";
 import { createPostgresDatabase } from "@/tests/helpers/db";
 import { copyMigratedDatabase } from "@/tests/helpers/pglite-template";
 import { root, tempDataDir } from "@/tests/helpers/server";
-import { CLK_TCK } from "./lib/cpu";
+import { CLK_TCK, listensOn } from "./lib/cpu";
 import {
   type Backend,
   type BenchKey,
@@ -285,6 +285,14 @@ async function openFloorRun(name: string, floor: RefServer, key: BenchKey): Prom
     ...(await openRun(name, `${floor.url}/verify`, key.key, floor.proc.pid)),
     extraCalls: 0,
   };
+}
+
+/** The CPU is read from this pid: it must be the process holding the server's listening socket. */
+function mustServe(name: string, pid: number | undefined, url: string): void {
+  const port = Number(new URL(url).port);
+  if (!pid || !listensOn(pid, port)) {
+    throw new Error(`${name}: pid ${pid} does not hold the socket listening on port ${port}`);
+  }
 }
 
 /** Other work on the machine skews every row: wait (bounded) for the 1-minute load to drop. */
@@ -607,6 +615,20 @@ async function main() {
       floorPg = await startFloor({ kind: "postgres", databaseUrl: pgDb.url });
       stops.push(() => floorPg!.stop());
     }
+
+    for (const [name, pid, url] of [
+      ["lean", lean.server.proc.pid, lean.server.url],
+      ["route", route.server.proc.pid, route.server.url],
+      ["plain", plain.proc.pid, plain.url],
+      ["bare", bare.proc.pid, bare.url],
+      ["floor", floor.proc.pid, floor.url],
+      ["lean-pg", leanPg?.server.proc.pid, leanPg?.server.url],
+      ["route-pg", routePg?.server.proc.pid, routePg?.server.url],
+      ["floor-pg", floorPg?.proc.pid, floorPg?.url],
+    ] as const) {
+      if (url) mustServe(name, pid, url);
+    }
+    log("each server's pid holds its listening socket: its CPU is the server's");
 
     for (let round = 1; round <= rounds; round++) {
       await waitForQuiet();

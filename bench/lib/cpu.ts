@@ -3,7 +3,7 @@
 // whole process's (/proc/<pid>/stat: every thread, live and exited, so libuv's pool, V8's GC
 // and compiler threads, worker threads and PGlite's wasm when it runs in the process).
 import { execSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync, readlinkSync } from "node:fs";
 
 /** Clock ticks per second of /proc's utime/stime (`getconf CLK_TCK`, usually 100). */
 export const CLK_TCK = (() => {
@@ -51,4 +51,41 @@ export function perRequest(a: CpuSample, b: CpuSample, requests: number): CpuPer
   const processS = (b.process - a.process) / CLK_TCK;
   const n = Math.max(1, requests);
   return { threadUs: (threadS / n) * 1e6, processUs: (processS / n) * 1e6, threadS, processS };
+}
+
+/**
+ * True when `pid` itself holds the socket listening on `port` (/proc/net/tcp{,6} for the socket's
+ * inode, /proc/<pid>/fd for the process's): the process whose CPU is read is the one serving
+ * HTTP, not a wrapper (npm, a shell) around it.
+ */
+export function listensOn(pid: number, port: number): boolean {
+  const hexPort = port.toString(16).toUpperCase().padStart(4, "0");
+  const inodes = new Set<string>();
+  for (const table of ["/proc/net/tcp", "/proc/net/tcp6"]) {
+    let text = "";
+    try {
+      text = readFileSync(table, "utf8");
+    } catch {
+      continue;
+    }
+    for (const line of text.split("\n").slice(1)) {
+      const f = line.trim().split(/\s+/);
+      // local_address is "ADDR:PORT", st 0A is LISTEN, the inode is field 10.
+      if (f[1]?.endsWith(`:${hexPort}`) && f[3] === "0A" && f[9]) inodes.add(f[9]);
+    }
+  }
+  if (inodes.size === 0) return false;
+  try {
+    for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+      try {
+        const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
+        if (m && inodes.has(m[1]!)) return true;
+      } catch {
+        // The fd closed while we looked.
+      }
+    }
+  } catch {
+    return false;
+  }
+  return false;
 }
