@@ -28,7 +28,8 @@
 // stime, read at the start and end of the measured window (after the warm-up), divided by the
 // requests answered in it, in microseconds. <pid> is the server's own node process: startServer
 // spawns node itself (`node --import tsx scripts/start.ts`, which imports server.ts in the same
-// process), the reference servers are `node <script>`. /proc counts in clock ticks (getconf
+// process), the reference servers are `node <script>`; before the first row the script checks
+// that each pid holds its server's listening socket (/proc/net/tcp, /proc/<pid>/fd). /proc counts in clock ticks (getconf
 // CLK_TCK, 100 here: 10 ms), so a 10 s row at one busy core is read to about 0.1 %. Each row's
 // CPU is also given as a ratio to the floor of the same backend (rows without a database, the
 // plain and bare ones, against the embedded floor; open-loop rows against the open-loop floor).
