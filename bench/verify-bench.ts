@@ -3,7 +3,7 @@
 //   DATABASE_URL=postgresql://postgres@127.0.0.1:5432/postgres REDIS_URL=redis://127.0.0.1:6379 \
 //     npx tsx bench/verify-bench.ts [--connections 50] [--duration 10] [--warmup 5]
 //       [--memory-duration 60] [--no-postgres] [--no-memory] [--cpu-prof] [--rounds 1]
-//       [--max-load 1.5] [--max-wait 300]
+//       [--max-load 1.5] [--max-wait 300] [--open-rate 2000] [--open-connections 256] [--no-open]
 //
 // One run, in this order, each with a warm-up: POST /api/v1/keys/verify over the lean lane,
 // the same through Next's route handler (a second server with KEYWARD_LEAN_LANE=0), a plain Next
@@ -14,7 +14,35 @@
 // POST body costs in a route handler (verify must read it). Two refusal rows on the lean lane
 // compare a key refused by its checksum with a bare format error (issue 17: the checksum must
 // answer at least as fast); both spend the address's failure budget alike, so past it both answer
-// 429 through the same path. DATABASE_URL here is the server to create a fresh database on (dropped at the
+// 429 through the same path.
+//
+// The floor (issue 18): bench/lib/floor-server.mjs, its own node process, the least a verify can
+// cost on the same database: node:http, SHA-256 of the key, one indexed SELECT on "ApiKey" by
+// "keyHash", a 1 s in-process cache, a small JSON answer. Embedded, it opens a PGlite of its own
+// in its process (a copy of the migrated template, tests/helpers/pglite-template.ts, with a bench
+// key made by the CLI before the floor opens it); on PostgreSQL, the bench's database through
+// `pg`, with a key made on it. It runs after the bare row, and after the PostgreSQL rows.
+//
+// CPU per request, for every row: /proc/<pid>/task/<pid>/stat (the main thread, which serves
+// HTTP and runs the JavaScript) and /proc/<pid>/stat (the whole process, all threads), utime +
+// stime, read at the start and end of the measured window (after the warm-up), divided by the
+// requests answered in it, in microseconds. <pid> is the server's own node process: startServer
+// spawns node itself (`node --import tsx scripts/start.ts`, which imports server.ts in the same
+// process), the reference servers are `node <script>`; before the first row the script checks
+// that each pid holds its server's listening socket (/proc/net/tcp, /proc/<pid>/fd). /proc counts in clock ticks (getconf
+// CLK_TCK, 100 here: 10 ms), so a 10 s row at one busy core is read to about 0.1 %. Each row's
+// CPU is also given as a ratio to the floor of the same backend (rows without a database, the
+// plain and bare ones, against the embedded floor; open-loop rows against the open-loop floor).
+//
+// Open loop (--open-rate per second, default 2,000; --no-open skips it): verify on the lean lane
+// and the floor, each backend, driven by bench/lib/open-loop.ts: requests issued on a fixed
+// schedule whatever the answers, latency measured from each request's scheduled time (so a
+// stall counts against every request behind it, which autocannon's closed loop hides), over a
+// keep-alive node:http agent of --open-connections sockets; the same warm-up and duration as the
+// other rows. It reports p50/p99/max, the rate achieved, and the sender's own lag (the client
+// shares the machine; its delays are in the latencies too, and show there).
+//
+// DATABASE_URL here is the server to create a fresh database on (dropped at the
 // end); without DATABASE_URL or REDIS_URL the PostgreSQL rows are skipped.
 // --rounds N repeats the rows in that order N times and reports medians (a shared machine is
 // noisy); before each round it waits up to --max-wait seconds for the 1-minute load average to
@@ -22,13 +50,15 @@
 // bench/results/prof/{lean,route}/ when they stop.
 // Results: a markdown table on stdout and bench/results/verify-<time>.{md,json}.
 import { execSync } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { generateKey } from "@/lib/keys";
 import { createPostgresDatabase } from "@/tests/helpers/db";
-import { root } from "@/tests/helpers/server";
+import { copyMigratedDatabase } from "@/tests/helpers/pglite-template";
+import { root, tempDataDir } from "@/tests/helpers/server";
+import { CLK_TCK, listensOn } from "./lib/cpu";
 import {
   type Backend,
   type BenchKey,
@@ -40,7 +70,14 @@ import {
   verifyOnce,
 } from "./lib/keyward";
 import { type LoadResult, runLoad } from "./lib/load";
-import { buildPlainApp, type RefServer, startBare, startPlainApp } from "./lib/processes";
+import { type OpenLoopResult, runOpenLoop } from "./lib/open-loop";
+import {
+  buildPlainApp,
+  type RefServer,
+  startBare,
+  startFloor,
+  startPlainApp,
+} from "./lib/processes";
 import { type RssSummary, sampleRss } from "./lib/rss";
 
 const { values: args } = parseArgs({
@@ -55,6 +92,9 @@ const { values: args } = parseArgs({
     rounds: { type: "string", default: "1" },
     "max-load": { type: "string", default: "1.5" },
     "max-wait": { type: "string", default: "300" },
+    "open-rate": { type: "string", default: "2000" },
+    "open-connections": { type: "string", default: "256" },
+    "no-open": { type: "boolean", default: false },
   },
 });
 const connections = Number(args.connections);
@@ -64,6 +104,9 @@ const memoryS = Number(args["memory-duration"]);
 const rounds = Math.max(1, Number(args.rounds));
 const maxLoad = Number(args["max-load"]);
 const maxWaitS = Number(args["max-wait"]);
+const openRate = Number(args["open-rate"]);
+const openConnections = Number(args["open-connections"]);
+const withOpen = !args["no-open"];
 const adminDbUrl = process.env.DATABASE_URL;
 const redisUrl = process.env.REDIS_URL;
 const withPostgres = !args["no-postgres"] && Boolean(adminDbUrl && redisUrl);
@@ -79,7 +122,10 @@ const sh = (cmd: string) => {
 
 /** One measured run of one row: the load, and for verify rows the key it used. */
 interface Run {
+  /** Open-loop rows too: their answers per second as rps, their latencies in ms (not rounded). */
   result: LoadResult;
+  /** Open-loop rows: the sender's full result. */
+  open?: OpenLoopResult;
   loadavg: number;
   key?: BenchKey;
   /** verify calls this script made outside autocannon (sanity checks), for the metering sum. */
@@ -93,6 +139,8 @@ interface Row {
   name: string;
   runs: Run[];
   metered?: Metered;
+  /** The floor row this row's CPU is compared with. */
+  floor?: string;
 }
 
 function verifyLoad(baseUrl: string, key: BenchKey) {
@@ -131,6 +179,7 @@ async function refusalRun(name: string, s: KeywardServer, key: string): Promise<
   const result = await runLoad({
     ...plainLoad(s.server.url, "/api/v1/keys/verify"),
     body: JSON.stringify({ key }),
+    pid: s.server.proc.pid,
   });
   log(`${name}: ${result.rps.toFixed(0)} req/s, p99 ${result.p99} ms`);
   return { result, loadavg, extraCalls: 0 };
@@ -148,7 +197,7 @@ async function verifyRun(name: string, s: KeywardServer, label: string): Promise
   await mustVerify(s.server.url, key);
   const loadavg = os.loadavg()[0]!;
   log(`${name}: ${warmupS} s warm-up + ${durationS} s (load ${loadavg.toFixed(2)}) ...`);
-  const result = await runLoad(verifyLoad(s.server.url, key));
+  const result = await runLoad({ ...verifyLoad(s.server.url, key), pid: s.server.proc.pid });
   const after = await verifyOnce(s.server.url, key.key);
   log(`${name}: ${result.rps.toFixed(0)} req/s, p99 ${result.p99} ms, after: ${after.code}`);
   return { result, loadavg, key, extraCalls: 2, after };
@@ -157,9 +206,94 @@ async function verifyRun(name: string, s: KeywardServer, label: string): Promise
 async function refRun(name: string, srv: RefServer, p: string): Promise<Run> {
   const loadavg = os.loadavg()[0]!;
   log(`${name}: ${warmupS} s warm-up + ${durationS} s (load ${loadavg.toFixed(2)}) ...`);
-  const result = await runLoad(plainLoad(srv.url, p));
+  const result = await runLoad({ ...plainLoad(srv.url, p), pid: srv.proc.pid });
   log(`${name}: ${result.rps.toFixed(0)} req/s, p99 ${result.p99} ms`);
   return { result, loadavg, extraCalls: 0 };
+}
+
+/** The floor must find the bench key (a 200 VALID), or its row measures a miss. */
+async function mustFloor(floor: RefServer, key: BenchKey): Promise<void> {
+  const r = await fetch(`${floor.url}/verify`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ key: key.key }),
+  });
+  const b = (await r.json()) as { code?: string };
+  if (r.status !== 200 || b.code !== "VALID") {
+    throw new Error(`the floor on ${floor.url} did not find the bench key: ${r.status} ${b.code}`);
+  }
+}
+
+async function floorRun(name: string, floor: RefServer, key: BenchKey): Promise<Run> {
+  await mustFloor(floor, key);
+  const loadavg = os.loadavg()[0]!;
+  log(`${name}: ${warmupS} s warm-up + ${durationS} s (load ${loadavg.toFixed(2)}) ...`);
+  const result = await runLoad({ ...verifyLoad(floor.url, key), pid: floor.proc.pid });
+  log(`${name}: ${result.rps.toFixed(0)} req/s, p99 ${result.p99} ms`);
+  return { result, loadavg, extraCalls: 0 };
+}
+
+/** An open-loop run at --open-rate against a verify URL (Keyward's or the floor's). */
+async function openRun(
+  name: string,
+  url: string,
+  key: string,
+  pid: number | undefined,
+): Promise<Pick<Run, "result" | "open" | "loadavg">> {
+  const loadavg = os.loadavg()[0]!;
+  log(
+    `${name}: open loop at ${openRate}/s, ${warmupS} s warm-up + ${durationS} s (load ${loadavg.toFixed(2)}) ...`,
+  );
+  const open = await runOpenLoop({
+    url,
+    body: JSON.stringify({ key }),
+    headers: { "content-type": "application/json" },
+    rate: openRate,
+    durationS,
+    warmupS,
+    connections: openConnections,
+    pid,
+  });
+  log(
+    `${name}: ${open.achievedRate.toFixed(0)}/s achieved, p50 ${open.p50.toFixed(1)} ms, p99 ${open.p99.toFixed(1)} ms, max ${open.max.toFixed(1)} ms`,
+  );
+  const result: LoadResult = {
+    requests: open.requests,
+    sent: open.sent,
+    rps: open.achievedRate,
+    p50: open.p50,
+    p99: open.p99,
+    errors: open.errors,
+    timeouts: open.timeouts,
+    non2xx: open.non2xx,
+    durationS: open.durationS,
+    cpu: open.cpu,
+  };
+  return { result, open, loadavg };
+}
+
+async function openVerifyRun(name: string, s: KeywardServer, label: string): Promise<Run> {
+  const key = await createBenchKey(s, label);
+  await mustVerify(s.server.url, key);
+  const r = await openRun(name, `${s.server.url}/api/v1/keys/verify`, key.key, s.server.proc.pid);
+  const after = await verifyOnce(s.server.url, key.key);
+  return { ...r, key, extraCalls: 2, after };
+}
+
+async function openFloorRun(name: string, floor: RefServer, key: BenchKey): Promise<Run> {
+  await mustFloor(floor, key);
+  return {
+    ...(await openRun(name, `${floor.url}/verify`, key.key, floor.proc.pid)),
+    extraCalls: 0,
+  };
+}
+
+/** The CPU is read from this pid: it must be the process holding the server's listening socket. */
+function mustServe(name: string, pid: number | undefined, url: string): void {
+  const port = Number(new URL(url).port);
+  if (!pid || !listensOn(pid, port)) {
+    throw new Error(`${name}: pid ${pid} does not hold the socket listening on port ${port}`);
+  }
 }
 
 /** Other work on the machine skews every row: wait (bounded) for the 1-minute load to drop. */
@@ -172,6 +306,7 @@ async function waitForQuiet(): Promise<void> {
 }
 
 const median = (xs: number[]) => {
+  if (xs.length === 0) return Number.NaN;
   const s = [...xs].sort((x, y) => x - y);
   const m = Math.floor(s.length / 2);
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
@@ -189,7 +324,31 @@ function summary(r: Row) {
     errors: xs.reduce((s, x) => s + x.errors, 0),
     timeouts: xs.reduce((s, x) => s + x.timeouts, 0),
     non2xx: xs.reduce((s, x) => s + x.non2xx, 0),
+    /** Microseconds of CPU per answered request: the request thread's, the whole process's. */
+    threadUs: median(xs.map((x) => x.cpu?.threadUs ?? Number.NaN)),
+    processUs: median(xs.map((x) => x.cpu?.processUs ?? Number.NaN)),
   };
+}
+
+/** Open-loop rows: medians of what only they have. */
+function openSummary(r: Row) {
+  const os_ = r.runs.flatMap((x) => (x.open ? [x.open] : []));
+  return {
+    max: median(os_.map((x) => x.max)),
+    sendLagP99: median(os_.map((x) => x.sendLagP99)),
+    sendLagMax: median(os_.map((x) => x.sendLagMax)),
+    maxInFlight: Math.max(...os_.map((x) => x.maxInFlight)),
+    scheduled: os_.reduce((s, x) => s + x.scheduled, 0),
+  };
+}
+
+/** A row's CPU against its floor's (medians over the rounds). */
+function cpuRatios(r: Row, byId: Map<string, Row>) {
+  const f = r.floor ? byId.get(r.floor) : undefined;
+  if (!f) return undefined;
+  const a = summary(r);
+  const b = summary(f);
+  return { thread: a.threadUs / b.threadUs, process: a.processUs / b.processUs };
 }
 
 function machine() {
@@ -207,18 +366,44 @@ function machine() {
 const fmt = (n: number, d = 0) =>
   n.toLocaleString("en-US", { minimumFractionDigits: d, maximumFractionDigits: d });
 
-function table(rows: Row[]): string {
+const num = (n: number, d = 0) => (Number.isFinite(n) ? fmt(n, d) : "n/a");
+const times = (n: number | undefined) =>
+  n !== undefined && Number.isFinite(n) ? `${n.toFixed(2)}x` : "n/a";
+
+function metered(r: Row): string {
+  return r.metered
+    ? `${fmt(r.metered.usageRows)} / ${fmt(r.metered.requestCount)} / ${fmt(summary(r).sent)}`
+    : "n/a";
+}
+
+function table(rows: Row[], byId: Map<string, Row>): string {
   const lines = [
-    "| row | requests/s | p50 ms | p99 ms | requests | errors | timeouts | non-2xx | metered: usage rows / key requestCount / sent |",
-    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+    "| row | requests/s | p50 ms | p99 ms | request-thread CPU µs/req | process CPU µs/req | thread / floor | process / floor | requests | errors | timeouts | non-2xx | metered: usage rows / key requestCount / sent |",
+    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
   ];
   for (const r of rows) {
     const x = summary(r);
-    const metered = r.metered
-      ? `${fmt(r.metered.usageRows)} / ${fmt(r.metered.requestCount)} / ${fmt(x.sent)}`
-      : "n/a";
+    const c = cpuRatios(r, byId);
     lines.push(
-      `| ${r.name} | ${fmt(x.rps)} | ${x.p50} | ${x.p99} | ${fmt(x.requests)} | ${x.errors} | ${x.timeouts} | ${x.non2xx} | ${metered} |`,
+      `| ${r.name} | ${fmt(x.rps)} | ${x.p50} | ${x.p99} | ${num(x.threadUs)} | ${num(x.processUs)} | ${times(c?.thread)} | ${times(c?.process)} | ${fmt(x.requests)} | ${x.errors} | ${x.timeouts} | ${x.non2xx} | ${metered(r)} |`,
+    );
+  }
+  return lines.join("\n");
+}
+
+function openTable(rows: Row[], byId: Map<string, Row>): string {
+  const lines = [
+    "| row (open loop) | target/s | achieved/s | p50 ms | p99 ms | max ms | send lag p99 / max ms | most in flight | request-thread CPU µs/req | process CPU µs/req | thread / floor | process / floor | p99 / floor p99 | errors | timeouts | non-2xx | metered: usage rows / key requestCount / sent |",
+    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+  ];
+  for (const r of rows) {
+    const x = summary(r);
+    const o = openSummary(r);
+    const c = cpuRatios(r, byId);
+    const f = r.floor ? byId.get(r.floor) : undefined;
+    const p99Ratio = f ? x.p99 / summary(f).p99 : undefined;
+    lines.push(
+      `| ${r.name} | ${fmt(openRate)} | ${fmt(x.rps)} | ${num(x.p50, 1)} | ${num(x.p99, 1)} | ${num(o.max, 1)} | ${num(o.sendLagP99, 1)} / ${num(o.sendLagMax, 1)} | ${o.maxInFlight} | ${num(x.threadUs)} | ${num(x.processUs)} | ${times(c?.thread)} | ${times(c?.process)} | ${times(p99Ratio)} | ${x.errors} | ${x.timeouts} | ${x.non2xx} | ${metered(r)} |`,
     );
   }
   return lines.join("\n");
@@ -229,8 +414,17 @@ interface Ratio {
   value: number;
   perRound: number[];
   target: number;
-  kind: "min" | "max";
+  /** min: at least the target; max: under it; atMost: at most it. */
+  kind: "min" | "max" | "atMost";
 }
+
+type Field = "rps" | "p99" | "threadUs" | "processUs";
+const pick = (x: LoadResult, f: Field): number =>
+  f === "threadUs"
+    ? (x.cpu?.threadUs ?? Number.NaN)
+    : f === "processUs"
+      ? (x.cpu?.processUs ?? Number.NaN)
+      : x[f];
 
 function ratios(byId: Map<string, Row>): Ratio[] {
   const out: Ratio[] = [];
@@ -238,7 +432,7 @@ function ratios(byId: Map<string, Row>): Ratio[] {
     name: string,
     a: string,
     b: string,
-    field: "rps" | "p99",
+    field: Field,
     target: number,
     kind: Ratio["kind"],
   ) => {
@@ -246,9 +440,10 @@ function ratios(byId: Map<string, Row>): Ratio[] {
     const rb = byId.get(b);
     if (!ra || !rb) return;
     const value = summary(ra)[field] / summary(rb)[field];
-    const perRound = ra.runs.map(
-      (x, i) => x.result[field] / (rb.runs[i]?.result[field] ?? Number.NaN),
-    );
+    const perRound = ra.runs.map((x, i) => {
+      const y = rb.runs[i]?.result;
+      return y ? pick(x.result, field) / pick(y, field) : Number.NaN;
+    });
     out.push({ name, value, perRound, target, kind });
   };
   add("lean lane / bare node:http, requests/s", "lean", "bare", "rps", 0.4, "min");
@@ -288,6 +483,33 @@ function ratios(byId: Map<string, Row>): Ratio[] {
     0.9,
     "min",
   );
+  // Issue 18: CPU per verify against the floor on the same database, and the open-loop p99.
+  const atMost = (what: string, a: string, f: string, field: Field, target: number) =>
+    add(`issue 18: ${what}`, a, f, field, target, "atMost");
+  atMost("verify (lean, embedded) / floor, request-thread CPU", "lean", "floor", "threadUs", 1.5);
+  atMost("verify (lean, embedded) / floor, process CPU", "lean", "floor", "processUs", 2.5);
+  atMost(
+    "verify (lean, PG + Redis) / floor, request-thread CPU",
+    "lean-pg",
+    "floor-pg",
+    "threadUs",
+    1.5,
+  );
+  atMost("verify (lean, PG + Redis) / floor, process CPU", "lean-pg", "floor-pg", "processUs", 1.5);
+  atMost(
+    `open loop ${openRate}/s: verify (lean, embedded) / floor, p99`,
+    "open-lean",
+    "open-floor",
+    "p99",
+    2,
+  );
+  atMost(
+    `open loop ${openRate}/s: verify (lean, PG + Redis) / floor, p99`,
+    "open-lean-pg",
+    "open-floor-pg",
+    "p99",
+    2,
+  );
   return out;
 }
 
@@ -297,7 +519,12 @@ function ratioTable(rs: Ratio[]): string {
     `| --- | ---: | ---: | --- |${rounds > 1 ? " --- |" : ""}`,
   ];
   for (const r of rs) {
-    const met = r.kind === "min" ? r.value >= r.target : r.value < r.target;
+    const met =
+      r.kind === "min"
+        ? r.value >= r.target
+        : r.kind === "max"
+          ? r.value < r.target
+          : r.value <= r.target;
     const how = met
       ? "yes"
       : r.kind === "min"
@@ -305,7 +532,7 @@ function ratioTable(rs: Ratio[]): string {
         : `no, ${fmt((r.value / r.target - 1) * 100)} % over`;
     const per = rounds > 1 ? ` ${r.perRound.map((v) => v.toFixed(2)).join(", ")} |` : "";
     lines.push(
-      `| ${r.name} | ${r.value.toFixed(2)}x | ${r.kind === "min" ? ">=" : "<"} ${r.target}x | ${how} |${per}`,
+      `| ${r.name} | ${r.value.toFixed(2)}x | ${{ min: ">=", max: "<", atMost: "<=" }[r.kind]} ${r.target}x | ${how} |${per}`,
     );
   }
   return lines.join("\n");
@@ -330,9 +557,17 @@ async function main() {
   buildPlainApp(log);
 
   const stops: Array<() => Promise<unknown>> = [];
+  const cleanups: Array<() => void> = [];
   const rows = new Map<string, Row>();
+  // Each row's CPU is compared with the floor of its backend (rows without a database: the
+  // embedded floor), open-loop rows with the open-loop floor.
+  const floorOf = (id: string) => {
+    if (id === "floor" || id === "floor-pg" || id.startsWith("open-floor")) return undefined;
+    const f = `${id.startsWith("open-") ? "open-" : ""}floor${id.endsWith("-pg") ? "-pg" : ""}`;
+    return f;
+  };
   const record = (id: string, name: string, run: Run) => {
-    const row = rows.get(id) ?? { id, name, runs: [] };
+    const row = rows.get(id) ?? { id, name, runs: [], floor: floorOf(id) };
     row.runs.push(run);
     rows.set(id, row);
   };
@@ -357,6 +592,16 @@ async function main() {
     stops.push(() => plain.stop());
     const bare = await startBare();
     stops.push(() => bare.stop());
+    // The embedded floor: a migrated PGlite folder of its own with a bench key in it, made by the
+    // CLI (which opens the folder, then exits) before the floor's process opens it.
+    const floorDir = tempDataDir();
+    cleanups.push(() => rmSync(floorDir, { recursive: true, force: true }));
+    await copyMigratedDatabase(floorDir);
+    const floorKey = await createBenchKey({ kind: "embedded", dataDir: floorDir }, "floor");
+    const floor = await startFloor({ kind: "embedded", dataDir: floorDir });
+    stops.push(() => floor.stop());
+    let floorPg: RefServer | undefined;
+    let floorPgKey: BenchKey | undefined;
     let leanPg: KeywardServer | undefined;
     let routePg: KeywardServer | undefined;
     if (withPostgres) {
@@ -367,7 +612,24 @@ async function main() {
       stops.push(() => leanPg!.server.stop());
       routePg = await startKeyward(pg, { lean: false });
       stops.push(() => routePg!.server.stop());
+      floorPgKey = await createBenchKey(leanPg, "floor-pg");
+      floorPg = await startFloor({ kind: "postgres", databaseUrl: pgDb.url });
+      stops.push(() => floorPg!.stop());
     }
+
+    for (const [name, pid, url] of [
+      ["lean", lean.server.proc.pid, lean.server.url],
+      ["route", route.server.proc.pid, route.server.url],
+      ["plain", plain.proc.pid, plain.url],
+      ["bare", bare.proc.pid, bare.url],
+      ["floor", floor.proc.pid, floor.url],
+      ["lean-pg", leanPg?.server.proc.pid, leanPg?.server.url],
+      ["route-pg", routePg?.server.proc.pid, routePg?.server.url],
+      ["floor-pg", floorPg?.proc.pid, floorPg?.url],
+    ] as const) {
+      if (url) mustServe(name, pid, url);
+    }
+    log("each server's pid holds its listening socket: its CPU is the server's");
 
     for (let round = 1; round <= rounds; round++) {
       await waitForQuiet();
@@ -391,6 +653,11 @@ async function main() {
       );
       record("bare", "bare node:http, fixed JSON", await refRun(r("bare node:http"), bare, "/"));
       record(
+        "floor",
+        "floor: SHA-256 + indexed SELECT + 1 s cache (embedded PGlite)",
+        await floorRun(r("floor (embedded)"), floor, floorKey),
+      );
+      record(
         "refuse-format",
         "verify refusal, bare format error (lean lane, embedded)",
         await refusalRun(r("refusal: format"), lean, BAD_FORMAT_KEY),
@@ -412,6 +679,37 @@ async function main() {
           await verifyRun(r("route handler, PostgreSQL + Redis"), routePg, "route-pg"),
         );
       }
+      if (floorPg && floorPgKey) {
+        record(
+          "floor-pg",
+          "floor: SHA-256 + indexed SELECT + 1 s cache (PostgreSQL)",
+          await floorRun(r("floor (PostgreSQL)"), floorPg, floorPgKey),
+        );
+      }
+      if (withOpen) {
+        record(
+          "open-lean",
+          "open loop: verify, lean lane (embedded)",
+          await openVerifyRun(r("open loop: lean"), lean, "open-lean"),
+        );
+        record(
+          "open-floor",
+          "open loop: floor (embedded PGlite)",
+          await openFloorRun(r("open loop: floor"), floor, floorKey),
+        );
+        if (leanPg && floorPg && floorPgKey) {
+          record(
+            "open-lean-pg",
+            "open loop: verify, lean lane (PostgreSQL + Redis)",
+            await openVerifyRun(r("open loop: lean, PostgreSQL + Redis"), leanPg, "open-lean-pg"),
+          );
+          record(
+            "open-floor-pg",
+            "open loop: floor (PostgreSQL)",
+            await openFloorRun(r("open loop: floor (PostgreSQL)"), floorPg, floorPgKey),
+          );
+        }
+      }
     }
 
     if (!args["no-memory"]) {
@@ -425,7 +723,7 @@ async function main() {
       // The warm-up runs first, unsampled; the sampler covers exactly the measured run.
       const warm = await runLoad({ ...load, durationS: warmupS, warmupS: 0 });
       const sampler = sampleRss(pid);
-      const result = await runLoad({ ...load, durationS: memoryS, warmupS: 0 });
+      const result = await runLoad({ ...load, durationS: memoryS, warmupS: 0, pid });
       memory = sampler.stop();
       result.sent += warm.sent;
       const after = await verifyOnce(lean.server.url, key.key);
@@ -442,10 +740,10 @@ async function main() {
     // Stop every server (SIGTERM flushes each usage recorder), then count what was metered.
     for (const stop of stops.splice(0)) await stop();
     const servers: Array<[KeywardServer, string[]]> = [
-      [lean, ["lean", "memory"]],
+      [lean, ["lean", "memory", "open-lean"]],
       [route, ["route"]],
     ];
-    if (leanPg) servers.push([leanPg, ["lean-pg", "route-pg"]]);
+    if (leanPg) servers.push([leanPg, ["lean-pg", "route-pg", "open-lean-pg"]]);
     for (const [s, ids] of servers) {
       const keyed = ids.flatMap(
         (id) => rows.get(id)?.runs.map((x) => ({ id, keyId: x.key!.keyId })) ?? [],
@@ -468,16 +766,33 @@ async function main() {
     const serverLines = [lean, route, leanPg, routePg]
       .filter((s): s is KeywardServer => s !== undefined)
       .flatMap((s) => s.server.logs().split("\n"))
-      .filter((l) => /usage-recorder|ratelimit:|request failed|error/i.test(l));
+      .filter((l) => /usage-recorder|ratelimit:|request failed|error/i.test(l))
+      .concat(
+        [floor, floorPg]
+          .flatMap((f) => f?.logs().split("\n") ?? [])
+          .filter((l) => /fail|error/i.test(l)),
+      );
 
     const all = [...rows.values()];
+    const closed = all.filter((r) => !r.runs[0]?.open);
+    const open = all.filter((r) => r.runs[0]?.open);
     const loadAfter = os.loadavg().map((l) => l.toFixed(2));
     const md = [
       `Run ${info.date} at ${info.commit}: \`${["npx tsx", ...process.argv.slice(1).map((a) => path.relative(root, a) || a)].join(" ")}\`, autocannon ${connections} connections, ${durationS} s per row after a ${warmupS} s warm-up, ${rounds} round(s)${rounds > 1 ? " (medians)" : ""}.`,
       `Machine: ${info.nproc} cores (${info.cpu}), node ${info.node}; 1/5/15-min load average ${info.loadavgBefore.join(" ")} before, ${loadAfter.join(" ")} after; 1-min load at each row's start: ${all.map((r) => `${r.id} ${r.runs.map((x) => x.loadavg.toFixed(1)).join("/")}`).join(", ")}.`,
       "",
-      table(all),
+      table(closed, rows),
       "",
+      `CPU: utime + stime of the server process's main thread (/proc/<pid>/task/<pid>/stat, the request thread) and of the whole process (/proc/<pid>/stat, all threads) over each measured window, per answered request (CLK_TCK ${CLK_TCK}); "/ floor" is against the floor row of the same backend (rows without a database: the embedded floor).`,
+      "",
+      ...(open.length
+        ? [
+            `Open loop: ${fmt(openRate)} requests/s on a fixed schedule (bench/lib/open-loop.ts, node:http keep-alive agent of ${openConnections} sockets), latency from each request's scheduled time; ${warmupS} s warm-up, ${durationS} s measured.`,
+            "",
+            openTable(open, rows),
+            "",
+          ]
+        : []),
       ratioTable(ratios(rows)),
       "",
       ...(memory ? [memoryTable(memory), ""] : []),
@@ -516,6 +831,7 @@ async function main() {
   } finally {
     for (const stop of stops.splice(0)) await stop().catch(() => {});
     await pgDb?.drop().catch(() => {});
+    for (const c of cleanups) c();
   }
 }
 

@@ -32,13 +32,19 @@ export async function startKeyward(
   return { server, backend, lean: opts.lean };
 }
 
-function cliEnv(s: KeywardServer): Record<string, string | undefined> {
+/** Where the CLI works: a running server's database, or a folder/database nothing serves. */
+export type CliTarget = KeywardServer | { kind: "embedded"; dataDir: string };
+
+function cliEnv(s: CliTarget): Record<string, string | undefined> {
+  if ("kind" in s) {
+    return { KEYWARD_DATA_DIR: s.dataDir, DATABASE_URL: undefined, REDIS_URL: undefined };
+  }
   return s.backend.kind === "postgres"
     ? { DATABASE_URL: s.backend.databaseUrl, REDIS_URL: undefined }
     : { KEYWARD_DATA_DIR: s.server.dataDir, DATABASE_URL: undefined, REDIS_URL: undefined };
 }
 
-async function cliJson(s: KeywardServer, args: string[]): Promise<Record<string, unknown>> {
+async function cliJson(s: CliTarget, args: string[]): Promise<Record<string, unknown>> {
   const r = await runCli([...args, "--json"], cliEnv(s));
   if (r.code !== 0) throw new Error(`keyward ${args[0]} failed (${r.code}): ${r.stderr}`);
   return JSON.parse(r.stdout) as Record<string, unknown>;
@@ -53,7 +59,7 @@ export interface BenchKey {
 
 /** An ENTERPRISE organization and a live key whose own limit nothing in a run can reach. */
 export async function createBenchKey(
-  s: KeywardServer,
+  s: CliTarget,
   label: string,
   rateLimitPerMinute = 1_000_000,
 ): Promise<BenchKey> {

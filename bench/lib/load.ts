@@ -1,6 +1,7 @@
 // One load phase: a warm-up, then the measured run, both with autocannon in this process.
 // Client and server share the machine's cores, so the client's own CPU is part of every number.
 import autocannon from "autocannon";
+import { type CpuPerRequest, perRequest, readCpu } from "./cpu";
 
 export interface LoadOptions {
   url: string;
@@ -10,6 +11,8 @@ export interface LoadOptions {
   connections: number;
   durationS: number;
   warmupS: number;
+  /** The server's pid: its CPU is read from /proc at the measured run's start and end. */
+  pid?: number;
 }
 
 export interface LoadResult {
@@ -25,6 +28,8 @@ export interface LoadResult {
   timeouts: number;
   non2xx: number;
   durationS: number;
+  /** CPU per completed request over the measured run (after the warm-up), when pid was given. */
+  cpu?: CpuPerRequest;
 }
 
 export async function runLoad(o: LoadOptions): Promise<LoadResult> {
@@ -36,7 +41,9 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
     connections: o.connections,
   };
   const warm = o.warmupS > 0 ? await autocannon({ ...base, duration: o.warmupS }) : null;
+  const before = o.pid ? readCpu(o.pid) : undefined;
   const r = await autocannon({ ...base, duration: o.durationS });
+  const cpu = before && o.pid ? perRequest(before, readCpu(o.pid), r.requests.total) : undefined;
   return {
     requests: r.requests.total,
     sent: (warm?.requests.sent ?? 0) + r.requests.sent,
@@ -47,5 +54,6 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
     timeouts: r.timeouts,
     non2xx: r.non2xx,
     durationS: r.duration,
+    cpu,
   };
 }

@@ -1,6 +1,7 @@
-// The two reference servers of the verify benchmark, each its own process: the plain Next app
-// (bench/plain-app, built here when its build is missing or older than its source) and the bare
-// node:http server.
+// The reference servers of the verify benchmark, each its own process: the plain Next app
+// (bench/plain-app, built here when its build is missing or older than its source), the bare
+// node:http server and the floor (bench/lib/floor-server.mjs: SHA-256, one indexed SELECT, a 1 s
+// cache), embedded or on PostgreSQL.
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { existsSync, readdirSync, statSync } from "node:fs";
 import path from "node:path";
@@ -36,7 +37,11 @@ export function buildPlainApp(log: (m: string) => void = console.log): void {
   if (r.status !== 0) throw new Error(`next build bench/plain-app failed:\n${r.stdout}${r.stderr}`);
 }
 
-async function startChild(script: string, readyText: string): Promise<RefServer> {
+async function startChild(
+  script: string,
+  readyText: string,
+  extraEnv: Record<string, string> = {},
+): Promise<RefServer> {
   const port = await freePort();
   const proc = spawn(process.execPath, [script], {
     cwd: root,
@@ -45,6 +50,7 @@ async function startChild(script: string, readyText: string): Promise<RefServer>
       PORT: String(port),
       NODE_ENV: "production",
       NEXT_TELEMETRY_DISABLED: "1",
+      ...extraEnv,
     },
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -82,4 +88,20 @@ export function startPlainApp(): Promise<RefServer> {
 
 export function startBare(): Promise<RefServer> {
   return startChild(path.join(root, "bench/lib/bare-server.mjs"), "bare: ready");
+}
+
+/**
+ * The floor over an embedded data folder (its PGlite opened in the floor's process: nothing else
+ * may have the folder open) or over a PostgreSQL database.
+ */
+export function startFloor(
+  db: { kind: "embedded"; dataDir: string } | { kind: "postgres"; databaseUrl: string },
+): Promise<RefServer> {
+  return startChild(
+    path.join(root, "bench/lib/floor-server.mjs"),
+    "floor: ready",
+    db.kind === "embedded"
+      ? { FLOOR_DATA_DIR: db.dataDir }
+      : { FLOOR_DATABASE_URL: db.databaseUrl },
+  );
 }
