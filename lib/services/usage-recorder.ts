@@ -10,7 +10,10 @@
 // The buffer is a ring of preallocated columns (UsageRing, lib/usage/batch.ts): record() keeps no
 // object per event (no row, no id string, no Date) until the flush, only typed-array slots and
 // string references; batches leave it as columns, the form the statement binds. Where the
-// statement runs is a UsageSink: Prisma on this thread by default.
+// statement runs is a UsageSink: Prisma on this thread by default; on a PostgreSQL server the
+// process recorder's sink is a worker thread with its own pg pool (usage-writer.ts), so the
+// batches' parameter building, pg and their garbage leave the request thread. The decisions
+// (batches, retries, splitting, counting) stay here either way.
 //
 // Why one INSERT ... SELECT FROM unnest(arrays) and not prisma.createMany: measured
 // here, createMany spends 0.4-1 s building a 500-row insert (7,000 bound parameters),
@@ -45,7 +48,7 @@
 // this is the net under that. Logs carry error names and codes, never events (addresses, user
 // agents) or anything secret.
 
-import { type Db, getDb } from "@/lib/db";
+import { type Db, getDb, postgresTimeouts } from "@/lib/db";
 import { databaseTarget } from "@/lib/db/config";
 import { onShutdown } from "@/lib/lifecycle";
 import { currentRateLimiter } from "@/lib/ratelimit";
@@ -59,6 +62,7 @@ import {
   UsageRing,
 } from "@/lib/usage/batch";
 import type { UsageEvent, UsageRow } from "@/lib/usage/event";
+import { usageWorkerAvailable, workerSink } from "./usage-writer";
 
 /** What the recorder needs of the database (a PrismaClient; tests may wrap one). */
 export type UsageDb = Pick<Db, "$queryRaw" | "apiKey">;
@@ -82,7 +86,8 @@ export interface UsageRecorderOptions {
   /** Told every event it keeps, at record time (the spend caps' month-to-date counter). */
   onRecord?: (row: Pick<UsageRow, "organizationId" | "apiKeyId" | "costUsd">) => void;
   /**
-   * Where batches are written instead of `db`; default: `db` on this thread.
+   * Where batches are written instead of `db` (the worker thread's writer on PostgreSQL,
+   * usage-writer.ts); default: `db` on this thread.
    */
   sink?: UsageSink;
 }
@@ -615,12 +620,25 @@ function holder(): Holder {
 
 /**
  * On a PostgreSQL server: batches of 5,000 and two in flight (about 20,000 events/s here, against
- * about 10,000 with 500 and one; bench/usage-ingest.ts). On PGlite one connection serves every
- * query, so batches stay at 500 (a long write would hold up key verification) and one writer.
+ * about 10,000 with 500 and one; bench/usage-ingest.ts), written by a worker thread with its own
+ * two connections (usage-writer.ts; KEYWARD_USAGE_WORKER=off writes on this thread instead). On
+ * PGlite one connection serves every query, so batches stay at 500 (a long write would hold up
+ * key verification) and one writer, on this thread: the database lives here (TOOLCHAIN.md).
  */
 function processDefaults(): UsageRecorderOptions {
   try {
-    return databaseTarget().kind === "postgres" ? { batchSize: 5_000, writers: 2 } : {};
+    const target = databaseTarget();
+    if (target.kind !== "postgres") return {};
+    const defaults = { batchSize: 5_000, writers: 2 };
+    if (process.env.KEYWARD_USAGE_WORKER === "off" || !usageWorkerAvailable()) return defaults;
+    const t = postgresTimeouts();
+    const sink = workerSink({
+      url: target.url,
+      poolSize: defaults.writers,
+      connectMs: t.connectMs,
+      queryMs: t.queryMs,
+    });
+    return { ...defaults, sink };
   } catch {
     return {};
   }
