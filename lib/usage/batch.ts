@@ -1,7 +1,7 @@
 // What the usage recorder keeps per event, and the batches it writes: columns, not objects.
 //
 // record() appends an event to a ring of preallocated columns (UsageRing): the id as 16 random
-// bytes in one Uint8Array (random bytes are drawn 1,024 ids at a time), the numbers in typed
+// bytes in one Uint8Array (random bytes are drawn 1,024 ids at a time, each used once), the numbers in typed
 // arrays, and the strings as references in one array per column (the key and organization ids,
 // the endpoint and the method are the route core's own strings, shared by every event; the
 // address and user agent are the request's). Nothing per event is an object that lives until the
@@ -125,8 +125,9 @@ export class UsageRing {
   private capacity: number;
   private head = 0;
   private size = 0;
-  /** Slots whose random id bytes are drawn (per lap of the ring, see slot()). */
-  private idsUntil = 0;
+  /** Random bytes for the next ids (slotId), used once each. */
+  private readonly pool = new Uint8Array(16 * ID_CHUNK);
+  private poolAt = 16 * ID_CHUNK;
 
   constructor(
     private readonly max: number,
@@ -200,13 +201,19 @@ export class UsageRing {
   }
 
   private slotId(i: number): void {
-    const ids = this.cols.ids;
-    if (i % ID_CHUNK === 0 || i >= this.idsUntil) {
-      const end = Math.min(this.capacity, i - (i % ID_CHUNK) + ID_CHUNK);
-      randomFillSync(ids, i * 16, (end - i) * 16);
-      this.idsUntil = end;
+    // Bytes come from a pool drawn ID_CHUNK ids at a time and are copied into the slot: drawing
+    // into the ring itself would also redraw slots still waiting, whose bytes a later event in the
+    // same slot would then reuse.
+    if (this.poolAt >= this.pool.length) {
+      randomFillSync(this.pool);
+      this.poolAt = 0;
     }
+    const ids = this.cols.ids;
+    const pool = this.pool;
     const o = i * 16;
+    const p = this.poolAt;
+    for (let k = 0; k < 16; k++) ids[o + k] = pool[p + k] as number;
+    this.poolAt = p + 16;
     ids[o + 6] = ((ids[o + 6] as number) & 0x0f) | 0x40; // version 4
     ids[o + 8] = ((ids[o + 8] as number) & 0x3f) | 0x80; // RFC 4122 variant
   }
@@ -226,7 +233,6 @@ export class UsageRing {
     this.cols = cols;
     this.capacity = next;
     this.head = 0;
-    this.idsUntil = size; // slots from here on draw fresh bytes
     return true;
   }
 }
