@@ -7,6 +7,14 @@
 // usage-rollup-repository.ts) and moves each key's lastUsedAt (max) and requestCount (sum),
 // so a key is written at most once per batch, never once per request.
 //
+// The buffer is a ring of preallocated columns (UsageRing, lib/usage/batch.ts): record() keeps no
+// object per event (no row, no id string, no Date) until the flush, only typed-array slots and
+// string references; batches leave it as columns, the form the statement binds. Where the
+// statement runs is a UsageSink: Prisma on this thread by default; on a PostgreSQL server the
+// process recorder's sink is a worker thread with its own pg pool (usage-writer.ts), so the
+// batches' parameter building, pg and their garbage leave the request thread. The decisions
+// (batches, retries, splitting, counting) stay here either way.
+//
 // Why one INSERT ... SELECT FROM unnest(arrays) and not prisma.createMany: measured
 // here, createMany spends 0.4-1 s building a 500-row insert (7,000 bound parameters),
 // which caps metering near 1,000 events/s on one core; unnest with 14 array
@@ -40,12 +48,21 @@
 // this is the net under that. Logs carry error names and codes, never events (addresses, user
 // agents) or anything secret.
 
-import { type Db, getDb } from "@/lib/db";
+import { type Db, getDb, postgresTimeouts } from "@/lib/db";
 import { databaseTarget } from "@/lib/db/config";
 import { onShutdown } from "@/lib/lifecycle";
 import { currentRateLimiter } from "@/lib/ratelimit";
 import { usageRollupRepository } from "@/lib/repositories/usage-rollup-repository";
-import { toUsageRow, type UsageEvent, type UsageRow } from "@/lib/usage/event";
+import {
+  allRows,
+  columnsOf,
+  isRecordable,
+  selectRows,
+  type UsageBatch,
+  UsageRing,
+} from "@/lib/usage/batch";
+import type { UsageEvent, UsageRow } from "@/lib/usage/event";
+import { usageWorkerAvailable, workerSink } from "./usage-writer";
 
 /** What the recorder needs of the database (a PrismaClient; tests may wrap one). */
 export type UsageDb = Pick<Db, "$queryRaw" | "apiKey">;
@@ -67,7 +84,53 @@ export interface UsageRecorderOptions {
   writers?: number;
   log?: (message: string) => void;
   /** Told every event it keeps, at record time (the spend caps' month-to-date counter). */
-  onRecord?: (row: UsageRow) => void;
+  onRecord?: (row: Pick<UsageRow, "organizationId" | "apiKeyId" | "costUsd">) => void;
+  /**
+   * Where batches are written instead of `db` (the worker thread's writer on PostgreSQL,
+   * usage-writer.ts); default: `db` on this thread.
+   */
+  sink?: UsageSink;
+}
+
+/**
+ * What the recorder writes batches through: one statement per piece of a batch, and the two
+ * questions the failure policy asks. Errors keep the database's SQLSTATE in `code`.
+ */
+export interface UsageSink {
+  /** Writes the rows `idx` of the batch in one statement; resolves to the number inserted. */
+  insert(batch: UsageBatch, idx: readonly number[]): Promise<number>;
+  /** Whether the database answers a trivial query. */
+  answers(): Promise<boolean>;
+  /** Those of the keys that still exist, with their organization. */
+  liveKeys(ids: string[]): Promise<{ id: string; organizationId: string }[]>;
+  /** The recorder is done with this batch (written, refused or put back as a new one). */
+  release?(batch: UsageBatch): void;
+  /** Waits for and ends what the sink runs (after the recorder's close). */
+  close?(): Promise<void>;
+}
+
+/** A sink writing with a Prisma client on this thread (PGlite; tests; the default). */
+export function prismaSink(source: UsageDb | (() => Promise<UsageDb>)): UsageSink {
+  const db = () => (typeof source === "function" ? source() : Promise.resolve(source));
+  return {
+    async insert(batch, idx) {
+      return usageRollupRepository.insertBatch(await db(), columnsOf(batch, idx));
+    },
+    async answers() {
+      try {
+        await (await db()).$queryRaw`SELECT 1`;
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    async liveKeys(ids) {
+      return (await db()).apiKey.findMany({
+        where: { id: { in: ids } },
+        select: { id: true, organizationId: true },
+      });
+    },
+  };
 }
 
 /** Why events were dropped (stats().droppedByReason, /api/v1/health `metering`). */
@@ -105,8 +168,6 @@ export interface UsageRecorderStats {
   failedFlushes: number;
   lastError?: string;
 }
-
-type Row = UsageRow;
 
 /** Error name and code and the first line of the message: no values, no rows. */
 function describeError(e: unknown): string {
@@ -191,7 +252,7 @@ function failureKind(e: unknown): "rows" | "database" | "unknown" {
 class UnwrittenRows extends Error {
   constructor(
     readonly reason: unknown,
-    readonly rows: Row[],
+    readonly rows: UsageBatch,
   ) {
     super("usage batch not written");
   }
@@ -200,14 +261,14 @@ class UnwrittenRows extends Error {
 interface Batch {
   /** Drain order: batches are taken, and put back, in this order. */
   seq: number;
-  rows: Row[];
+  rows: UsageBatch;
 }
 
 const BACKOFF_MIN_MS = 1_000;
 const BACKOFF_MAX_MS = 30_000;
 
 export class UsageRecorder {
-  private buffer: Row[] = [];
+  private buffer: UsageRing;
   /** Batches the database failed to take, oldest first; each is retried as its own unit. */
   private retry: Batch[] = [];
   private retryRows = 0;
@@ -223,12 +284,12 @@ export class UsageRecorder {
   private closed = false;
   private retryAt = 0;
   private consecutiveFailures = 0;
-  private readonly dbSource: UsageDb | (() => Promise<UsageDb>);
+  private readonly sink: UsageSink;
   private readonly batchSize: number;
   private readonly writers: number;
   private readonly maxBuffer: number;
   private readonly log: (message: string) => void;
-  private readonly onRecord?: (row: UsageRow) => void;
+  private readonly onRecord?: UsageRecorderOptions["onRecord"];
   private readonly counters = {
     recorded: 0,
     written: 0,
@@ -251,10 +312,11 @@ export class UsageRecorder {
   private lastDropLog = 0;
 
   constructor(options: UsageRecorderOptions = {}) {
-    this.dbSource = options.db ?? getDb;
+    this.sink = options.sink ?? prismaSink(options.db ?? getDb);
     this.batchSize = options.batchSize ?? 500;
     this.writers = Math.max(1, Math.trunc(options.writers ?? 1));
     this.maxBuffer = Math.max(options.maxBuffer ?? 50_000, this.batchSize);
+    this.buffer = new UsageRing(this.maxBuffer);
     this.log = options.log ?? ((m) => console.error(m));
     this.onRecord = options.onRecord;
     const every = options.flushIntervalMs ?? 1_000;
@@ -269,19 +331,23 @@ export class UsageRecorder {
    * kept: malformed (counted as invalid) or the buffer is full or closed (dropped).
    */
   record(event: UsageEvent): boolean {
-    const row = toUsageRow(event);
-    if (!row) {
+    if (!isRecordable(event)) {
       this.counters.invalid++;
       this.droppedByReason.malformed++;
       return false;
     }
-    if (this.closed || this.pending >= this.maxBuffer) {
+    if (this.closed || this.pending >= this.maxBuffer || !this.buffer.push(event, Date.now())) {
       this.drop(1, this.closed ? "shutdown" : "buffer_full");
       return false;
     }
-    this.buffer.push(row);
     this.counters.recorded++;
-    this.onRecord?.(row);
+    if (this.onRecord) {
+      this.onRecord({
+        organizationId: event.organizationId,
+        apiKeyId: event.apiKeyId,
+        costUsd: this.buffer.lastCost(),
+      });
+    }
     if (this.buffer.length >= this.batchSize && !this.flushing && Date.now() >= this.retryAt) {
       // Full batches only: what is left over waits for the timer (or for the next full batch),
       // so steady load is written in batches of batchSize, never in many small ones.
@@ -330,13 +396,14 @@ export class UsageRecorder {
       if (wait) await new Promise((r) => setTimeout(r, wait));
       try {
         await this.flush();
-        if (this.pending === 0) return;
+        if (this.pending === 0) return this.closeSink();
       } catch {
         // logged by drain; try again
       }
     }
     const lost = this.queued;
-    this.buffer = [];
+    this.buffer.clear();
+    for (const b of this.retry) this.sink.release?.(b.rows);
     this.retry = [];
     this.retryRows = 0;
     if (lost > 0) {
@@ -344,6 +411,11 @@ export class UsageRecorder {
       this.droppedByReason.shutdown += lost;
       this.log(`usage-recorder: ${lost} usage events lost at shutdown (database unavailable)`);
     }
+    await this.closeSink();
+  }
+
+  private async closeSink(): Promise<void> {
+    await this.sink.close?.().catch((e) => this.log(`usage-recorder: ${describeError(e)}`));
   }
 
   stats(): UsageRecorderStats {
@@ -411,9 +483,9 @@ export class UsageRecorder {
         continue;
       }
       const retried = this.retry.shift();
-      if (retried) this.retryRows -= retried.rows.length;
-      const batch = retried ?? { seq: this.nextSeq++, rows: this.buffer.splice(0, this.batchSize) };
-      const size = batch.rows.length;
+      if (retried) this.retryRows -= retried.rows.n;
+      const batch = retried ?? { seq: this.nextSeq++, rows: this.buffer.take(this.batchSize) };
+      const size = batch.rows.n;
       this.inFlight += size;
       this.writing++;
       try {
@@ -427,7 +499,7 @@ export class UsageRecorder {
         const back = { seq: batch.seq, rows: failure.rows };
         const at = this.retry.findIndex((b) => b.seq > back.seq);
         this.retry.splice(at < 0 ? this.retry.length : at, 0, back);
-        this.retryRows += back.rows.length;
+        this.retryRows += back.rows.n;
         this.counters.failedFlushes++;
         this.consecutiveFailures++;
         const backoff = Math.min(
@@ -437,7 +509,7 @@ export class UsageRecorder {
         this.retryAt = Date.now() + backoff;
         this.lastError = describeError(failure.reason);
         this.log(
-          `usage-recorder: writing ${back.rows.length} usage events failed (${this.lastError}); ` +
+          `usage-recorder: writing ${back.rows.n} usage events failed (${this.lastError}); ` +
             `${this.queued} kept, retry in ${backoff} ms`,
         );
         throw failure.reason;
@@ -453,30 +525,31 @@ export class UsageRecorder {
    * Writes a batch; events the database refuses on their own are dropped (counted and logged),
    * every other one is written. Throws UnwrittenRows (what is left) when the database fails.
    */
-  private async write(batch: Row[]): Promise<void> {
-    const db = typeof this.dbSource === "function" ? await this.dbSource() : this.dbSource;
-    // Pieces still to write, in order: the batch, or the halves of a piece the database refused.
-    const pieces: Row[][] = [batch];
+  private async write(batch: UsageBatch): Promise<void> {
+    // Pieces still to write, in order, as row indices: the batch, or the halves of a piece the
+    // database refused.
+    const pieces: number[][] = [allRows(batch)];
     const dropped = new Map<string, number>();
+    let handedBack: UsageBatch | undefined;
     try {
       while (pieces.length > 0) {
-        const piece = pieces[0] as Row[];
+        const piece = pieces[0] as number[];
         try {
-          const written = await this.writeBatch(db, piece); // not `+= await`: writers race
+          const written = await this.sink.insert(batch, piece); // not `+= await`: writers race
           this.counters.written += written;
           pieces.shift();
         } catch (e) {
-          if (!(await this.blameRows(db, e))) throw e;
+          if (!(await this.blameRows(e))) throw e;
           pieces.shift();
           if (isForeignKeyViolation(e)) {
-            const kept = await this.withoutOrphans(db, piece, dropped);
+            const kept = await this.withoutOrphans(batch, piece, dropped);
             if (kept.length < piece.length) {
               if (kept.length > 0) pieces.unshift(kept);
               continue;
             }
           }
           if (piece.length === 1) {
-            this.refuse(piece[0] as Row, refusalReason(e), dropped);
+            this.refuse(batch, piece[0] as number, refusalReason(e), dropped);
             continue;
           }
           const half = Math.ceil(piece.length / 2);
@@ -484,8 +557,11 @@ export class UsageRecorder {
         }
       }
     } catch (e) {
-      throw new UnwrittenRows(e, pieces.flat());
+      const left = pieces.flat();
+      handedBack = left.length === batch.n ? batch : selectRows(batch, left);
+      throw new UnwrittenRows(e, handedBack);
     } finally {
+      if (handedBack !== batch) this.sink.release?.(batch);
       for (const [what, n] of dropped) {
         this.log(`usage-recorder: dropped ${n} usage event${n === 1 ? "" : "s"} of ${what}`);
       }
@@ -494,51 +570,41 @@ export class UsageRecorder {
   }
 
   /** Whether a failed write is the rows' fault (see the top of this file). */
-  private async blameRows(db: UsageDb, e: unknown): Promise<boolean> {
+  private async blameRows(e: unknown): Promise<boolean> {
     const kind = failureKind(e);
     if (kind !== "unknown") return kind === "rows";
-    try {
-      await db.$queryRaw`SELECT 1`;
-      return true; // the database answers, yet refuses these rows
-    } catch {
-      return false;
-    }
+    // the database answers, yet refuses these rows
+    return this.sink.answers();
   }
 
-  /** The rows whose key still exists; the others are dropped as orphaned. */
+  /** The rows (of `idx`) whose key still exists; the others are dropped as orphaned. */
   private async withoutOrphans(
-    db: UsageDb,
-    rows: Row[],
+    batch: UsageBatch,
+    idx: number[],
     dropped: Map<string, number>,
-  ): Promise<Row[]> {
-    const keyIds = [...new Set(rows.map((r) => r.apiKeyId))];
-    const alive = await db.apiKey.findMany({
-      where: { id: { in: keyIds } },
-      select: { id: true, organizationId: true },
-    });
+  ): Promise<number[]> {
+    const keyIds = [...new Set(idx.map((i) => batch.apiKeyId[i] as string))];
+    const alive = await this.sink.liveKeys(keyIds);
     const live = new Set(alive.map((k) => `${k.id}/${k.organizationId}`));
-    const kept: Row[] = [];
-    for (const r of rows) {
-      if (live.has(`${r.apiKeyId}/${r.organizationId}`)) kept.push(r);
-      else this.refuse(r, "orphaned", dropped);
+    const kept: number[] = [];
+    for (const i of idx) {
+      if (live.has(`${batch.apiKeyId[i]}/${batch.organizationId[i]}`)) kept.push(i);
+      else this.refuse(batch, i, "orphaned", dropped);
     }
     return kept;
   }
 
   /** Drops one refused event: counted by reason, logged by organization, key and reason. */
-  private refuse(row: Row, reason: keyof DroppedByReason, dropped: Map<string, number>): void {
+  private refuse(
+    batch: UsageBatch,
+    i: number,
+    reason: keyof DroppedByReason,
+    dropped: Map<string, number>,
+  ): void {
     this.droppedByReason[reason]++;
     if (reason === "orphaned") this.counters.orphaned++;
-    const what = `organization ${row.organizationId} key ${row.apiKeyId} (${reason})`;
+    const what = `organization ${batch.organizationId[i]} key ${batch.apiKeyId[i]} (${reason})`;
     dropped.set(what, (dropped.get(what) ?? 0) + 1);
-  }
-
-  /**
-   * One statement (usageRollupRepository.insertBatch): insert the batch, add it to the rollups
-   * and move each key's counters, all from the rows actually inserted.
-   */
-  private writeBatch(db: UsageDb, rows: Row[]): Promise<number> {
-    return usageRollupRepository.insertBatch(db, rows);
   }
 }
 
@@ -554,12 +620,25 @@ function holder(): Holder {
 
 /**
  * On a PostgreSQL server: batches of 5,000 and two in flight (about 20,000 events/s here, against
- * about 10,000 with 500 and one; bench/usage-ingest.ts). On PGlite one connection serves every
- * query, so batches stay at 500 (a long write would hold up key verification) and one writer.
+ * about 10,000 with 500 and one; bench/usage-ingest.ts), written by a worker thread with its own
+ * two connections (usage-writer.ts; KEYWARD_USAGE_WORKER=off writes on this thread instead). On
+ * PGlite one connection serves every query, so batches stay at 500 (a long write would hold up
+ * key verification) and one writer, on this thread: the database lives here (TOOLCHAIN.md).
  */
 function processDefaults(): UsageRecorderOptions {
   try {
-    return databaseTarget().kind === "postgres" ? { batchSize: 5_000, writers: 2 } : {};
+    const target = databaseTarget();
+    if (target.kind !== "postgres") return {};
+    const defaults = { batchSize: 5_000, writers: 2 };
+    if (process.env.KEYWARD_USAGE_WORKER === "off" || !usageWorkerAvailable()) return defaults;
+    const t = postgresTimeouts();
+    const sink = workerSink({
+      url: target.url,
+      poolSize: defaults.writers,
+      connectMs: t.connectMs,
+      queryMs: t.queryMs,
+    });
+    return { ...defaults, sink };
   } catch {
     return {};
   }

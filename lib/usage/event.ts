@@ -59,16 +59,16 @@ export function isBillable(row: Pick<UsageRow, "statusCode" | "billable">): bool
   return row.billable ?? !UNBILLED_STATUS_CODES.includes(row.statusCode);
 }
 
-const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+export const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 // ApiKeyUsage.costUsd is Decimal(14,6): at most 8 integer digits; PostgreSQL rounds the rest.
-const COST_RE = /^-?\d{1,8}(\.\d+)?$/;
+export const COST_RE = /^-?\d{1,8}(\.\d+)?$/;
 const INT_MAX = 2_147_483_647;
 
-const clip = (s: string | null | undefined, n: number): string | null =>
+export const clip = (s: string | null | undefined, n: number): string | null =>
   s == null ? null : s.length > n ? s.slice(0, n) : s;
-const int = (n: number | undefined): number =>
+export const int = (n: number | undefined): number =>
   Number.isFinite(n) ? Math.min(INT_MAX, Math.max(0, Math.round(n as number))) : 0;
-const storable = (s: string | null): string | null => (s == null ? null : toStorableText(s));
+export const storable = (s: string | null): string | null => (s == null ? null : toStorableText(s));
 
 /** The row for an event, with a new id; null when the event is malformed beyond repair. */
 export function toUsageRow(e: UsageEvent): UsageRow | null {
