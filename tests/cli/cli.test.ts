@@ -2,19 +2,13 @@
 // its run. Good input does what it says; bad input exits non-zero with one line
 // and changes nothing. Runs against PostgreSQL too when DATABASE_URL is set.
 // The first command of each target runs the operator's entry (`tsx scripts/cli.ts`, what
-// `npm run keyward` runs); the others run the same code bundled once (tests/helpers/cli-bundle.ts).
+// `npm run keyward` runs); the others run the same code bundled once for the run
+// (tests/helpers/cli-bundle.ts, made in tests/helpers/global-setup.ts: runCli's default).
 import { createHash } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type OpenDatabase, openDatabase } from "@/lib/db";
-import { bundleCli, type CliBundle } from "../helpers/cli-bundle";
 import { createPostgresDatabase } from "../helpers/db";
-import { runCli, tempDataDir } from "../helpers/server";
-
-let bundle: CliBundle;
-beforeAll(async () => {
-  bundle = await bundleCli();
-});
-afterAll(() => bundle?.dispose());
+import { CLI_ENTRY, runCli, tempDataDir } from "../helpers/server";
 
 type Target = {
   name: string;
@@ -50,7 +44,7 @@ describe.each(targets.map((t, i) => [i === 0 ? "embedded" : "postgres", t] as co
   "CLI on %s",
   (_name, make) => {
     let target: Target;
-    const cli = (...args: string[]) => runCli(args, target.env, { script: bundle.script });
+    const cli = (...args: string[]) => runCli(args, target.env);
     /** Snapshot of every table's row count: bad input must change none. */
     async function counts() {
       const db = await target.open();
@@ -71,7 +65,7 @@ describe.each(targets.map((t, i) => [i === 0 ? "embedded" : "postgres", t] as co
     beforeAll(async () => {
       target = await make();
       // The operator's own entry, through tsx, as `npm run keyward` runs it.
-      const tsxCli = (...args: string[]) => runCli(args, target.env);
+      const tsxCli = (...args: string[]) => runCli(args, target.env, { script: CLI_ENTRY });
       const r = await tsxCli(
         "org:create",
         "--name",

@@ -7,7 +7,7 @@ import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { runScan } from "@/lib/cli/scan";
 import { generateKey } from "@/lib/keys";
-import { runCli } from "../helpers/server";
+import { CLI_ENTRY, runCli } from "../helpers/server";
 
 let dir: string;
 let clean: string;
@@ -88,16 +88,18 @@ describe("keyward scan", () => {
   });
 
   it("exits 1, 0 and 2 through the operator's entry (npm run keyward -- scan)", async () => {
-    const found = await runCli(["scan", dir]);
+    const found = await runCli(["scan", dir], {}, { script: CLI_ENTRY });
     expect(found.code).toBe(1);
     expect(found.stdout).toContain(`:2:9: Keyward key pk_live_…${live.slice(-4)}`);
     expect(found.stdout).not.toContain(live);
-    const none = await runCli(["scan", clean]);
+    const none = await runCli(["scan", clean], {}, { script: CLI_ENTRY });
     expect(none.code).toBe(0);
     expect(none.stdout).toBe("");
     expect(none.stderr).toContain("no Keyward keys in 1 files scanned");
-    expect((await runCli(["scan"])).code).toBe(2);
-    expect((await runCli(["scan", path.join(clean, "missing")])).code).toBe(2);
-    expect((await runCli(["scan", "--nope", clean])).code).toBe(2);
+    expect((await runCli(["scan"], {}, { script: CLI_ENTRY })).code).toBe(2);
+    expect(
+      (await runCli(["scan", path.join(clean, "missing")], {}, { script: CLI_ENTRY })).code,
+    ).toBe(2);
+    expect((await runCli(["scan", "--nope", clean], {}, { script: CLI_ENTRY })).code).toBe(2);
   }, 400_000);
 });

@@ -6,7 +6,7 @@ import path from "node:path";
 import pg from "pg";
 import { describe, expect, it } from "vitest";
 import { createPostgresDatabase } from "../helpers/db";
-import { appWorkingDir, runCli, startServer, tempDataDir } from "../helpers/server";
+import { appWorkingDir, CLI_ENTRY, runCli, startServer, tempDataDir } from "../helpers/server";
 
 /** Nothing from the test runner's own environment that .env is meant to supply. */
 const bare = {
@@ -20,13 +20,15 @@ describe(".env in the working directory", { timeout: 240_000 }, () => {
   it("is checked by the CLI and by npm start: a bad value there fails in one line naming it", async () => {
     const cwd = appWorkingDir({ ".env": "# operator settings\nPORT=99999\n" });
     const noPort = { ...bare, PORT: undefined };
-    const cli = await runCli(["help"], noPort, { cwd });
+    const cli = await runCli(["help"], noPort, { cwd, script: CLI_ENTRY });
     expect(cli.code).toBe(1);
     expect(cli.stderr).toBe(
       'keyward: configuration: PORT must be a port number from 1 to 65535 (got "99999")\n',
     );
     // The real environment wins over .env.
-    expect((await runCli(["help"], { ...bare, PORT: "4000" }, { cwd })).code).toBe(0);
+    expect(
+      (await runCli(["help"], { ...bare, PORT: "4000" }, { cwd, script: CLI_ENTRY })).code,
+    ).toBe(0);
 
     const server = await startServer({ cwd, env: noPort, expectExit: true });
     expect(await server.exited).toBe(1);
@@ -42,7 +44,7 @@ describe(".env in the working directory", { timeout: 240_000 }, () => {
     const r = await runCli(
       ["org:create", "--name", "Dotenv", "--email", "dotenv@example.com", "--json"],
       bare,
-      { cwd },
+      { cwd, script: CLI_ENTRY },
     );
     expect(r.code, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout).slug).toBe("dotenv");
@@ -67,7 +69,7 @@ describe(".env in the working directory", { timeout: 240_000 }, () => {
         const r = await runCli(
           ["org:create", "--name", "Over PG", "--email", "pg@example.com", "--json"],
           bare,
-          { cwd },
+          { cwd, script: CLI_ENTRY },
         );
         expect(r.code, r.stderr).toBe(0);
         const org = JSON.parse(r.stdout);

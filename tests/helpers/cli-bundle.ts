@@ -1,15 +1,15 @@
-// The CLI's own code (scripts/cli.ts and everything it imports from lib/) bundled once per test
-// file into plain JavaScript, so a test that runs the CLI dozens of times does not pay tsx's
-// start-up and per-file transform each time (about 1.2 s of CPU per run on this machine: 2.1 s
-// to answer an unknown command through tsx, 0.9 s through the bundle). Packages stay external
-// and load from node_modules as in `npm run keyward`; the bundle lives under tmp/ in the
-// repository so they resolve, and the working directory stays the repository's.
+// The CLI's own code (scripts/cli.ts and everything it imports from lib/) bundled once per
+// test run (tests/helpers/global-setup.ts) into plain JavaScript, so tests that run the CLI do
+// not pay tsx's start-up and per-file transform each time (about 1.2 s of CPU per run on this
+// machine: 2.1 s to answer an unknown command through tsx, 0.9 s through the bundle). Packages
+// stay external and load from node_modules as in `npm run keyward`; the bundle lives under tmp/
+// in the repository so they resolve, and the working directory stays the caller's.
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import path from "node:path";
 import { build } from "esbuild";
 import { root } from "./server";
 
-export interface CliBundle {
+interface CliBundle {
   /** Path of the bundled entry; pass it as `runCli`'s `script`. */
   script: string;
   dispose(): void;

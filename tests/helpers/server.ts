@@ -146,7 +146,14 @@ export async function startServer(opts: StartOptions = {}): Promise<TestServer> 
   return server;
 }
 
-/** Runs the CLI as its own process: `npm run keyward -- ...` without npm's noise. */
+/** The operator's entry (`npm run keyward`): through tsx, as operators run it. */
+export const CLI_ENTRY = "scripts/cli.ts";
+
+/**
+ * Runs the CLI as its own process: `npm run keyward -- ...` without npm's noise. Under vitest
+ * the default is the run's bundle of the same code (tests/helpers/global-setup.ts); pass
+ * `script: CLI_ENTRY` for the operator's entry through tsx.
+ */
 export function runCli(
   args: string[],
   env: Record<string, string | undefined> = {},
@@ -155,7 +162,7 @@ export function runCli(
   return new Promise((resolve) => {
     const e: Record<string, string | undefined> = { ...process.env, ...env };
     for (const k of Object.keys(e)) if (e[k] === undefined) delete e[k];
-    const script = opts.script ?? "scripts/cli.ts";
+    const script = opts.script ?? process.env.KW_TEST_CLI_BUNDLE ?? CLI_ENTRY;
     // A bundled CLI (tests/helpers/cli-bundle.ts) is plain JavaScript: no tsx loader.
     const loader = script.endsWith(".mjs") ? [] : ["--import", "tsx"];
     const proc = spawn(process.execPath, [...loader, script, ...args], {

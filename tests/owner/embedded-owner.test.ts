@@ -1,30 +1,23 @@
 // The embedded database has one owner: with real processes, the CLI talks to the
 // running app over its operator socket, a second app refuses, and shutdowns and
 // crashes lose no acknowledged write. (PRODUCT.md section 7, TOOLCHAIN.md.)
-// The CLI runs bundled once (tests/helpers/cli-bundle.ts: the same code without tsx's start-up,
-// which the dozens of runs here paid each time); the first command runs `tsx scripts/cli.ts`,
-// the operator's entry.
+// The CLI runs bundled once for the run (tests/helpers/cli-bundle.ts, made in
+// tests/helpers/global-setup.ts: the same code without tsx's start-up, which the dozens of runs
+// here paid each time); the first command runs `tsx scripts/cli.ts`, the operator's entry.
 
 import { spawn } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { bundleCli, type CliBundle } from "../helpers/cli-bundle";
-import { runCli, startServer, type TestServer, tempDataDir } from "../helpers/server";
+import { CLI_ENTRY, runCli, startServer, type TestServer, tempDataDir } from "../helpers/server";
 
 const embedded = { DATABASE_URL: undefined, REDIS_URL: undefined } as Record<
   string,
   string | undefined
 >;
 
-let bundle: CliBundle | undefined;
-beforeAll(async () => {
-  bundle = await bundleCli();
-});
-afterAll(() => bundle?.dispose());
-
 async function cli(dataDir: string, ...args: string[]) {
-  return runCli(args, { ...embedded, KEYWARD_DATA_DIR: dataDir }, { script: bundle?.script });
+  return runCli(args, { ...embedded, KEYWARD_DATA_DIR: dataDir });
 }
 async function cliJson<T>(dataDir: string, ...args: string[]): Promise<T> {
   const r = await cli(dataDir, ...args, "--json");
@@ -100,6 +93,7 @@ describe("embedded database owner", { timeout: 240_000 }, () => {
         "--json",
       ],
       { ...embedded, KEYWARD_DATA_DIR: dataDir },
+      { script: CLI_ENTRY },
     );
     expect(busy.code, busy.stderr).toBe(0);
     expect(JSON.parse(busy.stdout)).toMatchObject({ slug: "busy" });
