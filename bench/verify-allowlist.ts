@@ -4,7 +4,7 @@
 //
 // A fresh embedded database (the server's own setup: file PGlite, in-process limiter and quota,
 // the process's usage recorder), one ENTERPRISE organization and three keys made through the
-// services: no allowlist, 3 networks, 100 networks. Each round runs POST /api/v1/keys/verify's
+// services: no allowlist, 3 networks, 100 networks, and 3 networks with credits. Each round runs POST /api/v1/keys/verify's
 // whole route core (`runRoute`: body parse, verify, metering, output) N times per key, in turn,
 // and measures this process's CPU time (user + system), not wall time: the machine is shared.
 // Prints the median microseconds per verify of each key over the rounds and the ratio to "off".
@@ -39,7 +39,7 @@ const org = await createOrganization(
   { name: `Allowlist ${tag}`, email: `allowlist-${tag}@example.com`, plan: "ENTERPRISE" },
   { type: "system" },
 );
-const mk = async (allowedCidrs: string[]) =>
+const mk = async (allowedCidrs: string[], credits?: { remaining: number }) =>
   (
     await createKey(
       db,
@@ -49,6 +49,7 @@ const mk = async (allowedCidrs: string[]) =>
         environment: "live",
         rateLimitPerMinute: 1_000_000,
         allowedCidrs,
+        credits,
       },
       { type: "system" },
     )
@@ -59,6 +60,11 @@ const cases = [
   { name: "off (no allowlist)", key: await mk([]) },
   { name: "on, 3 networks", key: await mk(["10.0.0.0/8", "2001:db8::/32", "203.0.113.0/24"]) },
   { name: "on, 100 networks", key: await mk(hundred) },
+  // Issue 16's benchmark: credits and an allowlist on together (each verify spends 1 credit).
+  {
+    name: "credits + 3 networks",
+    key: await mk(["10.0.0.0/8", "2001:db8::/32", "203.0.113.0/24"], { remaining: 100_000_000 }),
+  },
 ];
 
 function request(body: string) {
