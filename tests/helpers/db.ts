@@ -37,6 +37,17 @@ export async function createPostgresDatabase(): Promise<{ url: string; drop(): P
     async drop() {
       const c = new pg.Client({ connectionString: process.env.DATABASE_URL });
       await c.connect();
+      // Give pools that are still closing (a loop stopped mid-query) up to 10 s to leave first:
+      // FORCE terminates them, and a terminated idle client without an error listener in this
+      // process is an uncaught 57P01 that fails the whole run.
+      for (let i = 0; i < 100; i++) {
+        const { rows } = await c.query(
+          "SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1",
+          [name],
+        );
+        if (rows[0].n === 0) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
       await c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
       await c.end();
     },

@@ -86,7 +86,8 @@ describe.each(testDbKinds)("webhook delivery loop on %s", (kind) => {
     db = t.prisma;
   }, 300_000);
   afterAll(async () => {
-    await Promise.all(loops.map((l) => l.stop(1_000)));
+    // Long enough for an in-flight claim to finish on a loaded machine before the database goes.
+    await Promise.all(loops.map((l) => l.stop(10_000)));
     await Promise.all(receivers.map((r) => r.close()));
     await t?.close();
   });
