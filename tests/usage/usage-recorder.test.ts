@@ -5,8 +5,7 @@ import { getUsageRecorder, type UsageDb, UsageRecorder } from "@/lib/services/us
 import type { UsageEvent } from "@/lib/usage/event";
 import { createTestDatabase, type TestDatabase, testDbKinds } from "@/tests/helpers/db";
 import { createApiKeyRow, createOrganization } from "@/tests/ratelimit/fixtures";
-
-const T0 = Date.UTC(2026, 10, 20, 12);
+import { T0, usageEvent } from "./fixtures";
 
 describe.each(testDbKinds)("usage recorder (%s)", (kind) => {
   let db: TestDatabase;
@@ -21,20 +20,8 @@ describe.each(testDbKinds)("usage recorder (%s)", (kind) => {
   });
   afterAll(() => db?.close());
 
-  const event = (apiKeyId: string, i: number, extra: Partial<UsageEvent> = {}): UsageEvent => ({
-    apiKeyId,
-    organizationId: orgId,
-    endpoint: "/api/v1/verify",
-    method: "POST",
-    statusCode: i % 10 === 0 ? 429 : 200,
-    responseTimeMs: i % 50,
-    tokens: 2,
-    costUsd: "0.000123",
-    ipAddress: "203.0.113.5",
-    userAgent: "vitest",
-    createdAt: new Date(T0 + i),
-    ...extra,
-  });
+  const event = (apiKeyId: string, i: number, extra: Partial<UsageEvent> = {}) =>
+    usageEvent(orgId, apiKeyId, i, extra);
 
   async function freshKey(): Promise<string> {
     return createApiKeyRow(db.prisma, orgId);

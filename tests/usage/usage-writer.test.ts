@@ -9,8 +9,7 @@ import { usageWorkerAvailable, workerSink } from "@/lib/services/usage-writer";
 import type { UsageEvent } from "@/lib/usage/event";
 import { createTestDatabase, type TestDatabase } from "@/tests/helpers/db";
 import { createApiKeyRow, createOrganization } from "@/tests/ratelimit/fixtures";
-
-const T0 = Date.UTC(2026, 10, 20, 12);
+import { T0, usageEvent } from "./fixtures";
 
 /** A TCP proxy to the PostgreSQL server that can be taken down (every connection cut) and up. */
 function proxyTo(target: URL) {
@@ -54,20 +53,8 @@ describe.skipIf(!process.env.DATABASE_URL)(
     });
     afterAll(() => db?.close());
 
-    const event = (apiKeyId: string, i: number, extra: Partial<UsageEvent> = {}): UsageEvent => ({
-      apiKeyId,
-      organizationId: orgId,
-      endpoint: "/api/v1/verify",
-      method: "POST",
-      statusCode: i % 10 === 0 ? 429 : 200,
-      responseTimeMs: i % 50,
-      tokens: 2,
-      costUsd: "0.000123",
-      ipAddress: "203.0.113.5",
-      userAgent: "vitest",
-      createdAt: new Date(T0 + i),
-      ...extra,
-    });
+    const event = (apiKeyId: string, i: number, extra: Partial<UsageEvent> = {}) =>
+      usageEvent(orgId, apiKeyId, i, extra);
 
     const rowsOf = (key: string) => db.prisma.apiKeyUsage.count({ where: { apiKeyId: key } });
     const countOf = async (key: string) =>
