@@ -111,6 +111,23 @@ const schema = z
       .min(16, { error: "must be at least 16 characters" })
       .max(512, { error: "must be at most 512 characters" })
       .optional(),
+    /**
+     * Credits on the embedded database: how long a spent balance may stay in this process
+     * before it is written (a crash loses at most this much of spends); 0 writes every spend
+     * before verify answers (lib/ratelimit/credits-write-behind.ts).
+     */
+    KEYWARD_CREDITS_FLUSH_MS: millis(0, 60_000, 1_000),
+    /**
+     * On a PostgreSQL server the usage batches are written by a worker thread
+     * (lib/services/usage-writer.ts): "off" writes them on the main thread; a path to a .mjs file
+     * replaces the worker's script. Unset: lib/services/usage-writer-worker.mjs.
+     */
+    KEYWARD_USAGE_WORKER: z
+      .string()
+      .refine((v) => v === "off" || v.endsWith(".mjs"), {
+        error: (iss) => `must be off or a path to a .mjs file${shown(iss.input)}`,
+      })
+      .optional(),
     /** How often the webhook scheduler looks for expiring keys and quota thresholds. */
     KEYWARD_WEBHOOK_SCHEDULER_INTERVAL_MS: millis(1_000, 3_600_000, 60_000),
     /**

@@ -98,6 +98,16 @@ export class MemoryCreditStore implements CreditStore {
     return this.spendSync(keyId, plan, cost);
   }
 
+  /** The balance held for a key, if any (WriteBehindCreditStore writes these). */
+  stored(keyId: string): Readonly<{ remaining: number; period: string }> | undefined {
+    return this.balances.get(keyId);
+  }
+
+  /** Holds a balance read from the database (WriteBehindCreditStore's first use of a key). */
+  restore(keyId: string, stored: { remaining: number; period: string }): void {
+    this.balances.set(keyId, { ...stored });
+  }
+
   async refund(keyId: string, plan: CreditPlan, cost: number): Promise<void> {
     const stored = this.balances.get(keyId);
     if (stored && stored.period === creditPeriod(plan, this.now())) stored.remaining += cost;

@@ -12,6 +12,7 @@ import {
   PostgresCreditStore,
   RedisCreditStore,
 } from "./credits";
+import { WriteBehindCreditStore } from "./credits-write-behind";
 import { MemoryRateLimitStore } from "./memory-store";
 import { PostgresRateLimitStore } from "./postgres-store";
 import {
@@ -43,6 +44,12 @@ export type RateLimitConfig =
        * from the environment) or memory (tests with no database). */
       quota?: "database" | "memory";
       db?: Tx | (() => Promise<Tx>);
+      /**
+       * With the quota in the database: keep credit balances in this process and write them
+       * behind every this many ms (the embedded database, which one process owns;
+       * credits-write-behind.ts). Unset: every spend is written before it answers.
+       */
+      creditsFlushMs?: number;
     }
   | { kind: "postgres"; db?: Tx | (() => Promise<Tx>); now?: Clock }
   | {
@@ -55,19 +62,30 @@ export type RateLimitConfig =
       db?: Tx | (() => Promise<Tx>);
     };
 
-/** Reads RATE_LIMIT_STORE / REDIS_URL; throws on an unknown store name. */
+/**
+ * Reads RATE_LIMIT_STORE / REDIS_URL (and DATABASE_URL, KEYWARD_CREDITS_FLUSH_MS for where the
+ * memory store's credits are written); throws on an unknown store name.
+ */
 export function rateLimitConfigFromEnv(
   env: Record<string, string | undefined> = {
     RATE_LIMIT_STORE: config().RATE_LIMIT_STORE,
     REDIS_URL: config().REDIS_URL,
+    DATABASE_URL: config().DATABASE_URL,
+    KEYWARD_CREDITS_FLUSH_MS: String(config().KEYWARD_CREDITS_FLUSH_MS),
   },
 ): RateLimitConfig {
   const chosen = env.RATE_LIMIT_STORE?.trim().toLowerCase() || (env.REDIS_URL ? "redis" : "memory");
   switch (chosen) {
-    case "memory":
+    case "memory": {
       // The embedded default: counters in process, but the monthly quota counted from
-      // the usage table, so a restart does not hand an organization a fresh month.
-      return { kind: "memory", quota: "database" };
+      // the usage table, so a restart does not hand an organization a fresh month. Credits
+      // are written behind the spends only on the embedded database (one owner process):
+      // on a PostgreSQL server another instance may spend the same key.
+      const flushMs = Number(env.KEYWARD_CREDITS_FLUSH_MS ?? 1000);
+      return env.DATABASE_URL || !(flushMs > 0)
+        ? { kind: "memory", quota: "database" }
+        : { kind: "memory", quota: "database", creditsFlushMs: flushMs };
+    }
     case "postgres":
       return { kind: "postgres" };
     case "redis":
@@ -167,9 +185,12 @@ export function createRateLimiter(config: RateLimitConfig): RateLimiter {
   const quota = inDatabase
     ? new PostgresQuotaCounter({ db, now: config.now })
     : new MemoryQuotaCounter({ now: config.now });
-  const credits = inDatabase
-    ? new PostgresCreditStore({ db, now: config.now })
-    : new MemoryCreditStore({ now: config.now });
+  const writeBehindMs = config.kind === "memory" ? config.creditsFlushMs : undefined;
+  const credits = !inDatabase
+    ? new MemoryCreditStore({ now: config.now })
+    : writeBehindMs
+      ? new WriteBehindCreditStore({ db, now: config.now, flushMs: writeBehindMs })
+      : new PostgresCreditStore({ db, now: config.now });
   const spend = new SpendCounter({ db, now: config.now });
   return {
     kind: config.kind,

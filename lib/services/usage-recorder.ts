@@ -48,6 +48,7 @@
 // this is the net under that. Logs carry error names and codes, never events (addresses, user
 // agents) or anything secret.
 
+import { config } from "@/lib/config";
 import { type Db, getDb, postgresTimeouts } from "@/lib/db";
 import { databaseTarget } from "@/lib/db/config";
 import { onShutdown } from "@/lib/lifecycle";
@@ -630,7 +631,7 @@ function processDefaults(): UsageRecorderOptions {
     const target = databaseTarget();
     if (target.kind !== "postgres") return {};
     const defaults = { batchSize: 5_000, writers: 2 };
-    if (process.env.KEYWARD_USAGE_WORKER === "off" || !usageWorkerAvailable()) return defaults;
+    if (config().KEYWARD_USAGE_WORKER === "off" || !usageWorkerAvailable()) return defaults;
     const t = postgresTimeouts();
     const sink = workerSink({
       url: target.url,

@@ -12,6 +12,7 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { Worker } from "node:worker_threads";
+import { config } from "@/lib/config";
 import { insertBatchSql } from "@/lib/repositories/usage-rollup-repository";
 import type { UsageBatch, UsageColumns } from "@/lib/usage/batch";
 import { UNBILLED_STATUS_CODES } from "@/lib/usage/event";
@@ -31,10 +32,9 @@ export interface WorkerSinkOptions {
  * import.meta.url nor __dirname points into lib/. KEYWARD_USAGE_WORKER (a path to a .mjs file) overrides it.
  */
 export function usageWorkerScript(): string {
+  const worker = config().KEYWARD_USAGE_WORKER;
   return (
-    (process.env.KEYWARD_USAGE_WORKER?.endsWith(".mjs")
-      ? process.env.KEYWARD_USAGE_WORKER
-      : null) ??
+    (worker?.endsWith(".mjs") ? worker : null) ??
     path.resolve(/*turbopackIgnore: true*/ process.cwd(), "lib/services/usage-writer-worker.mjs")
   );
 }

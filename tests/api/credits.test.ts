@@ -3,6 +3,7 @@
 // verify's `cost`, CREDITS_EXHAUSTED on verify and on routes a key calls itself, 422s naming the
 // field, and a key never changing its own credits.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { openDatabase } from "@/lib/db";
 import { type Api, startApi } from "./_setup";
 
 describe("credits and spend caps over HTTP", () => {
@@ -130,6 +131,26 @@ describe("credits and spend caps over HTTP", () => {
       const r = await verify({ key: admin(), cost });
       expect(r.status, String(cost)).toBe(422);
       expect(r.body.issues[0].path).toBe("cost");
+    }
+  });
+
+  // Last: it stops the server. On the embedded default the balances live in the server and are
+  // written behind the spends (lib/ratelimit/credits-write-behind.ts, every second); a clean
+  // stop writes the rest, so a restart hands no key back what it spent.
+  it("a clean stop (SIGTERM) writes every acknowledged spend", async () => {
+    const r = await create({ credits: { remaining: 50 } });
+    expect(r.status).toBe(201);
+    expect((await verify({ key: r.body.key, cost: 7 })).body.credits).toEqual({ remaining: 43 });
+    const rs = await Promise.all([1, 2, 3].map(() => verify({ key: r.body.key })));
+    expect(rs.map((x) => x.body.code)).toEqual(["VALID", "VALID", "VALID"]);
+    expect(await api.server.stop()).toBe(0);
+    const open = await openDatabase({ kind: "pglite", dataDir: api.server.dataDir });
+    try {
+      const rows = await open.prisma.$queryRaw<{ remaining: number }[]>`
+        SELECT "remaining" FROM "KeyCreditBalance" WHERE "apiKeyId" = ${r.body.id}::uuid`;
+      expect(rows.map((x) => Number(x.remaining))).toEqual([40]);
+    } finally {
+      await open.close();
     }
   });
 });

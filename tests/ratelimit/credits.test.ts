@@ -77,6 +77,33 @@ for (const kind of testDbKinds) {
   });
 }
 
+// The embedded default's store: balances in process, written behind (credits-write-behind.ts).
+// One process owns the folder, so there is no second instance.
+creditSuite("write-behind (pglite)", async () => {
+  const db = await createTestDatabase("pglite");
+  const clock = new TestClock(DEC_1_NOON);
+  const limiter = createRateLimiter({
+    kind: "memory",
+    quota: "database",
+    creditsFlushMs: 1000,
+    db: db.prisma,
+    now: clock.now,
+  });
+  return {
+    clock,
+    instances: false,
+    limiter: () => limiter,
+    async newKey() {
+      const orgId = await createOrganization(db.prisma);
+      return { orgId, keyId: await createApiKeyRow(db.prisma, orgId) };
+    },
+    async close() {
+      await limiter.close();
+      await db.close();
+    },
+  };
+});
+
 const redisUrl = process.env.REDIS_URL;
 if (redisUrl) {
   creditSuite("redis", async () => {

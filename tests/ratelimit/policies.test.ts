@@ -53,7 +53,24 @@ function limiterWith(store: RateLimitStore, quota?: QuotaCounter): RateLimiter {
 
 describe("rateLimitConfigFromEnv", () => {
   it("chooses by RATE_LIMIT_STORE, else redis when REDIS_URL is set, else memory", () => {
-    expect(rateLimitConfigFromEnv({})).toEqual({ kind: "memory", quota: "database" });
+    // The embedded database (no DATABASE_URL): credits written behind every second, or every
+    // spend with KEYWARD_CREDITS_FLUSH_MS=0; on a PostgreSQL server always every spend.
+    expect(rateLimitConfigFromEnv({})).toEqual({
+      kind: "memory",
+      quota: "database",
+      creditsFlushMs: 1000,
+    });
+    expect(rateLimitConfigFromEnv({ KEYWARD_CREDITS_FLUSH_MS: "250" })).toMatchObject({
+      creditsFlushMs: 250,
+    });
+    expect(rateLimitConfigFromEnv({ KEYWARD_CREDITS_FLUSH_MS: "0" })).toEqual({
+      kind: "memory",
+      quota: "database",
+    });
+    expect(rateLimitConfigFromEnv({ DATABASE_URL: "postgresql://db/x" })).toEqual({
+      kind: "memory",
+      quota: "database",
+    });
     expect(rateLimitConfigFromEnv({ REDIS_URL: "redis://r:6379" })).toEqual({
       kind: "redis",
       url: "redis://r:6379",
