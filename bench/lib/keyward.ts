@@ -62,6 +62,8 @@ export async function createBenchKey(
   s: CliTarget,
   label: string,
   rateLimitPerMinute = 1_000_000,
+  /** More `keys:create` flags (e.g. `--credits N --cidrs ...`). */
+  extra: string[] = [],
 ): Promise<BenchKey> {
   const tag = randomBytes(4).toString("hex");
   const org = await cliJson(s, [
@@ -83,6 +85,7 @@ export async function createBenchKey(
     "live",
     "--rate-limit",
     String(rateLimitPerMinute),
+    ...extra,
   ]);
   return {
     key: String(key.key),
