@@ -28,7 +28,9 @@ export interface SdkFixtures {
     | "cached"
     | "limited"
     | "revoked"
-    | "noScope",
+    | "noScope"
+    | "loopbackOnly"
+    | "elsewhere",
     { key: string; id: string }
   >;
   serviceCredential: string;
@@ -55,10 +57,22 @@ export async function seedSdkFixtures(dataDir: string): Promise<SdkFixtures> {
       plan: "ENTERPRISE",
       maxActiveKeys: 100,
     });
-    const mk = async (name: string, scopes: string[], rateLimitPerMinute = 1000) => {
+    const mk = async (
+      name: string,
+      scopes: string[],
+      rateLimitPerMinute = 1000,
+      allowedCidrs?: string[],
+    ) => {
       const r = await createKey(
         db,
-        { organizationId: org.id, name, environment: "live", scopes, rateLimitPerMinute },
+        {
+          organizationId: org.id,
+          name,
+          environment: "live",
+          scopes,
+          rateLimitPerMinute,
+          allowedCidrs,
+        },
         actor,
       );
       return { key: r.key, id: r.apiKey.id };
@@ -74,6 +88,9 @@ export async function seedSdkFixtures(dataDir: string): Promise<SdkFixtures> {
       limited: await mk("limited", ["chat:write"], 2),
       revoked: await mk("revoked", ["chat:write"]),
       noScope: await mk("no-scope", ["chat:read"]),
+      // IP allowlists: loopback (where the tests' clients are), and a network they are not in.
+      loopbackOnly: await mk("loopback-only", ["chat:write"], 1000, ["127.0.0.0/8", "::1/128"]),
+      elsewhere: await mk("elsewhere", ["chat:write"], 1000, ["203.0.113.0/24"]),
     };
     await revokeKey(db, org.id, keys.revoked.id, { reason: "fixture" }, actor);
     fx = {

@@ -141,6 +141,22 @@ describe.each(["express", "hono", "next"] as const)("the %s example", (name) => 
     }
   });
 
+  it("checks keys' IP allowlists against the client's address", async () => {
+    const app = apps[name]!;
+    const loopback = await chat(app, bearer(fx.keys.loopbackOnly.key));
+    const elsewhere = await chat(app, bearer(fx.keys.elsewhere.key));
+    expectProblem(elsewhere, 403, "IP_NOT_ALLOWED");
+    if (name === "express") {
+      // express() sends req.ip (127.0.0.1 here): inside the key's networks.
+      expect(loopback.status, loopback.text).toBe(200);
+      expect(loopback.body.keyId).toBe(fx.keys.loopbackOnly.id);
+    } else {
+      // A Request carries no peer address and these examples set no clientIp: verify gets no
+      // `ip`, and a key with an allowlist is refused (docs: packages/sdk/README.md, clientIp).
+      expectProblem(loopback, 403, "IP_NOT_ALLOWED");
+    }
+  });
+
   it("reports each request's usage (tokens and cost) to Keyward for the customer's key", async () => {
     const endpoint = name === "next" ? "/api/chat" : "/v1/chat";
     // The two requests of the first test, with 11 tokens ("echo: hello") and $0.0021 each.
@@ -224,6 +240,35 @@ describe("the SDK in-process against the real Keyward", () => {
     const after = await call();
     expect(after.status).toBe(429);
     expect(((await after.json()) as any).code).toBe("RATE_LIMITED");
+    await kw.close();
+  });
+
+  it("sends clientIp's address with verify, and never reuses a cached answer for another address", async () => {
+    const kw = createKeyward({
+      baseUrl: keyward.url,
+      cacheTtlMs: 5000,
+      timeoutMs: 20_000,
+      clientIp: (req) => req.headers.get("x-test-client"),
+    });
+    const handler = kw.protect(async (_req, { key }) => Response.json({ keyId: key?.id }));
+    const call = (client: string | null) =>
+      handler(
+        new Request("http://app.test/v1/chat", {
+          headers: {
+            ...bearer(fx.keys.elsewhere.key),
+            ...(client ? { "x-test-client": client } : {}),
+          },
+        }),
+      );
+    const inside = await call("203.0.113.9");
+    expect(inside.status).toBe(200);
+    expect(((await inside.json()) as any).keyId).toBe(fx.keys.elsewhere.id);
+    // The valid answer for 203.0.113.9 is cached; another address must still be refused.
+    const outside = await call("198.51.100.7");
+    expect(outside.status).toBe(403);
+    expect(((await outside.json()) as any).code).toBe("IP_NOT_ALLOWED");
+    expect((await call(null)).status).toBe(403);
+    expect((await call("203.0.113.9")).status).toBe(200);
     await kw.close();
   });
 

@@ -6,6 +6,9 @@ export interface ExpressLikeRequest {
   url: string;
   originalUrl?: string;
   headers: Record<string, string | string[] | undefined>;
+  /** Express's client address (after its `trust proxy` setting). */
+  ip?: string;
+  socket?: { remoteAddress?: string };
 }
 export interface ExpressLikeResponse {
   statusCode: number;
@@ -39,6 +42,7 @@ export function expressMiddleware(keyward: Keyward, route: ProtectOptions = {}):
           url: req.originalUrl ?? req.url,
           authorization: req.headers.authorization,
           xApiKey: req.headers["x-api-key"],
+          ip: req.ip ?? req.socket?.remoteAddress,
         },
         route,
       )

@@ -38,6 +38,7 @@ export function protect<A extends unknown[]>(
         url: req.url,
         authorization: req.headers.get("authorization"),
         xApiKey: req.headers.get("x-api-key"),
+        ip: keyward.clientIpOf(req),
       },
       route,
     );

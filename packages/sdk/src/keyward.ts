@@ -61,6 +61,14 @@ export interface KeywardOptions {
   onReportError?: (error: KeywardReportError) => void;
   /** A fetch of your own; default: the global fetch. */
   fetch?: typeof globalThis.fetch;
+  /**
+   * Fetch-style handlers (`protect`): the end client's address, sent with every verify so keys
+   * with an IP allowlist (`allowedCidrs`) can be checked; without it such keys are refused
+   * `IP_NOT_ALLOWED`. A `Request` carries no peer address, so say where yours is, e.g. behind
+   * your own proxy `(req) => req.headers.get("x-real-ip")`. Never read a header a client can set
+   * directly. Express needs nothing: the middleware sends `req.ip` (Express's `trust proxy`).
+   */
+  clientIp?: (req: Request) => string | null | undefined;
 }
 
 export interface ProtectOptions {
@@ -203,6 +211,11 @@ export class Keyward {
     }
   }
 
+  /** The end client's address of a fetch-style request (KeywardOptions.clientIp), if known. */
+  clientIpOf(req: Request): string | undefined {
+    return this.opts.clientIp?.(req) ?? undefined;
+  }
+
   /** Events waiting to be reported. */
   get pending(): number {
     return this.queue.length;
@@ -222,6 +235,8 @@ export class Keyward {
       url: string;
       authorization: string | string[] | null | undefined;
       xApiKey: string | string[] | null | undefined;
+      /** The end client's address, for keys with an IP allowlist. */
+      ip?: string | null;
     },
     route: ProtectOptions = {},
   ): Promise<Admission> {
@@ -232,7 +247,11 @@ export class Keyward {
     if (read.key.length > MAX_KEY_LENGTH) return this.problem("INVALID_FORMAT");
     const scopes = [...new Set([...(this.opts.scopes ?? []), ...(route.scopes ?? [])])];
 
-    const cacheId = this.cacheTtlMs > 0 ? await sha256(`${read.key}\n${scopes.join(" ")}`) : "";
+    const ip = req.ip?.trim() || undefined;
+    // The address is part of the answer (an allowlisted key is valid from some addresses only):
+    // a cached answer is reused for the same key, scopes and address.
+    const cacheId =
+      this.cacheTtlMs > 0 ? await sha256(`${read.key}\n${scopes.join(" ")}\n${ip ?? ""}`) : "";
     if (cacheId) {
       const hit = this.cache.get(cacheId);
       if (hit && hit.expires > Date.now()) {
@@ -248,7 +267,11 @@ export class Keyward {
 
     let result: VerifyResult;
     try {
-      const body: VerifyRequest = { key: read.key, ...(scopes.length ? { scopes } : {}) };
+      const body: VerifyRequest = {
+        key: read.key,
+        ...(scopes.length ? { scopes } : {}),
+        ...(ip ? { ip } : {}),
+      };
       if (route.cost !== undefined) Object.assign(body, { cost: route.cost });
       const { data, response } = await this.client.POST("/api/v1/keys/verify", {
         body,
