@@ -70,6 +70,8 @@ export class KeyCache {
   private readonly found = new Map<string, Entry>();
   private readonly missing = new Map<string, Entry>();
   private readonly hashById = new Map<string, string>();
+  /** Lookups under way, one per hash: the requests that miss together share one query. */
+  private readonly inflight = new Map<string, Promise<CachedKey | null>>();
   private listeners: Array<(hash: string) => void> = [];
 
   constructor(options: KeyCacheOptions = {}) {
@@ -113,6 +115,37 @@ export class KeyCache {
     }
   }
 
+  /**
+   * The cached answer, else one lookup per hash however many requests miss at once (when an
+   * entry expires under load, the 50 requests in flight make one query, not 50). Its answer is
+   * cached, unless the hash was dropped (a revoke) while it ran: a request after the drop
+   * starts a lookup of its own.
+   */
+  lookup(
+    hash: string,
+    load: () => Promise<CachedKey | null>,
+  ): { hit: true; value: CachedKey | null } | Promise<CachedKey | null> {
+    const cached = this.get(hash);
+    if (cached.hit) return cached;
+    const pending = this.inflight.get(hash);
+    if (pending) return pending;
+    const p: Promise<CachedKey | null> = load().then(
+      (value) => {
+        if (this.inflight.get(hash) === p) {
+          this.inflight.delete(hash);
+          this.set(hash, value);
+        }
+        return value;
+      },
+      (e: unknown) => {
+        if (this.inflight.get(hash) === p) this.inflight.delete(hash);
+        throw e;
+      },
+    );
+    this.inflight.set(hash, p);
+    return p;
+  }
+
   /** Drops a hash here and, through the listeners (Redis), on every other instance. */
   invalidate(hash: string): void {
     this.drop(hash);
@@ -130,12 +163,14 @@ export class KeyCache {
     if (e?.value) this.hashById.delete(e.value.id);
     this.found.delete(hash);
     this.missing.delete(hash);
+    this.inflight.delete(hash);
   }
 
   clear(): void {
     this.found.clear();
     this.missing.clear();
     this.hashById.clear();
+    this.inflight.clear();
   }
 
   onInvalidate(listener: (hash: string) => void): void {

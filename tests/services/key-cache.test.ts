@@ -114,3 +114,67 @@ describe("KeyCache", () => {
     expect(c.get("a")).toEqual({ hit: true, value: key("1") });
   });
 });
+
+describe("KeyCache.lookup: one lookup per hash for requests that miss together", () => {
+  const deferred = () => {
+    let resolve!: (v: CachedKey | null) => void;
+    let reject!: (e: unknown) => void;
+    const promise = new Promise<CachedKey | null>((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
+    return { promise, resolve, reject };
+  };
+
+  it("50 concurrent misses make one load, and its answer is cached", async () => {
+    const c = new KeyCache();
+    let loads = 0;
+    const d = deferred();
+    const load = () => {
+      loads++;
+      return d.promise;
+    };
+    const waiting = Array.from({ length: 50 }, () => c.lookup("a", load));
+    expect(loads).toBe(1);
+    d.resolve(key("1"));
+    const answers = await Promise.all(waiting.map((w) => ("hit" in w ? w.value : w)));
+    expect(answers.every((a) => a?.id === "1")).toBe(true);
+    expect(c.lookup("a", load)).toEqual({ hit: true, value: key("1") });
+    expect(loads).toBe(1);
+  });
+
+  it("a drop (revoke) while the load runs: its answer is not cached, and later requests load again", async () => {
+    const c = new KeyCache();
+    const first = deferred();
+    const second = deferred();
+    const loads = [first, second];
+    let n = 0;
+    const load = () => loads[n++]!.promise;
+    const before = c.lookup("a", load) as Promise<CachedKey | null>;
+    c.invalidate("a");
+    const after = c.lookup("a", load) as Promise<CachedKey | null>;
+    expect(n).toBe(2);
+    first.resolve(key("stale"));
+    second.resolve({ ...key("1"), status: "revoked" });
+    expect((await before)?.id).toBe("stale"); // asked before the revoke
+    expect((await after)?.status).toBe("revoked");
+    expect(c.get("a")).toEqual({ hit: true, value: { ...key("1"), status: "revoked" } });
+  });
+
+  it("a failed load fails its waiters, caches nothing, and the next miss loads again", async () => {
+    const c = new KeyCache();
+    const d = deferred();
+    let loads = 0;
+    const failing = () => {
+      loads++;
+      return d.promise;
+    };
+    const waiting = [c.lookup("a", failing), c.lookup("a", failing)];
+    d.reject(new Error("database unavailable"));
+    for (const w of waiting) await expect(w).rejects.toThrow("database unavailable");
+    expect(c.get("a")).toEqual({ hit: false });
+    const again = c.lookup("a", async () => key("2"));
+    expect(loads).toBe(1);
+    expect(("hit" in again ? again.value : await again)?.id).toBe("2");
+  });
+});

@@ -91,20 +91,16 @@ async function evaluate(db: Db, input: VerifyInput): Promise<VerifyOutcome> {
     if (legacy !== true && !(await legacy)) return fail("INVALID_FORMAT");
   }
   const hash = hashKey(input.key);
-  const cache = getKeyCache();
-  let key: CachedKey | null;
-  const cached = cache.get(hash);
-  if (cached.hit) {
-    key = cached.value;
-  } else {
-    // Even an address over its failed-attempt budget gets the lookup: a valid key must never be
-    // throttled by address (one service may verify thousands of keys from one address). The
-    // budget changes only what a failure answers (429), and the negative cache absorbs repeats.
+  // Even an address over its failed-attempt budget gets the lookup: a valid key must never be
+  // throttled by address (one service may verify thousands of keys from one address). The
+  // budget changes only what a failure answers (429), and the negative cache absorbs repeats.
+  // Requests that miss together share one lookup (KeyCache.lookup).
+  const found = getKeyCache().lookup(hash, async () => {
     const row = await apiKeyRepository.getByHash(db, hash);
     // The index found the row by hash; the constant-time comparison is the check we rely on.
-    key = row && keyMatchesHash(input.key, row.keyHash) ? toCachedKey(row) : null;
-    cache.set(hash, key);
-  }
+    return row && keyMatchesHash(input.key, row.keyHash) ? toCachedKey(row) : null;
+  });
+  const key: CachedKey | null = "hit" in found ? found.value : await found;
   if (!key) return fail("NOT_FOUND");
   const status = effectiveStatus(key, Date.now());
   if (status === "revoked") return fail("REVOKED", key);
