@@ -24,7 +24,7 @@ const targets: (() => Promise<Target>)[] = [
       name: "embedded",
       env: { KEYWARD_DATA_DIR: dataDir, DATABASE_URL: undefined, REDIS_URL: undefined },
       // The CLI applied the migrations in beforeAll: the test's own reads skip that step.
-      open: () => openDatabase({ kind: "pglite", dataDir }, { migrate: false }),
+      open: () => openDatabase({ kind: "pglite", dataDir }, { migrate: false, shortLived: true }),
     };
   },
 ];
