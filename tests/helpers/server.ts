@@ -29,7 +29,7 @@ export interface StartOptions {
    * The embedded data folder, as the caller left it. Without one the server gets a new folder
    * holding a copy of the run's migrated database (pglite-template.ts): creating and migrating
    * one costs the server about 10 s of CPU here. A start on an empty folder stays covered by
-   * Playwright's server (playwright.config.ts) and by the CLI's first run in tests/cli.
+   * Playwright's server (playwright.config.ts), and the CLI's by tests/config/dotenv.test.ts.
    */
   dataDir?: string;
   env?: Record<string, string | undefined>;
