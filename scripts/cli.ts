@@ -1,4 +1,6 @@
 // `npm run keyward -- <command> [--flags]`: see lib/cli/commands.ts for the commands.
+// First: V8's WebAssembly tier for a short run, before anything compiles a module.
+import "@/lib/cli/wasm-tier";
 import { runCli } from "@/lib/cli/main";
 import { config } from "@/lib/config";
 

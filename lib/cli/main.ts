@@ -78,7 +78,8 @@ async function run(argv: string[]): Promise<CommandResult> {
     // Nobody owns the folder: own it for this run. A start that won it meanwhile is asked instead.
     if (!(await needsDatabase(argv))) return runLocally(argv);
     try {
-      await getDatabase();
+      // A CLI run is a few queries: the small buffer pool opens faster (lib/db openDatabase).
+      await getDatabase({ shortLived: true });
     } catch (e) {
       if (e instanceof DatabaseOwnedError && Date.now() < deadline) continue;
       const reason =

@@ -54,7 +54,7 @@ export interface Fixtures {
 export async function seedFixtures(dataDir: string, expiringInMs = 4000): Promise<Fixtures> {
   // The run's migrated template (tests/helpers/pglite-template.ts): no initdb, no migrations.
   await copyMigratedDatabase(dataDir);
-  const open = await openDatabase({ kind: "pglite", dataDir });
+  const open = await openDatabase({ kind: "pglite", dataDir }, { shortLived: true });
   const db = open.prisma;
   try {
     const stamp = Date.now();

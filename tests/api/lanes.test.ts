@@ -154,7 +154,10 @@ describe("lean lane and route handler answer alike", () => {
   it("meters the same calls the same way", async () => {
     await Promise.all([lean.server.stop(), route.server.stop()]); // SIGTERM flushes the recorder
     const metered = async (api: Api) => {
-      const open = await openDatabase({ kind: "pglite", dataDir: api.server.dataDir });
+      const open = await openDatabase(
+        { kind: "pglite", dataDir: api.server.dataDir },
+        { shortLived: true },
+      );
       try {
         const rows = await open.prisma.apiKeyUsage.groupBy({
           by: ["apiKeyId", "endpoint", "method", "statusCode", "errorCode", "billable"],

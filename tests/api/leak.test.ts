@@ -14,7 +14,7 @@ import { userRepository } from "@/lib/repositories/user-repository";
 import type { Actor } from "@/lib/services/actor";
 import { createKey } from "@/lib/services/keys";
 import { readOutbox } from "@/tests/helpers/mail";
-import { startServer, type TestServer, tempDataDir } from "@/tests/helpers/server";
+import { migratedDataDir, startServer, type TestServer } from "@/tests/helpers/server";
 
 const actor: Actor = { type: "system", id: "leak-api-tests" };
 const stamp = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
@@ -50,7 +50,7 @@ let revokeOrg: Org;
 let notifyOrg: Org;
 
 async function seed(): Promise<void> {
-  const open = await openDatabase({ kind: "pglite", dataDir });
+  const open = await openDatabase({ kind: "pglite", dataDir }, { shortLived: true });
   const db = open.prisma;
   const mkOrg = async (name: string, leakAction: "REVOKE" | "NOTIFY", targets: string[]) => {
     const o = await organizationRepository.create(db, {
@@ -86,7 +86,7 @@ async function seed(): Promise<void> {
 }
 
 beforeAll(async () => {
-  dataDir = tempDataDir();
+  dataDir = await migratedDataDir();
   await seed();
   server = await startServer({
     dataDir,

@@ -10,7 +10,7 @@ import { organizationRepository } from "@/lib/repositories/organization-reposito
 import type { Actor } from "@/lib/services/actor";
 import { createKey } from "@/lib/services/keys";
 import { createPostgresDatabase } from "@/tests/helpers/db";
-import { startServer, type TestServer, tempDataDir } from "@/tests/helpers/server";
+import { migratedDataDir, startServer, type TestServer } from "@/tests/helpers/server";
 
 const DAY = 86_400_000;
 const operator: Actor = { type: "system", id: "ceiling-tests" };
@@ -76,8 +76,8 @@ const targets: Target[] = [
   {
     name: "embedded",
     async start() {
-      const dataDir = tempDataDir();
-      const open = await openDatabase({ kind: "pglite", dataDir });
+      const dataDir = await migratedDataDir();
+      const open = await openDatabase({ kind: "pglite", dataDir }, { shortLived: true });
       let fx: Fixtures;
       try {
         fx = await seed(open.prisma);

@@ -833,7 +833,10 @@ describe("secrets", () => {
     expect(secrets.length).toBeGreaterThan(10);
     const log = api.server.logs();
     for (const s of secrets) expect(log).not.toContain(s.slice(8));
-    const open = await openDatabase({ kind: "pglite", dataDir: api.server.dataDir });
+    const open = await openDatabase(
+      { kind: "pglite", dataDir: api.server.dataDir },
+      { shortLived: true },
+    );
     try {
       const tables = await open.prisma.$queryRaw<
         { tablename: string }[]

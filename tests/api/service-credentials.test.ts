@@ -451,7 +451,10 @@ describe("secrets", () => {
     expect(issued.length).toBe(2);
     const log = api.server.logs();
     for (const s of secrets) expect(log).not.toContain(s.slice(5));
-    const open = await openDatabase({ kind: "pglite", dataDir: api.server.dataDir });
+    const open = await openDatabase(
+      { kind: "pglite", dataDir: api.server.dataDir },
+      { shortLived: true },
+    );
     try {
       const rows = await open.prisma.serviceCredential.findMany();
       expect(rows.length).toBe(4);

@@ -8,7 +8,7 @@ import { createHash } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type OpenDatabase, openDatabase } from "@/lib/db";
 import { createPostgresDatabase } from "../helpers/db";
-import { CLI_ENTRY, runCli, tempDataDir } from "../helpers/server";
+import { CLI_ENTRY, migratedDataDir, runCli, tempDataDir } from "../helpers/server";
 
 type Target = {
   name: string;
@@ -19,12 +19,13 @@ type Target = {
 
 const targets: (() => Promise<Target>)[] = [
   async () => {
-    const dataDir = tempDataDir();
+    // The run's migrated database (the CLI on an empty folder: tests/config/dotenv.test.ts).
+    const dataDir = await migratedDataDir();
     return {
       name: "embedded",
       env: { KEYWARD_DATA_DIR: dataDir, DATABASE_URL: undefined, REDIS_URL: undefined },
-      // The CLI applied the migrations in beforeAll: the test's own reads skip that step.
-      open: () => openDatabase({ kind: "pglite", dataDir }, { migrate: false }),
+      // Migrated already: the test's own reads skip that step.
+      open: () => openDatabase({ kind: "pglite", dataDir }, { migrate: false, shortLived: true }),
     };
   },
 ];

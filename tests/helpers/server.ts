@@ -7,6 +7,7 @@ import os from "node:os";
 import path from "node:path";
 import { ensureBuilt } from "@/scripts/ensure-built";
 import { createPostgresDatabase } from "./db";
+import { copyMigratedDatabase } from "./pglite-template";
 
 export interface TestServer {
   url: string;
@@ -24,6 +25,12 @@ export interface TestServer {
 
 export interface StartOptions {
   database?: "embedded" | "postgres";
+  /**
+   * The embedded data folder, as the caller left it. Without one the server gets a new folder
+   * holding a copy of the run's migrated database (pglite-template.ts): creating and migrating
+   * one costs the server about 10 s of CPU here. A start on an empty folder stays covered by
+   * Playwright's server (playwright.config.ts), and the CLI's by tests/config/dotenv.test.ts.
+   */
   dataDir?: string;
   env?: Record<string, string | undefined>;
   port?: number;
@@ -51,6 +58,16 @@ export const root = path.resolve(import.meta.dirname, "../..");
 
 export function tempDataDir(): string {
   return mkdtempSync(path.join(os.tmpdir(), "kw-data-"));
+}
+
+/**
+ * A new embedded data folder that already holds the run's migrated database (as if the app had
+ * opened it once): what then opens it skips creating and migrating one (about 10 s of CPU here).
+ */
+export async function migratedDataDir(): Promise<string> {
+  const dataDir = tempDataDir();
+  await copyMigratedDatabase(dataDir);
+  return dataDir;
 }
 
 /**
@@ -92,6 +109,10 @@ export async function startServer(opts: StartOptions = {}): Promise<TestServer> 
     ...opts.env,
   };
   for (const k of Object.keys(env)) if (env[k] === undefined) delete env[k];
+  // Our own new folder, and the server will open it (no PostgreSQL, no refusal expected).
+  if (!opts.dataDir && !env.DATABASE_URL && !opts.expectExit && env.KEYWARD_DATA_DIR === dataDir) {
+    await copyMigratedDatabase(dataDir);
+  }
   const proc = spawn(
     process.execPath,
     [...(opts.nodeArgs ?? []), "--import", "tsx", "scripts/start.ts"],

@@ -4,12 +4,20 @@
 // The CLI runs bundled once for the run (tests/helpers/cli-bundle.ts, made in
 // tests/helpers/global-setup.ts: the same code without tsx's start-up, which the dozens of runs
 // here paid each time); the first command runs `tsx scripts/cli.ts`, the operator's entry.
+// Each folder starts from the run's migrated database (migratedDataDir): what is tested here is
+// who owns a folder, not how one is created (about 10 s of CPU per new folder).
 
 import { spawn } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CLI_ENTRY, runCli, startServer, type TestServer, tempDataDir } from "../helpers/server";
+import {
+  CLI_ENTRY,
+  migratedDataDir,
+  runCli,
+  startServer,
+  type TestServer,
+} from "../helpers/server";
 
 const embedded = { DATABASE_URL: undefined, REDIS_URL: undefined } as Record<
   string,
@@ -75,7 +83,7 @@ describe("embedded database owner", { timeout: 240_000 }, () => {
   let adminKey: string;
 
   beforeAll(async () => {
-    dataDir = tempDataDir();
+    dataDir = await migratedDataDir();
     server = await startServer({ dataDir, env: embedded });
     // An enterprise organization for the app's writes (through the operator's entry, tsx), and a
     // key that may write keys.
@@ -233,7 +241,7 @@ describe("embedded database owner", { timeout: 240_000 }, () => {
 
 describe("embedded database shutdown and crash", { timeout: 240_000 }, () => {
   it("SIGTERM closes cleanly: no lock or socket left, every row there after a restart", async () => {
-    const dataDir = tempDataDir();
+    const dataDir = await migratedDataDir();
     let server = await startServer({ dataDir, env: embedded });
     await cliJson(
       dataDir,
@@ -276,7 +284,7 @@ describe("embedded database shutdown and crash", { timeout: 240_000 }, () => {
   }, 240_000);
 
   it("after kill -9 under load the next start takes over the stale lock with every acknowledged write", async () => {
-    const dataDir = tempDataDir();
+    const dataDir = await migratedDataDir();
     let server = await startServer({ dataDir, env: embedded });
     await cliJson(
       dataDir,
@@ -332,7 +340,7 @@ describe("stale locks: the owner's socket decides, not a pid", { timeout: 240_00
     );
 
   it("the CLI and npm start take over locks naming pid 1 or a dead pid with no socket", async () => {
-    const dataDir = tempDataDir();
+    const dataDir = await migratedDataDir();
     // pid 1 is alive in every container; an earlier Keyward's pid-only lock named it too.
     writeFileSync(path.join(dataDir, "keyward.lock"), "1\n");
     const org = await cliJson<{ slug: string }>(

@@ -46,7 +46,7 @@ export function ensureSdkBuilt(): void {
 export async function seedSdkFixtures(dataDir: string): Promise<SdkFixtures> {
   // The run's migrated template (tests/helpers/pglite-template.ts): no initdb, no migrations.
   await copyMigratedDatabase(dataDir);
-  const open = await openDatabase({ kind: "pglite", dataDir });
+  const open = await openDatabase({ kind: "pglite", dataDir }, { shortLived: true });
   const db = open.prisma;
   let fx: Omit<SdkFixtures, "serviceCredential">;
   try {
