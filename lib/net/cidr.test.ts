@@ -1,6 +1,7 @@
 import fc from "fast-check";
+import ipaddr from "ipaddr.js";
 import { describe, expect, it } from "vitest";
-import { cidrWithin, compileAllowlist, parseCidr } from "./cidr";
+import { cidrWithin, compileAllowlist, ipv4ToUint32, parseCidr } from "./cidr";
 
 describe("parseCidr", () => {
   it.each([
@@ -193,5 +194,40 @@ describe("cidrWithin", () => {
     ["not a network", ["0.0.0.0/0"], false],
   ] as const)("%s inside %j: %s", (inner, outer, expected) => {
     expect(cidrWithin(inner, outer)).toBe(expected);
+  });
+});
+
+describe("ipv4ToUint32 (the matcher's IPv4 fast path)", () => {
+  const byIpaddr = (text: string) => {
+    if (!ipaddr.IPv4.isValidFourPartDecimal(text)) return -1;
+    const o = ipaddr.IPv4.parse(text).octets;
+    return ((o[0]! << 24) | (o[1]! << 16) | (o[2]! << 8) | o[3]!) >>> 0;
+  };
+
+  it("takes exactly the strings ipaddr.js takes as four-part decimal, with the same value", () => {
+    const part = fc.oneof(
+      fc.integer({ min: 0, max: 300 }).map(String),
+      fc.constantFrom("", "00", "01", "007", "256", "999", "-1", " 1", "1 ", "a", "0x1"),
+    );
+    fc.assert(
+      fc.property(fc.array(part, { minLength: 1, maxLength: 6 }), (parts) => {
+        const text = parts.join(".");
+        expect(ipv4ToUint32(text)).toBe(byIpaddr(text));
+      }),
+      { numRuns: 5000 },
+    );
+    for (const text of [
+      "0.0.0.0",
+      "255.255.255.255",
+      "203.0.113.7",
+      "1.2.3",
+      "1.2.3.4.",
+      ".1.2.3",
+      "1..2.3",
+      "::1",
+      "",
+    ]) {
+      expect(ipv4ToUint32(text), text).toBe(byIpaddr(text));
+    }
   });
 });

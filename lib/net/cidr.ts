@@ -74,6 +74,36 @@ const toUint32 = (a: ipaddr.IPv4) =>
   ((a.octets[0]! << 24) | (a.octets[1]! << 16) | (a.octets[2]! << 8) | a.octets[3]!) >>> 0;
 
 /**
+ * A four-part decimal IPv4 address as an unsigned 32-bit integer, or -1 when `text` is not one
+ * (the same strings ipaddr.js's isValidFourPartDecimal takes: no leading zeros, each part at most
+ * 255). The matcher's fast path: no objects for the common case of an IPv4 client.
+ */
+export function ipv4ToUint32(text: string): number {
+  let n = 0;
+  let part = 0;
+  let digits = 0;
+  let parts = 0;
+  for (let i = 0; i <= text.length; i++) {
+    const c = i === text.length ? 46 : text.charCodeAt(i); // the end closes the last part
+    if (c === 46) {
+      if (digits === 0 || parts === 4) return -1;
+      n = n * 256 + part;
+      parts++;
+      part = 0;
+      digits = 0;
+    } else if (c >= 48 && c <= 57) {
+      if (digits > 0 && part === 0) return -1; // a leading zero
+      part = part * 10 + (c - 48);
+      if (part > 255) return -1;
+      digits++;
+    } else {
+      return -1;
+    }
+  }
+  return parts === 4 ? n : -1;
+}
+
+/**
  * The matcher for normalized CIDRs (as `parseCidr` gives them). Built once when a key is cached;
  * per request it parses the address once, then compares 32-bit integers for IPv4 networks.
  * An entry that does not parse (never stored by the service) admits nothing.
@@ -92,8 +122,19 @@ export function compileAllowlist(cidrs: readonly string[]): AllowlistMatcher {
       v6.push([address as ipaddr.IPv6, prefix]);
     }
   }
+  // IPv6 networks that hold the IPv4-mapped block (::ffff:0:0/96) can admit an IPv4 client;
+  // without any, an IPv4 client is decided by the 32-bit comparisons alone.
+  const mappedBlock = ipaddr.IPv6.parse("::ffff:0.0.0.0");
+  const v4Only = !v6.some(([range, prefix]) => prefix <= 96 && mappedBlock.match(range, prefix));
   return (ip) => {
     if (!ip) return false;
+    if (v4Only) {
+      const n = ipv4ToUint32(ip);
+      if (n >= 0) {
+        for (const [network, mask] of v4) if ((n & mask) >>> 0 === network) return true;
+        return false;
+      }
+    }
     const address = parseAddress(ip);
     if (!address) return false;
     if (address.kind() === "ipv4") {

@@ -341,7 +341,12 @@ async function limitKeyRequestAtOnce(
       windowMs: p.windowMs,
       organizationId: req.organizationId,
       monthlyQuota: req.monthlyQuota,
-      credits: req.credits && { keyId: req.apiKeyId, ...req.credits },
+      // Spelled out, not spread: a spread is a few µs per verify on Node 20 (issue 18).
+      credits: req.credits && {
+        keyId: req.apiKeyId,
+        plan: req.credits.plan,
+        cost: req.credits.cost,
+      },
     });
     rateLimit = r.rateLimit as PolicyResult;
     rateLimit.policy = p.name;

@@ -43,10 +43,10 @@ local fits, used = quota(KEYS[2], ARGV[6], ARGV[5], ARGV[7], "0")
 if not fits then return {1, prev, curr, 0, used, 0, 0} end
 local balance = 0
 if #KEYS == 3 then
+  -- Spent only when it holds the cost; a refusal spends nothing (and leaves the quota alone).
   local enough
-  enough, balance = credits(KEYS[3], ARGV[8], ARGV[9], ARGV[10], ARGV[11], "0")
-  if not enough then return {1, prev, curr, 1, used, 0, balance} end
   enough, balance = credits(KEYS[3], ARGV[8], ARGV[9], ARGV[10], ARGV[11], "1")
+  if not enough then return {1, prev, curr, 1, used, 0, balance} end
 end
 fits, used = quota(KEYS[2], ARGV[6], ARGV[5], ARGV[7], "1")
 return {1, prev, curr, 1, used, 1, balance}
