@@ -90,16 +90,12 @@ export class WriteBehindCreditStore implements CreditStore {
   }
 
   private async read(keyIds: string[]): Promise<void> {
-    const db = await this.db();
-    const rows = await db.$queryRaw<{ apiKeyId: string; remaining: number; period: string }[]>`
-      SELECT "apiKeyId"::text AS "apiKeyId", "remaining", "period" FROM "KeyCreditBalance"
-      WHERE "apiKeyId" = ANY(${keyIds}::uuid[])`;
-    const byId = new Map(rows.map((r) => [r.apiKeyId, r]));
+    const stored = await this.durable.read(keyIds);
     for (const id of keyIds) {
       // A set() or a spend while the SELECT ran holds the newer balance: keep it.
       if (this.loaded.has(id)) continue;
-      const r = byId.get(id);
-      if (r) this.memory.restore(id, { remaining: Number(r.remaining), period: r.period });
+      const r = stored.get(id);
+      if (r) this.memory.restore(id, r);
       this.loaded.add(id);
     }
   }

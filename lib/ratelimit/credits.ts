@@ -189,19 +189,26 @@ export class PostgresCreditStore implements CreditStore {
       WHERE "apiKeyId" = ${keyId}::uuid AND "period" = ${creditPeriod(plan, this.now())}`;
   }
 
-  async peek(entries: readonly { keyId: string; plan: CreditPlan }[]) {
-    const out = new Map<string, number>();
-    if (entries.length === 0) return out;
+  /** The stored balances of these keys, as rows hold them (keys without a row are absent). */
+  async read(
+    keyIds: readonly string[],
+  ): Promise<Map<string, { remaining: number; period: string }>> {
+    const out = new Map<string, { remaining: number; period: string }>();
+    if (keyIds.length === 0) return out;
     const db = await this.db();
     const rows = await db.$queryRaw<{ apiKeyId: string; remaining: number; period: string }[]>`
       SELECT "apiKeyId"::text AS "apiKeyId", "remaining", "period" FROM "KeyCreditBalance"
-      WHERE "apiKeyId" = ANY(${entries.map((e) => e.keyId)}::uuid[])`;
-    const byId = new Map(rows.map((r) => [r.apiKeyId, r]));
+      WHERE "apiKeyId" = ANY(${keyIds}::uuid[])`;
+    for (const r of rows) out.set(r.apiKeyId, { remaining: Number(r.remaining), period: r.period });
+    return out;
+  }
+
+  async peek(entries: readonly { keyId: string; plan: CreditPlan }[]) {
+    const out = new Map<string, number>();
+    const stored = await this.read(entries.map((e) => e.keyId));
     const now = this.now();
     for (const { keyId, plan } of entries) {
-      const r = byId.get(keyId);
-      const stored = r ? { remaining: Number(r.remaining), period: r.period } : undefined;
-      out.set(keyId, effectiveBalance(stored, plan, creditPeriod(plan, now)));
+      out.set(keyId, effectiveBalance(stored.get(keyId), plan, creditPeriod(plan, now)));
     }
     return out;
   }

@@ -268,6 +268,22 @@ describe("the SDK in-process against the real Keyward", () => {
     expect(outside.status).toBe(403);
     expect(((await outside.json()) as any).code).toBe("IP_NOT_ALLOWED");
     expect((await call(null)).status).toBe(403);
+    // Hostile or malformed addresses are not sent: refused for the allowlist, not as bad input.
+    for (const hostile of ["203.0.113.9, 10.0.0.1", "9".repeat(5000), "<x>"]) {
+      const r = await call(hostile);
+      expect(r.status, hostile.slice(0, 40)).toBe(403);
+      expect(((await r.json()) as any).code).toBe("IP_NOT_ALLOWED");
+    }
+    // A NUL byte cannot travel in a header; through admit() directly it is dropped the same way.
+    const nul = await kw.admit({
+      method: "GET",
+      url: "http://app.test/v1/chat",
+      authorization: `Bearer ${fx.keys.elsewhere.key}`,
+      xApiKey: undefined,
+      ip: "203.0.113.9\u0000",
+    });
+    expect(nul.ok).toBe(false);
+    expect(!nul.ok && nul.problem.code).toBe("IP_NOT_ALLOWED");
     expect((await call("203.0.113.9")).status).toBe(200);
     await kw.close();
   });

@@ -247,7 +247,12 @@ export class Keyward {
     if (read.key.length > MAX_KEY_LENGTH) return this.problem("INVALID_FORMAT");
     const scopes = [...new Set([...(this.opts.scopes ?? []), ...(route.scopes ?? [])])];
 
-    const ip = req.ip?.trim() || undefined;
+    // Only an address's characters, at most IPv6's longest form: anything else (a header list,
+    // control characters, a huge value) would be refused by verify as bad input, so it is not
+    // sent, and a key with an allowlist is then refused IP_NOT_ALLOWED rather than the request
+    // failing as a malformed key.
+    const rawIp = req.ip?.trim();
+    const ip = rawIp && /^[0-9A-Fa-f:.]{2,45}$/.test(rawIp) ? rawIp : undefined;
     // The address is part of the answer (an allowlisted key is valid from some addresses only):
     // a cached answer is reused for the same key, scopes and address.
     const cacheId =
