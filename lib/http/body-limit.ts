@@ -52,9 +52,9 @@ export function payloadTooLarge(error: KeywardError, route: string): Response {
  * browser with fetch, or a form posted without JavaScript) must declare its length, at most
  * `limit`. Next enforces serverActions.bodySizeLimit itself while reading, but answers a body
  * past it with a 500; and browsers always send Content-Length for these bodies (a FormData or a
- * string). Returns the refusal, or null to let the request through. /api/* routes bound their
- * own bodies (the /api/v1 route core, the /api/auth route); for /api/auth/* a declared length
- * over the limit is refused here too, before Next.
+ * string). Returns the refusal, or null to let the request through. /api/auth/* gets the same
+ * rules here, before Next (its route bounds the body again, for `next start`); the other /api/*
+ * routes bound their own bodies (the /api/v1 route core).
  */
 export function pagePostRefusal(
   method: string | undefined,
@@ -65,25 +65,20 @@ export function pagePostRefusal(
 ): { status: 411 | 413; detail: string } | null {
   if (method !== "POST") return null;
   const path = url ?? "/";
-  if (path.startsWith("/api/auth/")) {
-    // The route counts a streamed body itself; a declared length over the limit stops here, where
-    // the connection can be closed gently (see server.ts).
-    if (
-      contentLength !== undefined &&
-      /^\d+$/.test(contentLength.trim()) &&
-      Number(contentLength) > limit
-    ) {
-      return { status: 413, detail: `The body may be at most ${limit} bytes.` };
-    }
-    return null;
-  }
-  if (path.startsWith("/api/")) return null;
+  const auth = path.startsWith("/api/auth/");
+  // Other /api/* routes bound their own bodies (the /api/v1 route core).
+  if (!auth && path.startsWith("/api/")) return null;
+  const what = auth ? "body" : "form";
   if (contentLength === undefined || !/^\d+$/.test(contentLength.trim())) {
     if (transferEncoding === undefined && contentLength === undefined) return null; // no body
-    return { status: 411, detail: "Send the form with a Content-Length header." };
+    // A streamed body is refused before a byte is read, /api/auth/* included: counting it in the
+    // route meant refusing mid-upload, where Next cancels the request stream and resets the
+    // connection, so the client could see a reset instead of the 413. Auth.js's client and
+    // browsers always send a length for these small bodies.
+    return { status: 411, detail: `Send the ${what} with a Content-Length header.` };
   }
   if (Number(contentLength) > limit) {
-    return { status: 413, detail: `The form may send at most ${limit} bytes.` };
+    return { status: 413, detail: `The ${what} may be at most ${limit} bytes.` };
   }
   return null;
 }

@@ -1,5 +1,5 @@
 // Bodies are bounded everywhere (PRODUCT.md section 8): /api/auth/* and server actions refuse a
-// body over 64 KiB early with 413, whether its length is declared or it streams chunked, and
+// declared body over 64 KiB with 413 and a streamed (chunked) one with 411, before reading it, and
 // the server's memory stays flat while a client tries to send 500 MB. The bodies are generated on
 // the fly from one reused buffer, so the test holds no more than a chunk either.
 import { readFileSync } from "node:fs";
@@ -152,7 +152,7 @@ describe("bodies over 64 KiB on /api/auth/* and server actions", () => {
     expect(r.sent).toBeLessThan(64 * MB);
   });
 
-  it("500 MB streamed chunked (no length): 413 once 64 KiB have passed", async () => {
+  it("500 MB streamed chunked (no length): 411 before the body is read", async () => {
     const r = await streamPost(
       server,
       "/api/auth/callback/credentials",
@@ -160,7 +160,7 @@ describe("bodies over 64 KiB on /api/auth/* and server actions", () => {
       HUGE,
       false,
     );
-    expect(r.status).toBe(413);
+    expect(r.status).toBe(411);
     expect(r.sent).toBeLessThan(64 * MB);
   });
 
