@@ -30,7 +30,8 @@ function fail(message: string): never {
 async function main() {
   let database: Awaited<ReturnType<typeof getDatabase>>;
   try {
-    database = await getDatabase();
+    // The embedded database runs in a thread of its own unless KEYWARD_DB_THREAD=off.
+    database = await getDatabase({ thread: env.KEYWARD_DB_THREAD === "on" });
   } catch (e) {
     if (e instanceof DatabaseOwnedError) fail(e.message);
     fail(`cannot open the database: ${(e as Error).message}`);
@@ -152,7 +153,7 @@ async function main() {
   );
   const where =
     database.target.kind === "pglite"
-      ? `embedded database in ${database.target.dataDir}`
+      ? `embedded database in ${database.target.dataDir}${database.pglite ? "" : ", on its own thread"}`
       : "PostgreSQL";
   console.log(
     `keyward: ready on http://${hostname === "0.0.0.0" ? "localhost" : hostname}:${port} (${where})`,

@@ -118,6 +118,11 @@ const schema = z
      */
     KEYWARD_CREDITS_FLUSH_MS: millis(0, 60_000, 1_000),
     /**
+     * The server runs the embedded database in a thread of its own (lib/db/pglite-thread.ts):
+     * "off" runs it on the thread that answers HTTP, as the CLI does.
+     */
+    KEYWARD_DB_THREAD: z.enum(["on", "off"]).default("on"),
+    /**
      * On a PostgreSQL server the usage batches are written by a worker thread
      * (lib/services/usage-writer.ts): "off" writes them on the main thread; a path to a .mjs file
      * replaces the worker's script. Unset: lib/services/usage-writer-worker.mjs.

@@ -9,6 +9,7 @@ import { config } from "@/lib/config";
 import { type DatabaseTarget, databaseTarget } from "./config";
 import { PrismaClient } from "./generated/client";
 import { acquireOwnerLock, type OwnerLock } from "./owner-lock";
+import { asPGlite, openPGliteThread, pgliteThreadAvailable } from "./pglite-thread";
 import { applyMigrations, pgliteMigrationFactory } from "./schema-engine";
 
 export type { DatabaseTarget } from "./config";
@@ -46,6 +47,12 @@ export interface OpenOptions {
    * 0.5 s of CPU here for the default 128 MB; such a process gets 16 MB. The server keeps 128 MB.
    */
   shortLived?: boolean;
+  /**
+   * For embedded: run PGlite in a thread of its own (lib/db/pglite-thread.ts), reached through
+   * messages; `pglite` is then absent. The server does (KEYWARD_DB_THREAD); other processes
+   * open it in process.
+   */
+  thread?: boolean;
 }
 
 /** A short-lived process's buffer pool (OpenOptions.shortLived). */
@@ -92,17 +99,36 @@ export async function openDatabase(
     mkdirSync(target.dataDir, { recursive: true, mode: 0o700 });
     lock = await acquireOwnerLock(target.dataDir);
   }
+  const startParams = options.shortLived
+    ? [...PGlite.defaultStartParams, ...["-c", `shared_buffers=${SHORT_LIVED_SHARED_BUFFERS}`]]
+    : undefined;
+  const folder = memory ? target.dataDir : path.join(target.dataDir, "pglite");
+  if (options.thread && !memory && pgliteThreadAvailable()) {
+    const client = openPGliteThread({ dataDir: folder, startParams });
+    try {
+      await client.waitReady;
+      if (migrate) await applyMigrations(pgliteMigrationFactory(asPGlite(client)));
+    } catch (e) {
+      await client.close().catch(() => {});
+      lock?.release();
+      throw e;
+    }
+    const prisma = new PrismaClient({ adapter: new PrismaPGlite(asPGlite(client)) });
+    return {
+      prisma,
+      target,
+      lock,
+      async close() {
+        await prisma.$disconnect().catch(() => {});
+        await client.close().catch(() => {});
+        lock?.release();
+      },
+    };
+  }
   try {
-    const pglite = new PGlite(memory ? target.dataDir : path.join(target.dataDir, "pglite"), {
+    const pglite = new PGlite(folder, {
       ...(memory && options.loadDataDir ? { loadDataDir: options.loadDataDir } : {}),
-      ...(options.shortLived
-        ? {
-            startParams: [
-              ...PGlite.defaultStartParams,
-              ...["-c", `shared_buffers=${SHORT_LIVED_SHARED_BUFFERS}`],
-            ],
-          }
-        : {}),
+      ...(startParams ? { startParams } : {}),
     });
     await pglite.waitReady;
     if (migrate) await applyMigrations(pgliteMigrationFactory(pglite));
@@ -148,7 +174,7 @@ function holder(): Holder {
  * caller's options open it (the CLI passes `shortLived`); later callers get that one.
  */
 export async function getDatabase(
-  options: Pick<OpenOptions, "shortLived"> = {},
+  options: Pick<OpenOptions, "shortLived" | "thread"> = {},
 ): Promise<OpenDatabase> {
   const h = holder();
   if (!h.open) {
