@@ -143,6 +143,13 @@ interface Row {
   floor?: string;
 }
 
+/** The request thread's CPU per request and the kernel's part of it (stime: writev, epoll). */
+function cpuNote(r: { cpu?: { threadUs: number; threadSysUs: number } }): string {
+  return r.cpu
+    ? `, request thread ${r.cpu.threadUs.toFixed(0)} µs/req (kernel ${r.cpu.threadSysUs.toFixed(0)})`
+    : "";
+}
+
 function verifyLoad(baseUrl: string, key: BenchKey) {
   return {
     url: `${baseUrl}/api/v1/keys/verify`,
@@ -181,7 +188,7 @@ async function refusalRun(name: string, s: KeywardServer, key: string): Promise<
     body: JSON.stringify({ key }),
     pid: s.server.proc.pid,
   });
-  log(`${name}: ${result.rps.toFixed(0)} req/s, p99 ${result.p99} ms`);
+  log(`${name}: ${result.rps.toFixed(0)} req/s, p99 ${result.p99} ms${cpuNote(result)}`);
   return { result, loadavg, extraCalls: 0 };
 }
 
@@ -199,7 +206,9 @@ async function verifyRun(name: string, s: KeywardServer, label: string): Promise
   log(`${name}: ${warmupS} s warm-up + ${durationS} s (load ${loadavg.toFixed(2)}) ...`);
   const result = await runLoad({ ...verifyLoad(s.server.url, key), pid: s.server.proc.pid });
   const after = await verifyOnce(s.server.url, key.key);
-  log(`${name}: ${result.rps.toFixed(0)} req/s, p99 ${result.p99} ms, after: ${after.code}`);
+  log(
+    `${name}: ${result.rps.toFixed(0)} req/s, p99 ${result.p99} ms${cpuNote(result)}, after: ${after.code}`,
+  );
   return { result, loadavg, key, extraCalls: 2, after };
 }
 
@@ -207,7 +216,7 @@ async function refRun(name: string, srv: RefServer, p: string): Promise<Run> {
   const loadavg = os.loadavg()[0]!;
   log(`${name}: ${warmupS} s warm-up + ${durationS} s (load ${loadavg.toFixed(2)}) ...`);
   const result = await runLoad({ ...plainLoad(srv.url, p), pid: srv.proc.pid });
-  log(`${name}: ${result.rps.toFixed(0)} req/s, p99 ${result.p99} ms`);
+  log(`${name}: ${result.rps.toFixed(0)} req/s, p99 ${result.p99} ms${cpuNote(result)}`);
   return { result, loadavg, extraCalls: 0 };
 }
 
@@ -229,7 +238,7 @@ async function floorRun(name: string, floor: RefServer, key: BenchKey): Promise<
   const loadavg = os.loadavg()[0]!;
   log(`${name}: ${warmupS} s warm-up + ${durationS} s (load ${loadavg.toFixed(2)}) ...`);
   const result = await runLoad({ ...verifyLoad(floor.url, key), pid: floor.proc.pid });
-  log(`${name}: ${result.rps.toFixed(0)} req/s, p99 ${result.p99} ms`);
+  log(`${name}: ${result.rps.toFixed(0)} req/s, p99 ${result.p99} ms${cpuNote(result)}`);
   return { result, loadavg, extraCalls: 0 };
 }
 

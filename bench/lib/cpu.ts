@@ -15,29 +15,32 @@ export const CLK_TCK = (() => {
   }
 })();
 
-/** utime + stime of one /proc stat file, in ticks; the name field may hold spaces or parens. */
-function ticks(file: string): number {
+/** [utime, stime] of one /proc stat file, in ticks; the name field may hold spaces or parens. */
+function ticks(file: string): [number, number] {
   const text = readFileSync(file, "utf8");
   // Fields after the last ")": state is field 3, utime field 14, stime field 15.
   const f = text.slice(text.lastIndexOf(")") + 2).split(" ");
-  return Number(f[11]) + Number(f[12]);
+  return [Number(f[11]), Number(f[12])];
 }
 
 export interface CpuSample {
   thread: number;
+  /** The main thread's stime alone: the kernel's share (syscalls such as writev). */
+  threadSys: number;
   process: number;
 }
 
 export function readCpu(pid: number): CpuSample {
-  return {
-    thread: ticks(`/proc/${pid}/task/${pid}/stat`),
-    process: ticks(`/proc/${pid}/stat`),
-  };
+  const [user, sys] = ticks(`/proc/${pid}/task/${pid}/stat`);
+  const [pUser, pSys] = ticks(`/proc/${pid}/stat`);
+  return { thread: user + sys, threadSys: sys, process: pUser + pSys };
 }
 
 export interface CpuPerRequest {
   /** The main (request) thread's CPU over the window, microseconds per completed request. */
   threadUs: number;
+  /** The part of threadUs spent in the kernel (stime). */
+  threadSysUs: number;
   /** The whole process's, all threads. */
   processUs: number;
   /** Seconds of CPU over the window, for the record. */
@@ -50,7 +53,14 @@ export function perRequest(a: CpuSample, b: CpuSample, requests: number): CpuPer
   const threadS = (b.thread - a.thread) / CLK_TCK;
   const processS = (b.process - a.process) / CLK_TCK;
   const n = Math.max(1, requests);
-  return { threadUs: (threadS / n) * 1e6, processUs: (processS / n) * 1e6, threadS, processS };
+  const threadSysS = (b.threadSys - a.threadSys) / CLK_TCK;
+  return {
+    threadUs: (threadS / n) * 1e6,
+    threadSysUs: (threadSysS / n) * 1e6,
+    processUs: (processS / n) * 1e6,
+    threadS,
+    processS,
+  };
 }
 
 /**
