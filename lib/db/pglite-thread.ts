@@ -60,6 +60,18 @@ function rebuildError(e: SerializedError): Error {
   return Object.assign(new Error(e.message), { name: e.name });
 }
 
+/**
+ * The error for a thread that is gone or closed: a DatabaseError with SQLSTATE 08006
+ * (connection_failure), so the adapter and Prisma carry it as the database's, and
+ * lib/db/errors.ts answers 503 DEPENDENCY_UNAVAILABLE instead of a 500.
+ */
+function unavailable(message: string): Error {
+  return Object.assign(new messages.DatabaseError(message, 0, "error"), {
+    code: "08006",
+    severity: "FATAL",
+  });
+}
+
 /** What the thread's client offers: the PGlite calls the adapter and the migrations make. */
 export interface PGliteThreadClient {
   readonly waitReady: Promise<void>;
@@ -130,8 +142,8 @@ export function openPGliteThread(options: PGliteThreadOptions): PGliteThreadClie
     if (m.ok) p.resolve(m.value);
     else p.reject(rebuildError(m.error as SerializedError));
   });
-  worker.on("error", (e) => stop(new Error(`the database thread failed: ${e.message}`)));
-  worker.on("exit", (code) => stop(new Error(`the database thread stopped (exit ${code})`)));
+  worker.on("error", (e) => stop(unavailable(`the database thread failed: ${e.message}`)));
+  worker.on("exit", (code) => stop(unavailable(`the database thread stopped (exit ${code})`)));
 
   const call = <T>(message: Record<string, unknown>): Promise<T> => {
     if (stopped) return Promise.reject(stopped);
@@ -219,11 +231,11 @@ export function openPGliteThread(options: PGliteThreadOptions): PGliteThreadClie
         ]);
         clearTimeout(timer);
       }
-      stop(new Error("the database is closed"));
+      stop(unavailable("the database is closed"));
       await worker.terminate();
     },
     async terminate() {
-      stop(new Error("the database thread was stopped"));
+      stop(unavailable("the database thread was stopped"));
       await worker.terminate();
     },
   };

@@ -3,9 +3,11 @@
 // exact, and a thread that dies must fail queries at once rather than hang them.
 import { rmSync } from "node:fs";
 import path from "node:path";
+import { PrismaPGlite } from "pglite-prisma-adapter";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type OpenDatabase, openDatabase } from "@/lib/db";
-import { openPGliteThread } from "@/lib/db/pglite-thread";
+import { type OpenDatabase, openDatabase, PrismaClient } from "@/lib/db";
+import { isDatabaseUnavailable } from "@/lib/db/errors";
+import { asPGlite, openPGliteThread } from "@/lib/db/pglite-thread";
 import { migratedDataDir, tempDataDir } from "@/tests/helpers/server";
 
 const ORG = {
@@ -140,9 +142,16 @@ describe("PGlite in a thread (KEYWARD_DB_THREAD)", () => {
       // A thread that is gone fails what is in flight and what comes after, at once.
       await expect(queued).resolves.toMatchObject({ rows: [{ two: 2 }] });
       const refused = expect(stuck).rejects.toThrow(/stopped/);
+      const prisma = new PrismaClient({ adapter: new PrismaPGlite(asPGlite(client)) });
       await client.terminate();
       await refused;
       await expect(client.query("SELECT 1")).rejects.toThrow(/stopped/);
+      // As the database's failure: through Prisma it is a 503 DEPENDENCY_UNAVAILABLE, not a 500.
+      const viaPrisma = await prisma.organization.count().catch((e: unknown) => e);
+      expect(viaPrisma).toBeInstanceOf(Error);
+      expect(isDatabaseUnavailable(viaPrisma)).toBe(true);
+      const viaRaw = await prisma.$queryRawUnsafe("SELECT 1").catch((e: unknown) => e);
+      expect(isDatabaseUnavailable(viaRaw)).toBe(true);
       expect(Date.now() - started).toBeLessThan(10_000);
       await client.close();
     } finally {
