@@ -10,6 +10,7 @@ import { type QuotaCounter, RedisQuotaCounter } from "@/lib/ratelimit/quota";
 import { RedisKeyRequestLimiter } from "@/lib/ratelimit/redis-key-request";
 import { RedisRateLimitStore } from "@/lib/ratelimit/redis-store";
 import type { RateLimitStore } from "@/lib/ratelimit/types";
+import { type TestRedis, testRedis } from "@/tests/helpers/redis";
 import { NOV_15, quotaSuite } from "./quota-suite";
 import { alignedStart, runStoreSuite, TestClock } from "./store-suite";
 
@@ -211,16 +212,22 @@ describe.skipIf(!url)("combined rate limit and quota script (redis)", () => {
   });
 });
 
+// On a redis-server of its own: the case below flushes the server's script cache, which is shared
+// by every client of a server, so on the shared Redis a test file running beside it could load
+// the script again between the flush and the request (and would lose its own loaded scripts).
 describe.skipIf(!url)("limitKeyRequest on a redis limiter", () => {
   let limiter: RateLimiter;
   let sent: string[];
-  beforeAll(() => {
-    limiter = createRateLimiter({ kind: "redis", url, prefix });
+  let own: TestRedis;
+  beforeAll(async () => {
+    own = await testRedis();
+    await own.start();
+    limiter = createRateLimiter({ kind: "redis", url: own.url, prefix });
     sent = spy((limiter.store as RedisRateLimitStore).redis);
   });
   afterAll(async () => {
-    await dropPrefix((limiter.store as RedisRateLimitStore).redis);
-    await limiter.close();
+    await limiter?.close();
+    await own?.kill();
   });
 
   it("costs one round trip per request, and EVAL once when the server lost the script", async () => {
@@ -234,7 +241,7 @@ describe.skipIf(!url)("limitKeyRequest on a redis limiter", () => {
     sent.length = 0;
     expect((await limitKeyRequest(req, { limiter })).code).toBe("OK");
     expect(sent).toEqual(["evalsha"]);
-    const admin = new Redis(url as string);
+    const admin = new Redis(own.url);
     await admin.script("FLUSH");
     await admin.quit();
     sent.length = 0;
