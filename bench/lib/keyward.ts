@@ -14,10 +14,18 @@ export interface KeywardServer {
   lean: boolean;
 }
 
-/** One Keyward process; embedded gets its own fresh data folder, postgres the given database. */
+/**
+ * One Keyward process; embedded gets its own fresh data folder (or `dataDir`, a migrated folder
+ * nothing else has open), postgres the given database.
+ */
 export async function startKeyward(
   backend: Backend,
-  opts: { lean: boolean; env?: Record<string, string | undefined>; nodeArgs?: string[] },
+  opts: {
+    lean: boolean;
+    env?: Record<string, string | undefined>;
+    nodeArgs?: string[];
+    dataDir?: string;
+  },
 ): Promise<KeywardServer> {
   const env: Record<string, string | undefined> = {
     KEYWARD_LEAN_LANE: opts.lean ? "1" : "0",
@@ -28,7 +36,12 @@ export async function startKeyward(
     LOG_LEVEL: undefined,
     ...opts.env,
   };
-  const server = await startServer({ env, nodeArgs: opts.nodeArgs, readyTimeoutMs: 180_000 });
+  const server = await startServer({
+    env,
+    nodeArgs: opts.nodeArgs,
+    dataDir: opts.dataDir,
+    readyTimeoutMs: 180_000,
+  });
   return { server, backend, lean: opts.lean };
 }
 

@@ -40,10 +40,11 @@ export function buildPlainApp(log: (m: string) => void = console.log): void {
 async function startChild(
   script: string,
   readyText: string,
-  extraEnv: Record<string, string> = {},
+  extraEnv: Record<string, string | undefined> = {},
+  nodeArgs: string[] = [],
 ): Promise<RefServer> {
   const port = await freePort();
-  const proc = spawn(process.execPath, [script], {
+  const proc = spawn(process.execPath, [...nodeArgs, script], {
     cwd: root,
     env: {
       ...process.env,
@@ -103,5 +104,36 @@ export function startFloor(
     db.kind === "embedded"
       ? { FLOOR_DATA_DIR: db.dataDir }
       : { FLOOR_DATABASE_URL: db.databaseUrl },
+  );
+}
+
+/**
+ * The fast-path experiment (bench/lib/fast-verify-server.ts: verify through the product's
+ * functions without the route core) over an embedded data folder nothing else has open, or a
+ * PostgreSQL database and Redis. `env` adds its variant switches (FAST_VERIFY_SCHEMA=always,
+ * FAST_VERIFY_METRICS=off).
+ */
+export function startFastVerify(
+  db:
+    | { kind: "embedded"; dataDir: string }
+    | { kind: "postgres"; databaseUrl: string; redisUrl: string },
+  env: Record<string, string> = {},
+): Promise<RefServer> {
+  return startChild(
+    path.join(root, "bench/lib/fast-verify-server.ts"),
+    "keyward: ready on",
+    {
+      // What tests/helpers/server.ts gives the real server.
+      HOST: "127.0.0.1",
+      AUTH_SECRET: "test-secret-for-keyward-tests-only-0123456789",
+      KEYWARD_SEED_DEMO: "0",
+      RATE_LIMIT_STORE: undefined,
+      LOG_LEVEL: undefined,
+      ...(db.kind === "embedded"
+        ? { KEYWARD_DATA_DIR: db.dataDir, DATABASE_URL: undefined, REDIS_URL: undefined }
+        : { DATABASE_URL: db.databaseUrl, REDIS_URL: db.redisUrl }),
+      ...env,
+    },
+    ["--import", "tsx"],
   );
 }
