@@ -1,19 +1,23 @@
 // The command line on its own (no app running): it owns the embedded folder for
 // its run. Good input does what it says; bad input exits non-zero with one line
 // and changes nothing. Runs against PostgreSQL too when DATABASE_URL is set.
-// The first command of each target runs the operator's entry (`tsx scripts/cli.ts`, what
-// `npm run keyward` runs); the others run the same code bundled once for the run
-// (tests/helpers/cli-bundle.ts, made in tests/helpers/global-setup.ts: runCli's default).
+// The first command of each target runs the operator's entry as its own process (`tsx
+// scripts/cli.ts`, what `npm run keyward` runs: configuration, owner lookup, lock, exit code).
+// The rest run the same commands in this process, on the database this file opens once per
+// target (`executeCommand`, what that entry calls after those steps), so the cases share one
+// open folder instead of starting a process and opening PGlite each (about 2 s of CPU apiece).
+// tests/owner/embedded-owner.test.ts and tests/config/dotenv.test.ts run the CLI as a process
+// against a running server and an empty folder.
 import { createHash } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type OpenDatabase, openDatabase } from "@/lib/db";
+import { answerWithoutDatabase, executeCommand } from "@/lib/cli/commands";
+import { closeDatabase, getDatabase } from "@/lib/db";
 import { createPostgresDatabase } from "../helpers/db";
 import { CLI_ENTRY, migratedDataDir, runCli, tempDataDir } from "../helpers/server";
 
 type Target = {
   name: string;
   env: Record<string, string | undefined>;
-  open(): Promise<OpenDatabase>;
   drop?(): Promise<void>;
 };
 
@@ -24,8 +28,6 @@ const targets: (() => Promise<Target>)[] = [
     return {
       name: "embedded",
       env: { KEYWARD_DATA_DIR: dataDir, DATABASE_URL: undefined, REDIS_URL: undefined },
-      // Migrated already: the test's own reads skip that step.
-      open: () => openDatabase({ kind: "pglite", dataDir }, { migrate: false, shortLived: true }),
     };
   },
 ];
@@ -35,32 +37,44 @@ if (process.env.DATABASE_URL) {
     return {
       name: "postgres",
       env: { DATABASE_URL: url, KEYWARD_DATA_DIR: tempDataDir(), REDIS_URL: undefined },
-      open: () => openDatabase({ kind: "postgres", url }, { migrate: false }),
       drop,
     };
   });
+}
+
+/** Sets these variables (undefined: unset) and returns what puts the old values back. */
+function setEnv(env: Record<string, string | undefined>): () => void {
+  const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
+  const apply = (vars: Record<string, string | undefined>) => {
+    for (const [k, v] of Object.entries(vars)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  };
+  apply(env);
+  return () => apply(saved);
 }
 
 describe.each(targets.map((t, i) => [i === 0 ? "embedded" : "postgres", t] as const))(
   "CLI on %s",
   (_name, make) => {
     let target: Target;
-    const cli = (...args: string[]) => runCli(args, target.env);
+    let restoreEnv: (() => void) | undefined;
+    /** A command as the CLI runs it once it owns the database: its exit code and output. */
+    const cli = async (...args: string[]) =>
+      answerWithoutDatabase(args) ?? (await executeCommand(args, { via: "local" }));
+    /** The database this file opened for the target (the one the commands use). */
+    const open = async () => (await getDatabase()).prisma;
     /** Snapshot of every table's row count: bad input must change none. */
     async function counts() {
-      const db = await target.open();
-      try {
-        const p = db.prisma;
-        return {
-          orgs: await p.organization.count(),
-          users: await p.user.count(),
-          keys: await p.apiKey.count(),
-          audit: await p.auditLog.count(),
-          services: await p.serviceCredential.count(),
-        };
-      } finally {
-        await db.close();
-      }
+      const p = await open();
+      return {
+        orgs: await p.organization.count(),
+        users: await p.user.count(),
+        keys: await p.apiKey.count(),
+        audit: await p.auditLog.count(),
+        services: await p.serviceCredential.count(),
+      };
     }
 
     beforeAll(async () => {
@@ -78,8 +92,13 @@ describe.each(targets.map((t, i) => [i === 0 ? "embedded" : "postgres", t] as co
         "--json",
       );
       expect(r.code, r.stderr).toBe(0);
+      // From here on this process owns the target, as the CLI process did for its run.
+      restoreEnv = setEnv(target.env);
+      await getDatabase({ shortLived: true });
     }, 120_000);
     afterAll(async () => {
+      await closeDatabase();
+      restoreEnv?.();
       await target?.drop?.();
     });
 
@@ -119,21 +138,17 @@ describe.each(targets.map((t, i) => [i === 0 ? "embedded" : "postgres", t] as co
         scopes: ["keys:read"],
         hint: out.key.slice(-4),
       });
-      const db = await target.open();
-      try {
-        const row = await db.prisma.apiKey.findUniqueOrThrow({ where: { id: out.id } });
-        expect(row.keyHash).toBe(createHash("sha256").update(out.key).digest("hex"));
-        expect(row.hint).toBe(out.key.slice(-4));
-        // No column of any key row, nor any audit row, holds the plaintext.
-        const everything = JSON.stringify(
-          [await db.prisma.apiKey.findMany(), await db.prisma.auditLog.findMany()],
-          (_k, v) => (typeof v === "bigint" ? Number(v) : v),
-        );
-        expect(everything).not.toContain(out.key);
-        expect(everything).not.toContain(out.key.slice(8));
-      } finally {
-        await db.close();
-      }
+      const db = { prisma: await open() };
+      const row = await db.prisma.apiKey.findUniqueOrThrow({ where: { id: out.id } });
+      expect(row.keyHash).toBe(createHash("sha256").update(out.key).digest("hex"));
+      expect(row.hint).toBe(out.key.slice(-4));
+      // No column of any key row, nor any audit row, holds the plaintext.
+      const everything = JSON.stringify(
+        [await db.prisma.apiKey.findMany(), await db.prisma.auditLog.findMany()],
+        (_k, v) => (typeof v === "bigint" ? Number(v) : v),
+      );
+      expect(everything).not.toContain(out.key);
+      expect(everything).not.toContain(out.key.slice(8));
     });
 
     it("keys:create --rate-limit may go past the plan (the operator's right alone)", async () => {
@@ -153,17 +168,13 @@ describe.each(targets.map((t, i) => [i === 0 ? "embedded" : "postgres", t] as co
       expect(r.code, r.stderr).toBe(0);
       const out = JSON.parse(r.stdout);
       expect(out.rateLimitPerMinute).toBe(250_000);
-      const db = await target.open();
-      try {
-        const row = await db.prisma.apiKey.findUniqueOrThrow({ where: { id: out.id } });
-        const org = await db.prisma.organization.findUniqueOrThrow({
-          where: { id: row.organizationId },
-        });
-        expect(org.rateLimitPerMinute).toBe(1_000);
-        expect(row.rateLimitPerMinute).toBe(250_000);
-      } finally {
-        await db.close();
-      }
+      const db = { prisma: await open() };
+      const row = await db.prisma.apiKey.findUniqueOrThrow({ where: { id: out.id } });
+      const org = await db.prisma.organization.findUniqueOrThrow({
+        where: { id: row.organizationId },
+      });
+      expect(org.rateLimitPerMinute).toBe(1_000);
+      expect(row.rateLimitPerMinute).toBe(250_000);
     });
 
     it("keys:create and keys:update take credits and a spend limit; bad values change nothing", async () => {
@@ -263,25 +274,21 @@ describe.each(targets.map((t, i) => [i === 0 ? "embedded" : "postgres", t] as co
       expect(revoked.code, revoked.stderr).toBe(0);
       expect(JSON.parse(revoked.stdout)).toMatchObject({ id: out.id, status: "revoked" });
 
-      const db = await target.open();
-      try {
-        const row = await db.prisma.serviceCredential.findUniqueOrThrow({ where: { id: out.id } });
-        expect(row.secretHash).toBe(createHash("sha256").update(out.secret).digest("hex"));
-        expect(row.revokedAt).not.toBeNull();
-        // Audited in the organization it is held to (one covering all has no organization).
-        const audit = await db.prisma.auditLog.findMany({ where: { targetId: out.id } });
-        expect(audit.map((a) => a.action).sort()).toEqual([
-          "service_credential.created",
-          "service_credential.revoked",
-        ]);
-        const everything = JSON.stringify([
-          await db.prisma.serviceCredential.findMany(),
-          await db.prisma.auditLog.findMany(),
-        ]);
-        for (const s of [out.secret, secret!]) expect(everything).not.toContain(s.slice(5));
-      } finally {
-        await db.close();
-      }
+      const db = { prisma: await open() };
+      const row = await db.prisma.serviceCredential.findUniqueOrThrow({ where: { id: out.id } });
+      expect(row.secretHash).toBe(createHash("sha256").update(out.secret).digest("hex"));
+      expect(row.revokedAt).not.toBeNull();
+      // Audited in the organization it is held to (one covering all has no organization).
+      const audit = await db.prisma.auditLog.findMany({ where: { targetId: out.id } });
+      expect(audit.map((a) => a.action).sort()).toEqual([
+        "service_credential.created",
+        "service_credential.revoked",
+      ]);
+      const everything = JSON.stringify([
+        await db.prisma.serviceCredential.findMany(),
+        await db.prisma.auditLog.findMany(),
+      ]);
+      for (const s of [out.secret, secret!]) expect(everything).not.toContain(s.slice(5));
     }, 300_000);
 
     it("user:create adds a member who can sign in", async () => {
