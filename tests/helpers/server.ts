@@ -113,9 +113,14 @@ export async function startServer(opts: StartOptions = {}): Promise<TestServer> 
   if (!opts.dataDir && !env.DATABASE_URL && !opts.expectExit && env.KEYWARD_DATA_DIR === dataDir) {
     await copyMigratedDatabase(dataDir);
   }
+  // Under vitest a server lives for seconds to a minute: V8's optimizing tier for PGlite's
+  // WebAssembly costs more CPU than it saves in that time (about 2 of a start's 7-9 s of CPU
+  // here), as for the test workers (vitest.config.ts) and the CLI (lib/cli/wasm-tier.ts).
+  // Benchmarks (bench/lib/keyward.ts) start servers as they run in production.
+  const wasmTier = process.env.VITEST ? ["--liftoff-only"] : [];
   const proc = spawn(
     process.execPath,
-    [...(opts.nodeArgs ?? []), "--import", "tsx", "scripts/start.ts"],
+    [...wasmTier, ...(opts.nodeArgs ?? []), "--import", "tsx", "scripts/start.ts"],
     {
       cwd: opts.cwd ?? root,
       env: env as NodeJS.ProcessEnv,
