@@ -39,27 +39,34 @@ export async function createPostgresDatabase(): Promise<{ url: string; drop(): P
       const c = new pg.Client({ connectionString: process.env.DATABASE_URL });
       await c.connect();
       try {
-        // Give pools that are still closing (a loop stopped mid-query) up to 10 s to leave.
+        // Give pools that are still closing (a loop stopped mid-query) up to 10 s to leave. A
+        // query that outlived its client's close reconnects (Prisma opens a new pool), so a
+        // connection can arrive between the count and the DROP: then wait again.
         let left: { pid: number; state: string | null; query: string }[] = [];
-        for (let i = 0; i < 100; i++) {
+        const deadline = Date.now() + 10_000;
+        while (Date.now() < deadline) {
           ({ rows: left } = await c.query(
             "SELECT pid, state, left(query, 120) AS query FROM pg_stat_activity WHERE datname = $1",
             [name],
           ));
-          if (left.length === 0) break;
+          if (left.length === 0) {
+            try {
+              await c.query(`DROP DATABASE IF EXISTS "${name}"`);
+              return;
+            } catch (e) {
+              // 55006: "being accessed by other users", one came in just now.
+              if ((e as { code?: string }).code !== "55006") throw e;
+            }
+          }
           await new Promise((r) => setTimeout(r, 100));
         }
-        if (left.length > 0) {
-          // Never WITH (FORCE) here: it terminates those connections, and a client of this
-          // process that gets the 57P01 with no error listener is an uncaught error that fails
-          // the whole run. The database is left, said here, and dropped by the next run's
-          // global setup (dropLeftoverDatabases) once nothing holds it.
-          console.warn(
-            `test database ${name} left for the next run: ${left.length} connection(s) still open: ${JSON.stringify(left)}`,
-          );
-          return;
-        }
-        await c.query(`DROP DATABASE IF EXISTS "${name}"`);
+        // Never WITH (FORCE): it terminates those connections, and a client of this process that
+        // gets the 57P01 with no error listener is an uncaught error that fails the whole run.
+        // The database is left, said here, and dropped by a later run's global setup
+        // (dropLeftoverDatabases) once nothing holds it.
+        console.warn(
+          `test database ${name} left for a later run: ${left.length} connection(s) still open: ${JSON.stringify(left)}`,
+        );
       } finally {
         await c.end();
       }
