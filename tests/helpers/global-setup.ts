@@ -5,14 +5,12 @@
 //   test workers inherit: runCli uses it unless a test names its script (the operator's entry,
 //   `scripts/cli.ts` through tsx, where that is what a test is about). Each CLI run through tsx
 //   paid its start-up and transforms (about 1.2 s of CPU here, several seconds on a loaded
-//   machine), for about a hundred runs;
-// - the PostgreSQL test databases an earlier run had to leave (tests/helpers/db.ts).
+//   machine), for about a hundred runs.
 import { bundleCli } from "./cli-bundle";
-import { dropLeftoverDatabases } from "./db";
 import { pgliteTemplateDir } from "./pglite-template";
 
 export default async function setup(): Promise<() => void> {
-  const [, cli] = await Promise.all([pgliteTemplateDir(), bundleCli(), dropLeftoverDatabases()]);
+  const [, cli] = await Promise.all([pgliteTemplateDir(), bundleCli()]);
   process.env.KW_TEST_CLI_BUNDLE = cli.script;
   return () => cli.dispose();
 }
